@@ -1,0 +1,58 @@
+"""Sessions: `nox -s matrix` (the main job), `nox -s tests`, `nox -s lint`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+# Host tools: debootstrap makes the base image where no registry is reachable; clang/lld/llvm 22
+# build the tiny PE, Mach-O and wasm artifacts that the inspection unit tests read.
+MATRIX_HOST_PACKAGES = {"debootstrap": "debootstrap"}
+TEST_HOST_PACKAGES = {**MATRIX_HOST_PACKAGES, "clang-22": "clang-22", "lld-link-22": "lld-22",
+                      "llvm-nm-22": "llvm-22"}
+
+
+def install_host_packages(session: nox.Session, packages: dict[str, str]) -> None:
+    """apt-get install what is missing, when we may (root on Debian); else say what is needed."""
+    missing = sorted({pkg for tool, pkg in packages.items()
+                      if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")})
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        session.warn(f"missing host packages {missing}: install them (Debian: apt-get install ...)")
+        return
+    session.run("apt-get", "update", "-q", external=True)
+    session.run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True)
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """Build what is missing, run the matrix, write reports/latest/ (args go to `linkmatrix run`)."""
+    install_host_packages(session, MATRIX_HOST_PACKAGES)
+    session.install(".")
+    session.run("python", "-m", "orchestrator", "run", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit tests (no Docker), then integration tests (real images and cells)."""
+    install_host_packages(session, TEST_HOST_PACKAGES)
+    session.install(".[test]")
+    session.run("pytest", "tests/unit", *session.posargs)
+    session.run("pytest", "tests/integration", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict."""
+    session.install(".[test,lint]", "nox")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")

@@ -1,0 +1,138 @@
+"""The cargo command of one artifact, and what cargo's JSON messages say came of it. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestrator.config import TargetSpec
+from orchestrator.outcome import Diagnostic
+from orchestrator.scenario import ArtifactSpec, TargetKind
+
+SOURCE_ROOT = "/src"
+CACHE_ROOT = "/cache"
+WORK_ROOT = "/home/builder/work"
+
+
+def flagset_digest(target: TargetSpec) -> str:
+    """Everything that changes the std build of a target: one cache dir per distinct set."""
+    text = json.dumps([target.triple, target.build_std, target.build_std_features,
+                       target.rustflags, target.env, target.panic])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def target_dir(target: TargetSpec) -> str:
+    """The cached CARGO_TARGET_DIR, in the image's cache volume, per (target, flag set)."""
+    return f"{CACHE_ROOT}/{target.triple}/{flagset_digest(target)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CargoInvocation:
+    """argv and the environment variables set for it (recorded in the results)."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+
+    def shell(self) -> str:
+        assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env)
+        return f"{assignments} {shlex.join(self.argv)}".strip()
+
+
+def cargo_invocation(*, scenario: str, target: TargetSpec, artifact: ArtifactSpec,
+                     native_dir: str) -> CargoInvocation:
+    """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt."""
+    argv = ["cargo", "rustc", "--locked", "--offline", "--release",
+            "--manifest-path", f"{SOURCE_ROOT}/{scenario}/Cargo.toml",
+            "-p", artifact.package, "--target", target.triple,
+            "--message-format=json"]
+    argv += ["--lib"] if artifact.target_kind is TargetKind.LIB else ["--bin", artifact.bin_name]
+    if artifact.crate_type is not None:
+        argv += ["--crate-type", artifact.crate_type.value]
+    if target.build_std:
+        argv.append("-Zbuild-std=" + ",".join(target.build_std))
+    if target.build_std_features:
+        argv.append("-Zbuild-std-features=" + ",".join(target.build_std_features))
+    if target.panic:
+        argv += ["--config", f'profile.release.panic="{target.panic}"']
+    argv += ["--", "-L", f"native={native_dir}", *artifact.rustc_args]
+    env = {"CARGO_TARGET_DIR": target_dir(target), **dict(target.env)}
+    if target.rustflags:
+        env["RUSTFLAGS"] = " ".join(target.rustflags)
+    if target.needs_bootstrap or artifact.needs_bootstrap:
+        env["RUSTC_BOOTSTRAP"] = "1"
+    return CargoInvocation(argv=tuple(argv), env=tuple(sorted(env.items())))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CargoReport:
+    """What cargo's JSON said: the files of the wanted target, and rustc's messages."""
+
+    filenames: tuple[str, ...]
+    executable: str | None
+    diagnostics: tuple[Diagnostic, ...]
+    rendered: str
+
+
+def parse_cargo_messages(stdout: str, *, scenario: str, artifact: ArtifactSpec) -> CargoReport:
+    """Read `--message-format=json` lines; non-JSON lines are ignored."""
+    workspace = f"{SOURCE_ROOT}/{scenario}/"
+    filenames: list[str] = []
+    executable: str | None = None
+    diagnostics: list[Diagnostic] = []
+    for message in _json_lines(stdout):
+        manifest = str(message.get("manifest_path", ""))
+        if not manifest.startswith(workspace):
+            continue
+        reason = message.get("reason")
+        if reason == "compiler-message":
+            diagnostics.append(_diagnostic(message["message"]))
+        elif reason == "compiler-artifact" and _is_wanted(message, artifact):
+            filenames = [str(f) for f in message.get("filenames", [])]
+            executable = message.get("executable") or None
+    rendered = "".join(d.rendered for d in diagnostics)
+    return CargoReport(filenames=tuple(filenames), executable=executable,
+                       diagnostics=tuple(diagnostics), rendered=rendered)
+
+
+def _json_lines(stdout: str) -> list[dict[str, object]]:
+    messages = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return messages
+
+
+def _is_wanted(message: dict[str, object], artifact: ArtifactSpec) -> bool:
+    target = message.get("target")
+    if not isinstance(target, dict):
+        return False
+    kinds: Sequence[str] = target.get("kind", [])
+    is_bin = "bin" in kinds
+    package_id = str(message.get("package_id", ""))
+    if artifact.target_kind is TargetKind.BIN:
+        return is_bin and target.get("name") == artifact.bin_name
+    return not is_bin and _package_name_in(package_id, artifact.package, target)
+
+
+def _package_name_in(package_id: str, package: str, target: dict[str, object]) -> bool:
+    """Lib targets are named after the package with '-' turned to '_'."""
+    return target.get("name") == package.replace("-", "_") or f"#{package}@" in package_id \
+        or f"/{package}#" in package_id
+
+
+def _diagnostic(message: dict[str, object]) -> Diagnostic:
+    code = message.get("code")
+    code_text = str(code.get("code")) if isinstance(code, dict) and code.get("code") else None
+    return Diagnostic(
+        level=str(message.get("level", "")),
+        message=str(message.get("message", "")),
+        code=code_text,
+        rendered=str(message.get("rendered") or ""),
+    )
+

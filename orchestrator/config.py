@@ -1,0 +1,251 @@
+"""matrix.yaml as frozen dataclasses, built by one validating loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import ConfigError
+from orchestrator.reader import Node
+from orchestrator.scenario import Scenario, load_scenario
+from orchestrator.yamlsource import load_yaml
+
+SCHEMA_VERSION = 1
+BASE_IMAGE = "base"
+TOP_KEYS = ("schema_version", "base", "releases", "default_release", "limits", "images",
+            "toolchains", "scenarios")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaseImage:
+    """The Debian root every image starts from."""
+
+    tag: str
+    suite: str
+    mirror: str
+    security_mirror: str
+    pull: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Release:
+    """One rustc release, as Debian's rustc-web packages carry it."""
+
+    name: str
+    rustc_web: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one cell may use inside its container."""
+
+    memory: str
+    pids: int
+    cell_timeout_s: float
+    idle_timeout_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageSpec:
+    """A Dockerfile folder under images/ and the image it builds FROM."""
+
+    name: str
+    context: Path
+    parent: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """How a toolchain links, stated for the report: never mistake a stand-in for the real thing."""
+
+    linker: str
+    libraries: str
+    stand_in: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetSpec:
+    """One rustc target of a toolchain and the fixed flags its std is built with."""
+
+    triple: str
+    build_std: tuple[str, ...]
+    build_std_features: tuple[str, ...]
+    rustflags: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    panic: str | None
+    linker_version: tuple[str, ...]
+
+    @property
+    def needs_bootstrap(self) -> bool:
+        """-Zbuild-std is a nightly cargo flag: such targets need RUSTC_BOOTSTRAP=1."""
+        return bool(self.build_std) or any(flag.startswith("-Z") for flag in self.rustflags)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Toolchain:
+    """A container image and the targets built in it."""
+
+    name: str
+    image: str
+    description: str
+    route: Route
+    targets: tuple[TargetSpec, ...]
+    releases: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Matrix:
+    """Everything matrix.yaml declares, with its scenarios loaded."""
+
+    path: Path
+    root: Path
+    base: BaseImage
+    releases: tuple[Release, ...]
+    default_release: str
+    limits: Limits
+    images: tuple[ImageSpec, ...]
+    toolchains: tuple[Toolchain, ...]
+    scenarios: tuple[Scenario, ...]
+
+    def image(self, name: str) -> ImageSpec:
+        return next(spec for spec in self.images if spec.name == name)
+
+    def release(self, name: str) -> Release:
+        return next(release for release in self.releases if release.name == name)
+
+    def scenario(self, name: str) -> Scenario:
+        return next(scenario for scenario in self.scenarios if scenario.name == name)
+
+
+def load_matrix(path: Path) -> Matrix:
+    """Read and validate matrix.yaml and every scenario it names."""
+    doc = load_yaml(path)
+    top = Node.root(doc).mapping(TOP_KEYS)
+    version = top["schema_version"]
+    if version.value != SCHEMA_VERSION:
+        raise version.fail(f"this linkmatrix reads schema_version {SCHEMA_VERSION}.")
+    root = path.parent
+    releases = _releases(top["releases"])
+    default_release = top["default_release"].choice([r.name for r in releases])
+    images = _images(top["images"], root)
+    toolchains = tuple(
+        _toolchain(name, node, images, releases) for name, node in top["toolchains"].free_mapping().items()
+    )
+    return Matrix(
+        path=path,
+        root=root,
+        base=_base(top["base"]),
+        releases=releases,
+        default_release=default_release,
+        limits=_limits(top["limits"]),
+        images=images,
+        toolchains=toolchains,
+        scenarios=_scenarios(top["scenarios"], root),
+    )
+
+
+def _base(node: Node) -> BaseImage:
+    keys = node.mapping(("tag", "suite", "mirror", "security_mirror", "pull"))
+    pull = keys.get("pull")
+    return BaseImage(
+        tag=keys["tag"].text(),
+        suite=keys["suite"].text(),
+        mirror=keys["mirror"].text(),
+        security_mirror=keys["security_mirror"].text(),
+        pull=pull.text() if pull else None,
+    )
+
+
+def _releases(node: Node) -> tuple[Release, ...]:
+    releases = []
+    for name, release_node in node.free_mapping().items():
+        keys = release_node.mapping(("rustc_web",))
+        releases.append(Release(name=name, rustc_web=keys["rustc_web"].text()))
+    if not releases:
+        raise node.fail("name at least one rustc release.")
+    return tuple(releases)
+
+
+def _limits(node: Node) -> Limits:
+    keys = node.mapping(("memory", "pids", "cell_timeout_s", "idle_timeout_s"))
+    return Limits(
+        memory=keys["memory"].text(),
+        pids=int(keys["pids"].number()),
+        cell_timeout_s=keys["cell_timeout_s"].number(),
+        idle_timeout_s=keys["idle_timeout_s"].number(),
+    )
+
+
+def _images(node: Node, root: Path) -> tuple[ImageSpec, ...]:
+    specs: list[ImageSpec] = []
+    for name, image_node in node.free_mapping().items():
+        keys = image_node.mapping(("parent",))
+        parent = keys["parent"].choice([BASE_IMAGE, *(spec.name for spec in specs)])
+        context = root / "images" / name
+        if not (context / "Dockerfile").is_file():
+            raise image_node.fail(f"there is no {context / 'Dockerfile'}.")
+        specs.append(ImageSpec(name=name, context=context, parent=parent))
+    return tuple(specs)
+
+
+def _toolchain(
+    name: str, node: Node, images: tuple[ImageSpec, ...], releases: tuple[Release, ...]
+) -> Toolchain:
+    keys = node.mapping(("image", "description", "route", "targets", "releases"))
+    release_names = [release.name for release in releases]
+    chosen = keys.get("releases")
+    return Toolchain(
+        name=name,
+        image=keys["image"].choice([spec.name for spec in images]),
+        description=keys["description"].text(),
+        route=_route(keys["route"]),
+        targets=tuple(_target(t, n) for t, n in keys["targets"].free_mapping().items()),
+        releases=tuple(r.choice(release_names) for r in chosen.items()) if chosen else tuple(release_names),
+    )
+
+
+def _route(node: Node) -> Route:
+    keys = node.mapping(("linker", "libraries", "stand_in"))
+    return Route(
+        linker=keys["linker"].text(),
+        libraries=keys["libraries"].text(),
+        stand_in=keys["stand_in"].boolean(),
+    )
+
+
+def _target(triple: str, node: Node) -> TargetSpec:
+    keys = node.mapping(("build_std", "build_std_features", "rustflags", "env", "panic",
+                         "linker_version"))
+    texts = {key: keys[key].texts() if keys.get(key) else () for key in
+             ("build_std", "build_std_features", "rustflags")}
+    panic = keys.get("panic")
+    env = keys.get("env")
+    return TargetSpec(
+        triple=triple,
+        build_std=texts["build_std"],
+        build_std_features=texts["build_std_features"],
+        rustflags=texts["rustflags"],
+        env=env.string_map() if env else (),
+        panic=panic.choice(("abort", "unwind")) if panic else None,
+        linker_version=keys["linker_version"].texts(),
+    )
+
+
+def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
+    folder = root / "scenarios"
+    available = sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file()) \
+        if folder.is_dir() else []
+    if node.value == "all":
+        names: tuple[str, ...] = tuple(available)
+    else:
+        names = tuple(item.choice(available) for item in node.items())
+    if not names:
+        raise node.fail(f"no scenarios: {folder} holds no */scenario.yaml.")
+    return tuple(load_scenario(folder / name) for name in names)
+
+
+def require_matrix_file(path: Path) -> Path:
+    """The matrix path, or a ConfigError saying how to point at one."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such matrix file. Run from the repository root or pass --matrix PATH.")
+    return path

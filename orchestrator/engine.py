@@ -1,0 +1,68 @@
+"""Reaching the Docker engine, and retrying only what is transient."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import docker
+import requests
+from docker.errors import APIError, DockerException
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from orchestrator.errors import EngineError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+RETRY_ATTEMPTS = 4
+
+
+def is_transient(error: BaseException) -> bool:
+    """Engine 5xx answers and dropped connections may cure themselves; nothing else does."""
+    if isinstance(error, APIError):
+        return error.status_code is not None and error.status_code >= 500
+    return isinstance(error, requests.exceptions.ConnectionError | ConnectionResetError)
+
+
+def transient_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """Retry `func` on transient engine faults: capped attempts, exponential back-off."""
+    return retry(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(RETRY_ATTEMPTS),
+        wait=wait_exponential(multiplier=0.5, max=8),
+        reraise=True,
+    )(func)
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine named by DOCKER_HOST / the current context, or a clear error."""
+    try:
+        client = _client_for_environment()
+        client.ping()
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        where = os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
+        raise EngineError(
+            f"No Docker engine answered at {where}: {exc}.\n"
+            "Start the engine (e.g. `systemctl start docker`), or point linkmatrix at one with "
+            "DOCKER_HOST=unix:///path/docker.sock or DOCKER_HOST=ssh://user@host "
+            "(`docker context inspect` shows a context's endpoint)."
+        ) from exc
+    return client
+
+
+def _client_for_environment() -> docker.DockerClient:
+    """DOCKER_HOST wins; else the current Docker context (`docker context use NAME`); else default."""
+    if "DOCKER_HOST" in os.environ:
+        return docker.from_env(timeout=600)
+    context = docker.ContextAPI.get_current_context()
+    endpoint = context.endpoints.get("docker", {}) if context else {}
+    host = endpoint.get("Host") if isinstance(endpoint, dict) else None
+    if context is None or context.name == "default" or not host:
+        return docker.from_env(timeout=600)
+    return docker.DockerClient(base_url=host, timeout=600, tls=bool(context.TLSConfig))

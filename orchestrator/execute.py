@@ -1,0 +1,144 @@
+"""Carry out a plan: images, one container per group, cells, judgement, results as they finish."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from orchestrator.cache import CellCache, cell_key
+from orchestrator.config import Matrix, TargetSpec, Toolchain
+from orchestrator.container import CellContainer, cleanup_containers
+from orchestrator.errors import ImageBuildError
+from orchestrator.images import Images
+from orchestrator.judge import judge
+from orchestrator.log import Reporter
+from orchestrator.outcome import Observation, Reason, Status, Verdict
+from orchestrator.plan import Cell, Group, Plan
+from orchestrator.report.markdown import render_markdown
+from orchestrator.results import RESULTS_FILE, CellRun, ResultsFile, cell_record, not_applicable_record
+from orchestrator.run import CellRunner
+
+CACHE_VOLUME_PREFIX = "linkmatrix-cache-"
+UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Where results and caches go, and whether to ignore the cell cache."""
+
+    out_dir: Path
+    cache_dir: Path
+    fresh: bool
+    selection: dict[str, object]
+
+
+def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: RunOptions,
+             reporter: Reporter) -> ResultsFile:
+    """Run every group; the results file is complete or, if interrupted, holds what finished."""
+    results = ResultsFile(path=options.out_dir / RESULTS_FILE, matrix=str(matrix.path),
+                          selection=options.selection)
+    toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
+    for cell in plan.cells:
+        if cell.not_applicable is not None:
+            _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
+    images = Images(client, matrix, reporter.event)
+    run_id = uuid.uuid4().hex[:10]
+    try:
+        for group in plan.groups:
+            GroupRun(client=client, matrix=matrix, images=images, options=options, run_id=run_id,
+                     results=results, reporter=reporter).run(group)
+    finally:
+        with contextlib.suppress(docker.errors.DockerException):
+            cleanup_containers(client, run_id)
+        results.finish()
+        write_views(results)
+    return results
+
+
+def write_views(results: ResultsFile) -> None:
+    (results.path.parent / "matrix.md").write_text(render_markdown(results.document()),
+                                                   encoding="utf-8")
+
+
+def _finish(results: ResultsFile, reporter: Reporter, record: dict[str, object]) -> None:
+    results.add(record)
+    reporter.cell(record)
+
+
+@dataclass(kw_only=True)
+class GroupRun:
+    """The cells of one image: cached ones replayed, the rest run in one container."""
+
+    client: docker.DockerClient
+    matrix: Matrix
+    images: Images
+    options: RunOptions
+    run_id: str
+    results: ResultsFile
+    reporter: Reporter
+
+    def run(self, group: Group) -> None:
+        try:
+            image = self.images.ensure(group.key)
+        except ImageBuildError as exc:
+            for cell in group.cells:
+                self._record_image_failure(cell, str(exc))
+            return
+        cache = CellCache(root=self.options.cache_dir)
+        with contextlib.ExitStack() as stack:
+            runner: CellRunner | None = None
+            for cell in group.cells:
+                toolchain, target = self._coordinates(cell)
+                scenario = self.matrix.scenario(cell.scenario)
+                key = cell_key(cell_id=cell.id, image_id=image.id, target=target, scenario=scenario)
+                observation = None if self.options.fresh else cache.load(key)
+                cached = observation is not None
+                if observation is None:
+                    if runner is None:
+                        runner = self._start(stack, image.tag, image.id)
+                    cache.discard(key)
+                    observation = runner.run(cell, scenario, target, cache.files(key))
+                    if observation.failure is None or observation.failure.reason not in UNCACHED:
+                        cache.store(key, observation)
+                self._publish(cell, toolchain, observation, image.id, cached, cache.files(key))
+
+    def _start(self, stack: contextlib.ExitStack, tag: str, image_id: str) -> CellRunner:
+        volume = CACHE_VOLUME_PREFIX + image_id.removeprefix("sha256:")[:16]
+        container = stack.enter_context(CellContainer(
+            self.client, tag, limits=self.matrix.limits, volumes={volume: "/cache"},
+            run_id=self.run_id))
+        return CellRunner(container, self.matrix.limits)
+
+    def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
+        toolchain = next(t for t in self.matrix.toolchains if t.name == cell.toolchain)
+        target = next(t for t in toolchain.targets if t.triple == cell.target)
+        return toolchain, target
+
+    def _publish(self, cell: Cell, toolchain: Toolchain, observation: Observation, image_id: str,
+                 cached: bool, files: Path) -> None:
+        out = self.options.out_dir
+        artifacts = out / "artifacts" / cell.slug
+        shutil.rmtree(artifacts, ignore_errors=True)
+        if files.is_dir():
+            shutil.copytree(files, artifacts)
+        log_path = out / "logs" / f"{cell.slug}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(observation.log, encoding="utf-8")
+        verdict = judge(cell, self.matrix.scenario(cell.scenario), observation)
+        record = cell_record(CellRun(cell=cell, toolchain=toolchain, verdict=verdict,
+                                     observation=observation, image_id=image_id, cached=cached,
+                                     log_path=log_path.relative_to(out).as_posix()))
+        _finish(self.results, self.reporter, record)
+
+    def _record_image_failure(self, cell: Cell, message: str) -> None:
+        toolchain, _ = self._coordinates(cell)
+        verdict = Verdict(status=Status.ERROR, reason=Reason.TOOLCHAIN_MISSING,
+                          detail=f"image {cell.image}@{cell.release}: {message}", checks=())
+        _finish(self.results, self.reporter, cell_record(CellRun(
+            cell=cell, toolchain=toolchain, verdict=verdict, observation=None, image_id=None,
+            cached=False, log_path=None)))

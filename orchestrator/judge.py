@@ -1,0 +1,178 @@
+"""Expectations × what the artifacts show → a verdict. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import assert_never
+
+from orchestrator.outcome import (
+    BuildRecord,
+    CheckOutcome,
+    CheckResult,
+    Observation,
+    Reason,
+    Status,
+    Verdict,
+)
+from orchestrator.plan import Cell
+from orchestrator.scenario import Check, Property, Scenario, SetMatcher
+
+LOG_TAIL_LINES = 25
+
+
+def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
+    """The verdict of one executed cell."""
+    if observation.failure is not None:
+        failure = observation.failure
+        return Verdict(status=Status.ERROR, reason=failure.reason,
+                       detail=f"{failure.step}: {failure.detail}", checks=())
+    builds = {build.name: build for build in observation.builds}
+    checks = tuple(
+        _evaluate(check, builds[check.artifact])
+        for check in scenario.checks
+        if check.artifact in builds and check.when.matches(
+            toolchain=cell.toolchain, target=cell.target, release=cell.release)
+    )
+    unexplained = _unexplained_build_failure(observation.builds, checks)
+    if unexplained is not None:
+        return Verdict(status=Status.ERROR, reason=_build_reason(unexplained),
+                       detail=_build_detail(unexplained, observation.log), checks=checks)
+    return _verdict_from_checks(checks)
+
+
+def _evaluate(check: Check, build: BuildRecord) -> CheckResult:
+    outcome, detail = _raw_outcome(check, build)
+    if check.xfail is not None and outcome is not CheckOutcome.UNKNOWN:
+        outcome = CheckOutcome.XFAIL if outcome is CheckOutcome.FAIL else CheckOutcome.XPASS
+    return CheckResult(
+        artifact=check.artifact,
+        property=check.property.value,
+        expectation=check.describe(),
+        outcome=outcome,
+        detail=detail,
+        why=check.why,
+        xfail_reason=check.xfail.reason if check.xfail else None,
+        xfail_link=check.xfail.link if check.xfail else None,
+    )
+
+
+def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
+    if check.property is Property.BUILT:
+        return _flag_outcome(check.expected_flag, build.built, "built")
+    if check.property is Property.DIAGNOSTICS:
+        assert check.matcher is not None
+        return match_set(check.matcher, [d.headline for d in build.diagnostics], substring=True)
+    primary = build.primary_file()
+    if primary is None:
+        return CheckOutcome.UNKNOWN, "the artifact was not built"
+    inspection = primary.inspection
+    match check.property:
+        case Property.STATIC:
+            if inspection.static is None:
+                return CheckOutcome.UNKNOWN, f"'static' has no meaning for {inspection.format}"
+            return _flag_outcome(check.expected_flag, inspection.static, "static")
+        case Property.EXPORTS | Property.IMPORTS | Property.NEEDED:
+            assert check.matcher is not None
+            names = getattr(inspection, check.property.value)
+            return match_set(check.matcher, names, substring=False)
+        case Property.BUILT | Property.DIAGNOSTICS:
+            raise AssertionError("handled above")
+        case _:
+            assert_never(check.property)
+
+
+def _flag_outcome(expected: bool | None, actual: bool, name: str) -> tuple[CheckOutcome, str]:
+    outcome = CheckOutcome.PASS if actual == expected else CheckOutcome.FAIL
+    return outcome, f"{name}: {str(actual).lower()}"
+
+
+def match_set(matcher: SetMatcher, names: Sequence[str], *, substring: bool) -> tuple[CheckOutcome, str]:
+    """Compare names with a matcher; the detail names exactly what was missing or unexpected.
+
+    With `substring`, `includes`/`excludes` match any name containing the text (diagnostics are
+    sentences); otherwise they compare whole names (symbols).
+    """
+    def present(wanted: str) -> bool:
+        return any(wanted in name for name in names) if substring else wanted in names
+
+    missing = [w for w in matcher.includes if not present(w)]
+    missing += [p for p in matcher.includes_matching if not any(re.search(p, n) for n in names)]
+    unexpected = [w for w in matcher.excludes if present(w)]
+    unexpected += [n for p in matcher.excludes_matching for n in names if re.search(p, n)]
+    if matcher.equals is not None and sorted(set(names)) != sorted(set(matcher.equals)):
+        missing += [w for w in matcher.equals if w not in names]
+        unexpected += [n for n in names if n not in matcher.equals]
+    problems = ([f"missing {_short(missing)}"] if missing else []) + (
+        [f"unexpected {_short(unexpected)}"] if unexpected else [])
+    if problems:
+        return CheckOutcome.FAIL, "; ".join(problems)
+    return CheckOutcome.PASS, f"{len(names)} names, as expected"
+
+
+def _short(names: Sequence[str], limit: int = 8) -> str:
+    unique = list(dict.fromkeys(names))
+    shown = ", ".join(unique[:limit])
+    return shown + (f" (+{len(unique) - limit} more)" if len(unique) > limit else "")
+
+
+def _unexplained_build_failure(
+    builds: Sequence[BuildRecord], checks: Sequence[CheckResult]
+) -> BuildRecord | None:
+    """The first failed build that no `built` check on its artifact accounts for."""
+    explained = {c.artifact for c in checks if c.property == Property.BUILT.value}
+    return next((b for b in builds if not b.built and b.name not in explained), None)
+
+
+def _build_reason(build: BuildRecord) -> Reason:
+    errors = " ".join(d.message for d in build.diagnostics if d.level == "error")
+    if re.search(r"linker `[^`]+` not found", errors):
+        return Reason.TOOLCHAIN_MISSING
+    if "linking with" in errors:
+        return Reason.LINK_ERROR
+    return Reason.BUILD_ERROR
+
+
+def _build_detail(build: BuildRecord, log: str) -> str:
+    first_error = next((d.message for d in build.diagnostics if d.level == "error"), None)
+    if first_error is None and build.exit_code == 0:
+        first_error = "cargo reported no artifact for it"
+    tail = "\n".join(log.rstrip().splitlines()[-LOG_TAIL_LINES:])
+    return f"building artifact '{build.name}' failed (exit {build.exit_code}): " \
+           f"{first_error or 'see the log'}\n--- log tail ---\n{tail}"
+
+
+def _verdict_from_checks(checks: Sequence[CheckResult]) -> Verdict:
+    by_outcome = {outcome: [c for c in checks if c.outcome is outcome] for outcome in CheckOutcome}
+    if by_outcome[CheckOutcome.UNKNOWN] and not _explained_unknowns(checks):
+        first = by_outcome[CheckOutcome.UNKNOWN][0]
+        return Verdict(status=Status.ERROR, reason=Reason.INSPECTION_ERROR,
+                       detail=f"{first.artifact}: {first.detail}", checks=tuple(checks))
+    if failed := by_outcome[CheckOutcome.FAIL]:
+        return Verdict(status=Status.FAIL, reason=_fail_reason(failed[0]),
+                       detail=_describe(failed), checks=tuple(checks))
+    if xpassed := by_outcome[CheckOutcome.XPASS]:
+        return Verdict(status=Status.XPASS, reason=Reason.UNEXPECTED_PASS,
+                       detail=_describe(xpassed), checks=tuple(checks))
+    if xfailed := by_outcome[CheckOutcome.XFAIL]:
+        detail = "; ".join(f"{c.xfail_reason} ({c.xfail_link})" for c in xfailed)
+        return Verdict(status=Status.XFAIL, reason=Reason.KNOWN_UPSTREAM, detail=detail,
+                       checks=tuple(checks))
+    return Verdict(status=Status.PASS, reason=None, detail="", checks=tuple(checks))
+
+
+def _explained_unknowns(checks: Sequence[CheckResult]) -> bool:
+    """Unknowns on an artifact whose `built` check passed (expected not to build) are fine."""
+    expected_unbuilt = {c.artifact for c in checks
+                        if c.property == Property.BUILT.value and c.outcome is CheckOutcome.PASS}
+    return all(c.artifact in expected_unbuilt for c in checks if c.outcome is CheckOutcome.UNKNOWN)
+
+
+def _fail_reason(check: CheckResult) -> Reason:
+    if check.property in (Property.EXPORTS.value, Property.IMPORTS.value):
+        return Reason.SYMBOL_MISSING if check.detail.startswith("missing") else Reason.SYMBOL_UNEXPECTED
+    return Reason.CHECK_FAILED
+
+
+def _describe(checks: Sequence[CheckResult]) -> str:
+    return "; ".join(f"{c.artifact}: {c.expectation}: {c.detail}" for c in checks)

@@ -1,0 +1,69 @@
+"""The one output module: the plan, a line per finished cell, a log block per bad cell, a summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from orchestrator.outcome import Status
+from orchestrator.plan import Plan
+from orchestrator.report.symbols import symbol
+
+LOG_BLOCK_LINES = 40
+
+
+@dataclass(kw_only=True)
+class Reporter:
+    """Plain lines, fit for a terminal and for CI logs alike."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    started: float = field(default_factory=time.monotonic)
+    total: int = 0
+    done: int = 0
+
+    def line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def event(self, text: str) -> None:
+        self.line(f"  [{self._elapsed()}] {text}")
+
+    def plan(self, plan: Plan, missing_images: Sequence[str]) -> None:
+        runnable = sum(len(group.cells) for group in plan.groups)
+        self.total = len(plan.cells)
+        self.line(f"linkmatrix: {len(plan.cells)} cells: {runnable} to run in {len(plan.groups)} "
+                  f"container(s), {len(plan.cells) - runnable} not applicable")
+        for group in plan.groups:
+            self.line(f"  {group.key}: {len(group.cells)} cells")
+        built = ", ".join(missing_images) if missing_images else "none (all present)"
+        self.line(f"  images to build: {built}")
+
+    def cell(self, record: dict[str, Any]) -> None:
+        self.done += 1
+        cached = ", cached" if record.get("cached") else ""
+        self.line(f"[{self.done}/{self.total}] {symbol(record['status'])} {record['status']:<14} "
+                  f"{record['id']}  ({record['duration_s']:.1f} s{cached})")
+        if not Status(record["status"]).ok:
+            self._block(record)
+
+    def _block(self, record: dict[str, Any]) -> None:
+        lines = record["detail"].splitlines()[-LOG_BLOCK_LINES:]
+        self.line(f"  ┌─ {record['id']}: {record['reason']}")
+        for text in lines:
+            self.line(f"  │ {text}")
+        if record.get("log"):
+            self.line(f"  └─ full log: {record['log']}")
+        else:
+            self.line("  └─")
+
+    def summary(self, counts: dict[str, int], paths: Sequence[str]) -> None:
+        shown = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        self.line(f"linkmatrix: {shown} in {self._elapsed()}")
+        for path in paths:
+            self.line(f"  wrote {path}")
+
+    def _elapsed(self) -> str:
+        seconds = int(time.monotonic() - self.started)
+        return f"{seconds // 60}m{seconds % 60:02d}s"

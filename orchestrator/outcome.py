@@ -1,0 +1,159 @@
+"""What a cell observed and what it was judged: the values results.json is made of."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from orchestrator.inspect.model import Inspection
+
+
+class Status(enum.StrEnum):
+    """A cell's verdict."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+    SKIP = "skip"
+    NOT_APPLICABLE = "not-applicable"
+    ERROR = "error"
+
+    @property
+    def ok(self) -> bool:
+        """Statuses that leave the exit code at 0."""
+        return self in (Status.PASS, Status.XFAIL, Status.SKIP, Status.NOT_APPLICABLE)
+
+
+class Reason(enum.StrEnum):
+    """Why a cell is not a plain pass."""
+
+    BUILD_ERROR = "build-error"
+    LINK_ERROR = "link-error"
+    PREPARE_ERROR = "prepare-error"
+    SYMBOL_MISSING = "symbol-missing"
+    SYMBOL_UNEXPECTED = "symbol-unexpected"
+    CHECK_FAILED = "check-failed"
+    RUN_FAILED = "run-failed"
+    INSPECTION_ERROR = "inspection-error"
+    KNOWN_UPSTREAM = "known-upstream"
+    UNEXPECTED_PASS = "unexpected-pass"
+    NOT_APPLICABLE = "not-applicable"
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    TOOLCHAIN_MISSING = "toolchain-missing"
+    SDK_MISSING = "sdk-missing"
+    ENGINE_ERROR = "engine-error"
+
+
+class CheckOutcome(enum.StrEnum):
+    """How one expectation came out."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Diagnostic:
+    """One rustc message, as cargo's JSON reported it."""
+
+    level: str
+    message: str
+    code: str | None
+    rendered: str
+
+    @property
+    def headline(self) -> str:
+        return f"{self.level}: {self.message}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactFile:
+    """A file a build produced, copied out and inspected on the host."""
+
+    file: str
+    path: str
+    sha256: str
+    size: int
+    inspection: Inspection
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildRecord:
+    """One artifact's build: the exact command, what rustc said, what came out."""
+
+    name: str
+    package: str
+    target_kind: str
+    crate_type: str | None
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    exit_code: int
+    duration_s: float
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[ArtifactFile, ...]
+    primary: str | None
+
+    @property
+    def built(self) -> bool:
+        return self.exit_code == 0 and self.primary is not None
+
+    def primary_file(self) -> ArtifactFile | None:
+        return next((f for f in self.files if f.file == self.primary), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolInfo:
+    """The toolchain a cell really used, as its container reported it."""
+
+    rustc: str
+    cargo: str
+    llvm: str
+    linker_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    """A cell that could not be carried out to the end, and at which step."""
+
+    reason: Reason
+    step: str
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Observation:
+    """Everything a cell's container run produced; cached by the cell's inputs."""
+
+    tools: ToolInfo | None
+    builds: tuple[BuildRecord, ...]
+    failure: Failure | None
+    log: str
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """One expectation and how it came out for this cell."""
+
+    artifact: str
+    property: str
+    expectation: str
+    outcome: CheckOutcome
+    detail: str
+    why: str
+    xfail_reason: str | None
+    xfail_link: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """A judged cell: status, reason, one line of detail, and each check."""
+
+    status: Status
+    reason: Reason | None
+    detail: str
+    checks: tuple[CheckResult, ...]

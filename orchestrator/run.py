@@ -1,0 +1,222 @@
+"""A cell's steps inside its container: sources in, prepare, cargo per artifact, files out."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import posixpath
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from docker.errors import DockerException
+
+from orchestrator.cargo import SOURCE_ROOT, WORK_ROOT, cargo_invocation, parse_cargo_messages
+from orchestrator.config import Limits, TargetSpec
+from orchestrator.container import CellContainer, Deadline, ExecResult
+from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
+from orchestrator.outcome import (
+    ArtifactFile,
+    BuildRecord,
+    Failure,
+    Observation,
+    Reason,
+    ToolInfo,
+)
+from orchestrator.plan import Cell
+from orchestrator.scenario import ArtifactSpec, Scenario
+
+RUST_INFO = "/etc/linkmatrix/rust.json"
+ROOT_USER = "0:0"
+PRIMARY_FORMATS = (ArtifactFormat.ELF, ArtifactFormat.PE, ArtifactFormat.MACHO,
+                   ArtifactFormat.WASM, ArtifactFormat.PTX, ArtifactFormat.ARCHIVE)
+
+
+class CellAborted(Exception):
+    """A step was killed (deadline) or the engine failed: the cell ends with this failure."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+@dataclass(kw_only=True)
+class CellLog:
+    """The human log of one cell: each step's command and output, in order."""
+
+    parts: list[str] = field(default_factory=list)
+
+    def step(self, title: str, command: str, result: ExecResult, extra: str = "") -> None:
+        self.parts.append(f"== {title} ==\n$ {command}\n{result.stderr}{extra}"
+                          f"-- exit {result.exit_code} in {result.seconds:.1f} s --\n")
+
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+
+def scenario_tar(scenario: Scenario) -> bytes:
+    """The scenario's files under src/<name>/, root-owned and not writable by the cell user."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path in [scenario.folder, *sorted(scenario.folder.rglob("*"))]:
+            relative = path.relative_to(scenario.folder)
+            if "target" in relative.parts:
+                continue
+            name = posixpath.join("src", scenario.name, relative.as_posix()).rstrip("/.")
+            info = archive.gettarinfo(str(path), arcname=name)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mode = 0o555 if path.is_dir() or info.mode & 0o111 else 0o444
+            with path.open("rb") if path.is_file() else io.BytesIO() as data:
+                archive.addfile(info, data if path.is_file() else None)
+    return buffer.getvalue()
+
+
+class CellRunner:
+    """Runs cells of one image group in one container; restarts it after a kill."""
+
+    def __init__(self, container: CellContainer, limits: Limits) -> None:
+        self.container = container
+        self.limits = limits
+        self._sources: set[str] = set()
+        self._tools: dict[str, ToolInfo] = {}
+
+    def run(self, cell: Cell, scenario: Scenario, target: TargetSpec, files_dir: Path) -> Observation:
+        """Build every artifact of the cell; never raises for a failed build or a timeout."""
+        started = time.monotonic()
+        deadline = Deadline.after(self.limits.cell_timeout_s, self.limits.idle_timeout_s)
+        log = CellLog()
+        builds: list[BuildRecord] = []
+        tools: ToolInfo | None = None
+        failure: Failure | None = None
+        try:
+            tools = self._tool_info(target, deadline)
+            workdir = self._prepare(cell, scenario, target, deadline, log)
+            for artifact in scenario.artifacts:
+                if artifact.when.matches(toolchain=cell.toolchain, target=cell.target,
+                                         release=cell.release):
+                    builds.append(self._build(cell, scenario, target, artifact, workdir,
+                                              deadline, log, files_dir))
+            self._cleanup(workdir, deadline)
+        except CellAborted as aborted:
+            failure = aborted.failure
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            failure = Failure(reason=Reason.ENGINE_ERROR, step="docker", detail=str(exc))
+        return Observation(tools=tools, builds=tuple(builds), failure=failure, log=log.text(),
+                           duration_s=time.monotonic() - started)
+
+    # -- steps -------------------------------------------------------------------------------
+    def _exec(self, step: str, command: list[str], deadline: Deadline, **kwargs: object) -> ExecResult:
+        result = self.container.run(command, deadline=deadline, **kwargs)  # type: ignore[arg-type]
+        if result.timed_out is not None:
+            self._sources.clear()
+            self.container.start()
+            raise CellAborted(Failure(reason=Reason.TIMEOUT, step=step,
+                                      detail=f"killed: {result.timed_out}"))
+        if result.exit_code == 137:
+            raise CellAborted(Failure(reason=Reason.OOM, step=step, detail=(
+                f"killed by SIGKILL (exit 137), most likely the memory limit "
+                f"({self.limits.memory}) was reached")))
+        return result
+
+    def _tool_info(self, target: TargetSpec, deadline: Deadline) -> ToolInfo:
+        if target.triple not in self._tools:
+            info = self._exec("toolchain probe", ["cat", RUST_INFO], deadline)
+            try:
+                versions = json.loads(info.stdout)
+            except json.JSONDecodeError as exc:
+                raise CellAborted(Failure(reason=Reason.TOOLCHAIN_MISSING, step="toolchain probe",
+                                          detail=f"{RUST_INFO} is not JSON: {info.stderr}")) from exc
+            linker = self._exec("linker probe", list(target.linker_version), deadline)
+            if linker.exit_code != 0:
+                raise CellAborted(Failure(
+                    reason=Reason.TOOLCHAIN_MISSING, step="linker probe",
+                    detail=f"`{' '.join(target.linker_version)}` failed: "
+                           f"{(linker.stderr or linker.stdout).strip()[:500]}"))
+            self._tools[target.triple] = ToolInfo(
+                rustc=str(versions.get("rustc", "")), cargo=str(versions.get("cargo", "")),
+                llvm=str(versions.get("llvm", "")),
+                linker_version=_first_line(linker.stdout + linker.stderr))
+        return self._tools[target.triple]
+
+    def _prepare(self, cell: Cell, scenario: Scenario, target: TargetSpec, deadline: Deadline,
+                 log: CellLog) -> str:
+        if scenario.name not in self._sources:
+            self.container.put_tree(scenario_tar(scenario))
+            self._sources.add(scenario.name)
+        workdir = f"{WORK_ROOT}/{cell.slug}"
+        self._exec("workdir", ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
+                   deadline)
+        env = {"SRC": f"{SOURCE_ROOT}/{scenario.name}", "NATIVE": f"{workdir}/native",
+               "TARGET": target.triple, **dict(target.env)}
+        for command in scenario.prepare:
+            result = self._exec("prepare", ["sh", "-c", command], deadline, env=env,
+                                workdir=f"{SOURCE_ROOT}/{scenario.name}")
+            log.step("prepare", command, result, extra=result.stdout)
+            if result.exit_code != 0:
+                raise CellAborted(Failure(reason=Reason.PREPARE_ERROR, step=f"prepare `{command}`",
+                                          detail=_tail(result.stdout + result.stderr)))
+        return workdir
+
+    def _build(self, cell: Cell, scenario: Scenario, target: TargetSpec, artifact: ArtifactSpec, workdir: str,
+               deadline: Deadline, log: CellLog, files_dir: Path) -> BuildRecord:
+        invocation = cargo_invocation(scenario=scenario.name, target=target, artifact=artifact,
+                                      native_dir=f"{workdir}/native")
+        result = self._exec(f"build {artifact.name}", list(invocation.argv), deadline,
+                            env=dict(invocation.env), workdir=workdir)
+        report = parse_cargo_messages(result.stdout, scenario=scenario.name, artifact=artifact)
+        log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
+        files = self._fetch(report.filenames, files_dir / artifact.name,
+                            f"artifacts/{cell.slug}/{artifact.name}") if result.exit_code == 0 else ()
+        return BuildRecord(
+            name=artifact.name, package=artifact.package, target_kind=artifact.target_kind.value,
+            crate_type=artifact.crate_type.value if artifact.crate_type else None,
+            command=invocation.argv, env=invocation.env, exit_code=result.exit_code,
+            duration_s=result.seconds, diagnostics=report.diagnostics, files=files,
+            primary=choose_primary(files),
+        )
+
+    def _fetch(self, filenames: tuple[str, ...], destination: Path,
+               report_prefix: str) -> tuple[ArtifactFile, ...]:
+        destination.mkdir(parents=True, exist_ok=True)
+        fetched = []
+        for filename in filenames:
+            data = self.container.get_file(filename)
+            local = destination / posixpath.basename(filename)
+            local.write_bytes(data)
+            fetched.append(ArtifactFile(
+                file=local.name, path=f"{report_prefix}/{local.name}",
+                sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                inspection=_inspect(local)))
+        return tuple(fetched)
+
+    def _cleanup(self, workdir: str, deadline: Deadline) -> None:
+        self._exec("cleanup", ["rm", "-rf", workdir], deadline)
+
+
+def _inspect(path: Path) -> Inspection:
+    try:
+        return inspect_file(path)
+    except InspectionError as exc:
+        raise CellAborted(Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}",
+                                  detail=str(exc))) from exc
+
+
+def choose_primary(files: tuple[ArtifactFile, ...]) -> str | None:
+    """The file whose exports a check reads: a linked binary before an archive before the rest."""
+    for wanted in PRIMARY_FORMATS:
+        for item in files:
+            if item.inspection.format is wanted:
+                return item.file
+    return files[0].file if files else None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,251 @@
+"""scenarios/<name>/scenario.yaml: what to build, and what the artifacts must show."""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.reader import Node
+from orchestrator.yamlsource import load_yaml
+
+
+class TargetKind(enum.StrEnum):
+    """Which cargo target of the package an artifact is (`--bin NAME` or `--lib`)."""
+
+    BIN = "bin"
+    LIB = "lib"
+
+
+class CrateType(enum.StrEnum):
+    """rustc crate types an artifact can be forced to with `cargo rustc --crate-type`."""
+
+    BIN = "bin"
+    LIB = "lib"
+    RLIB = "rlib"
+    DYLIB = "dylib"
+    CDYLIB = "cdylib"
+    STATICLIB = "staticlib"
+
+
+class Property(enum.StrEnum):
+    """What a check looks at."""
+
+    EXPORTS = "exports"
+    IMPORTS = "imports"
+    NEEDED = "needed"
+    DIAGNOSTICS = "diagnostics"
+    STATIC = "static"
+    BUILT = "built"
+
+
+SET_PROPERTIES = (Property.EXPORTS, Property.IMPORTS, Property.NEEDED, Property.DIAGNOSTICS)
+MATCHERS = ("includes", "excludes", "includes_matching", "excludes_matching", "equals")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selector:
+    """Globs over a cell's coordinates; an absent glob matches everything."""
+
+    toolchain: str = "*"
+    target: str = "*"
+    release: str = "*"
+
+    def matches(self, *, toolchain: str, target: str, release: str) -> bool:
+        return (
+            fnmatch.fnmatchcase(toolchain, self.toolchain)
+            and fnmatch.fnmatchcase(target, self.target)
+            and fnmatch.fnmatchcase(release, self.release)
+        )
+
+
+ANYWHERE = Selector()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotApplicable:
+    """Where a scenario cannot apply, and why (shown as not-applicable, never dropped)."""
+
+    when: Selector
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactSpec:
+    """One `cargo rustc` invocation of the scenario's workspace."""
+
+    name: str
+    package: str
+    target_kind: TargetKind
+    bin_name: str
+    crate_type: CrateType | None
+    rustc_args: tuple[str, ...]
+    when: Selector
+
+    @property
+    def needs_bootstrap(self) -> bool:
+        """A -Z rustc flag only works on a nightly rustc, or with RUSTC_BOOTSTRAP=1."""
+        return any(arg.startswith("-Z") for arg in self.rustc_args)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetMatcher:
+    """Expectations on a set of names (exports, imports, needed, diagnostics)."""
+
+    includes: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    includes_matching: tuple[str, ...] = ()
+    excludes_matching: tuple[str, ...] = ()
+    equals: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class XFail:
+    """A known upstream failure: the check is expected to fail, for this reason."""
+
+    reason: str
+    link: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One expectation on one artifact."""
+
+    artifact: str
+    property: Property
+    matcher: SetMatcher | None
+    expected_flag: bool | None
+    when: Selector
+    xfail: XFail | None
+    why: str
+
+    def describe(self) -> str:
+        """The expectation in words, as the report prints it."""
+        if self.matcher is None:
+            return f"{self.property} is {str(self.expected_flag).lower()}"
+        parts = [f"{name} {list(values)}" for name in MATCHERS
+                 if (values := getattr(self.matcher, name))]
+        return f"{self.property}: " + "; ".join(parts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A Cargo workspace plus what to build from it and what to expect."""
+
+    name: str
+    folder: Path
+    description: str
+    links: tuple[str, ...]
+    prepare: tuple[str, ...]
+    not_applicable: tuple[NotApplicable, ...]
+    artifacts: tuple[ArtifactSpec, ...]
+    checks: tuple[Check, ...]
+
+    def inapplicable_reason(self, *, toolchain: str, target: str, release: str) -> str | None:
+        for rule in self.not_applicable:
+            if rule.when.matches(toolchain=toolchain, target=target, release=release):
+                return rule.reason
+        return None
+
+
+SCENARIO_KEYS = ("description", "links", "prepare", "not_applicable", "artifacts", "checks")
+ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
+CHECK_KEYS = ("artifact", "when", "xfail", "why", *(p.value for p in Property))
+
+
+def load_scenario(folder: Path) -> Scenario:
+    """Read and validate `folder/scenario.yaml`."""
+    doc = load_yaml(folder / "scenario.yaml")
+    keys = Node.root(doc).mapping(SCENARIO_KEYS)
+    artifacts = tuple(_artifact(node) for node in keys["artifacts"].items())
+    names = [artifact.name for artifact in artifacts]
+    if len(set(names)) != len(names):
+        raise keys["artifacts"].fail("artifact names must be unique within a scenario.")
+    if not (folder / "Cargo.toml").is_file():
+        raise keys["artifacts"].fail(f"there is no {folder / 'Cargo.toml'} to build them from.")
+    optional = {key: keys.get(key) for key in ("links", "prepare", "not_applicable")}
+    return Scenario(
+        name=folder.name,
+        folder=folder,
+        description=keys["description"].text(),
+        links=optional["links"].texts() if optional["links"] else (),
+        prepare=optional["prepare"].texts() if optional["prepare"] else (),
+        not_applicable=tuple(_not_applicable(n) for n in optional["not_applicable"].items())
+        if optional["not_applicable"] else (),
+        artifacts=artifacts,
+        checks=tuple(_check(node, names) for node in keys["checks"].items()),
+    )
+
+
+def _selector(node: Node | None) -> Selector:
+    if node is None:
+        return ANYWHERE
+    keys = node.mapping(("toolchain", "target", "release"))
+    globs = {key: keys[key].text() for key in ("toolchain", "target", "release") if keys.get(key)}
+    return Selector(**globs)
+
+
+def _not_applicable(node: Node) -> NotApplicable:
+    keys = node.mapping(("when", "reason"))
+    return NotApplicable(when=_selector(keys["when"]), reason=keys["reason"].text())
+
+
+def _artifact(node: Node) -> ArtifactSpec:
+    keys = node.mapping(ARTIFACT_KEYS)
+    package = keys["package"].text()
+    crate_type = keys.get("crate_type")
+    rustc_args = keys.get("rustc_args")
+    bin_name = keys.get("bin_name")
+    return ArtifactSpec(
+        name=keys["name"].text(),
+        package=package,
+        target_kind=TargetKind(keys["target_kind"].choice([k.value for k in TargetKind])),
+        bin_name=bin_name.text() if bin_name else package,
+        crate_type=CrateType(crate_type.choice([c.value for c in CrateType])) if crate_type else None,
+        rustc_args=rustc_args.texts() if rustc_args else (),
+        when=_selector(keys.get("when")),
+    )
+
+
+def _check(node: Node, artifact_names: list[str]) -> Check:
+    keys = node.mapping(CHECK_KEYS)
+    present = [p for p in Property if keys.has(p.value)]
+    if len(present) != 1:
+        raise node.fail(f"a check looks at exactly one of {', '.join(p.value for p in Property)}; "
+                        f"this one names {len(present)}.")
+    prop = present[0]
+    value = keys[prop.value]
+    xfail = keys.get("xfail")
+    why = keys.get("why")
+    return Check(
+        artifact=keys["artifact"].choice(artifact_names),
+        property=prop,
+        matcher=_matcher(value) if prop in SET_PROPERTIES else None,
+        expected_flag=None if prop in SET_PROPERTIES else value.boolean(),
+        when=_selector(keys.get("when")),
+        xfail=_xfail(xfail) if xfail else None,
+        why=why.text() if why else "",
+    )
+
+
+def _matcher(node: Node) -> SetMatcher:
+    keys = node.mapping(MATCHERS)
+    values = {name: keys[name].texts() for name in MATCHERS if keys.has(name)}
+    if not values:
+        raise node.fail(f"name at least one of {', '.join(MATCHERS)}.")
+    for name in ("includes_matching", "excludes_matching"):
+        for index, pattern in enumerate(values.get(name, ())):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise node.fail(f"not a valid regular expression: {exc}.",
+                                (*node.key_path, name, index)) from exc
+    equals = values.pop("equals", None)
+    return SetMatcher(**values, equals=equals)
+
+
+def _xfail(node: Node) -> XFail:
+    keys = node.mapping(("reason", "link"))
+    return XFail(reason=keys["reason"].text(), link=keys["link"].text())

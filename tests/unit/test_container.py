@@ -1,0 +1,84 @@
+"""The container wrapper: limits, deadlines, retries, and cleanup on every exit."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import docker
+import pytest
+from docker.errors import APIError
+
+from orchestrator.config import Limits
+from orchestrator.container import CellContainer, Deadline
+from orchestrator.engine import connect
+from orchestrator.errors import EngineError
+from tests.unit.fake_docker import FakeClient, hangs, prints
+
+LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
+
+
+def make(client: FakeClient) -> CellContainer:
+    return CellContainer(cast(docker.DockerClient, client), "img:tag", limits=LIMITS,
+                         volumes={"vol": "/cache"}, run_id="r1")
+
+
+def test_container_runs_without_network_as_non_root_with_limits() -> None:
+    client = FakeClient()
+    with make(client):
+        pass
+    options: dict[str, Any] = client.run_options[0]
+    assert options["network_mode"] == "none"
+    assert options["user"] == "1000:1000"
+    assert (options["mem_limit"], options["pids_limit"]) == ("1g", 64)
+    assert options["volumes"] == {"vol": {"bind": "/cache", "mode": "rw"}}
+    assert client.events == ["start c1", "remove c1"]
+
+
+@pytest.mark.parametrize("interruption", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_container_is_removed_whatever_ends_the_block(interruption: BaseException) -> None:
+    client = FakeClient()
+    with pytest.raises(type(interruption)), make(client):
+        raise interruption
+    assert client.started[0].removed
+
+
+def test_exec_returns_output_and_exit_code() -> None:
+    client = FakeClient(script=lambda command: prints("hello\n", code=3))
+    with make(client) as container:
+        result = container.run(["echo", "hello"], deadline=Deadline.after(10, 5))
+    assert (result.exit_code, result.stdout, result.timed_out) == (3, "hello\n", None)
+
+
+def test_silent_command_is_killed_at_the_idle_deadline() -> None:
+    client = FakeClient()
+    client.script = lambda command: (hangs(client.release), 0)
+    with make(client) as container:
+        result = container.run(["cargo", "build"], deadline=Deadline.after(10, idle_s=0.2))
+    assert result.timed_out == "no output for 0 s"
+    assert result.stdout == "started\n"
+    assert client.started[0].removed
+
+
+def test_wall_clock_deadline_wins_over_a_chatty_command() -> None:
+    client = FakeClient()
+    client.script = lambda command: (hangs(client.release), 0)
+    with make(client) as container:
+        result = container.run(["cargo", "build"], deadline=Deadline.after(0.2, idle_s=10))
+    assert result.timed_out == "the cell's time limit ran out"
+
+
+def test_transient_engine_errors_are_retried_and_others_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
+    client = FakeClient()
+    server_error = APIError("busy", response=type("R", (), {"status_code": 503})())
+    client.api.failures = [server_error, server_error]
+    with make(client) as container:
+        assert container.run(["true"], deadline=Deadline.after(10, 5)).exit_code == 0
+        client.api.failures = [APIError("no such exec", response=type("R", (), {"status_code": 404})())]
+        with pytest.raises(APIError):
+            container.run(["true"], deadline=Deadline.after(10, 5))
+
+
+def test_unreachable_engine_says_how_to_point_at_one() -> None:
+    with pytest.raises(EngineError, match="DOCKER_HOST=unix:///path/docker.sock"):
+        connect()
