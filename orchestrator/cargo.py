@@ -7,6 +7,7 @@ import json
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from orchestrator.config import TargetSpec
 from orchestrator.outcome import Diagnostic
@@ -97,7 +98,7 @@ def parse_cargo_messages(stdout: str, *, scenario: str, artifact: ArtifactSpec) 
                        diagnostics=tuple(diagnostics), rendered=rendered)
 
 
-def _json_lines(stdout: str) -> list[dict[str, object]]:
+def _json_lines(stdout: str) -> list[dict[str, Any]]:
     messages = []
     for line in stdout.splitlines():
         if line.startswith("{"):
@@ -108,7 +109,7 @@ def _json_lines(stdout: str) -> list[dict[str, object]]:
     return messages
 
 
-def _is_wanted(message: dict[str, object], artifact: ArtifactSpec) -> bool:
+def _is_wanted(message: dict[str, Any], artifact: ArtifactSpec) -> bool:
     target = message.get("target")
     if not isinstance(target, dict):
         return False
@@ -126,7 +127,7 @@ def _package_name_in(package_id: str, package: str, target: dict[str, object]) -
         or f"/{package}#" in package_id
 
 
-def _diagnostic(message: dict[str, object]) -> Diagnostic:
+def _diagnostic(message: dict[str, Any]) -> Diagnostic:
     code = message.get("code")
     code_text = str(code.get("code")) if isinstance(code, dict) and code.get("code") else None
     return Diagnostic(

@@ -60,10 +60,8 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         return 0
     from orchestrator.engine import connect  # noqa: PLC0415 - listing needs no engine
     from orchestrator.execute import RunOptions, run_plan  # noqa: PLC0415
-    from orchestrator.images import Images  # noqa: PLC0415
 
     client = connect()
-    reporter.plan(plan, Images(client, matrix, reporter.event).missing(list(plan.images)))
     options = RunOptions(out_dir=args.out, cache_dir=args.cache_dir, fresh=args.fresh,
                          selection={"only": args.only,
                                     "shard": f"{args.shard.index}/{args.shard.count}" if args.shard else None})

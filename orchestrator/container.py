@@ -8,7 +8,7 @@ import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -147,8 +147,9 @@ class CellContainer:
     def _exit_code(self, exec_id: str) -> int:
         for _ in range(50):
             state = self.client.api.exec_inspect(exec_id)
-            if not state.get("Running"):
-                return int(state.get("ExitCode") if state.get("ExitCode") is not None else -1)
+            code = state.get("ExitCode")
+            if not state.get("Running") and isinstance(code, int):
+                return code
             time.sleep(0.1)
         return -1
 
@@ -197,6 +198,3 @@ def cleanup_containers(client: docker.DockerClient, run_id: str) -> int:
         removed += 1
     return removed
 
-
-def iter_nothing() -> Iterator[None]:
-    yield from ()

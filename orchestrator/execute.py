@@ -43,10 +43,11 @@ def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: R
     results = ResultsFile(path=options.out_dir / RESULTS_FILE, matrix=str(matrix.path),
                           selection=options.selection)
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
+    images = Images(client, matrix, reporter.event, downloads=options.cache_dir / "downloads")
+    reporter.plan(plan, images.missing(list(plan.images)))
     for cell in plan.cells:
         if cell.not_applicable is not None:
             _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
-    images = Images(client, matrix, reporter.event)
     run_id = uuid.uuid4().hex[:10]
     try:
         for group in plan.groups:

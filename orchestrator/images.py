@@ -19,6 +19,7 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from orchestrator.config import BASE_IMAGE, BaseImage, Matrix
 from orchestrator.engine import transient_retry
 from orchestrator.errors import ImageBuildError
+from orchestrator.fetch import FETCHED_DIR, stage_context
 from orchestrator.plan import ImageKey
 
 HASH_VERSION = "1"
@@ -41,6 +42,8 @@ def context_digest(context: Path) -> str:
     """sha256 over every file of a build context: relative path, exec bit and bytes."""
     digest = hashlib.sha256()
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        if FETCHED_DIR in path.relative_to(context).parts:
+            continue  # generated from fetch.yaml, whose pins are hashed
         relative = path.relative_to(context).as_posix()
         executable = os.access(path, os.X_OK)
         digest.update(f"{relative}\0{int(executable)}\0".encode())
@@ -63,9 +66,10 @@ class Images:
     """Makes sure each (image, release) exists, building parents first and only what changed."""
 
     def __init__(self, client: docker.DockerClient, matrix: Matrix,
-                 on_event: Callable[[str], None]) -> None:
+                 on_event: Callable[[str], None], downloads: Path) -> None:
         self.client = client
         self.matrix = matrix
+        self.downloads = downloads
         self.on_event = on_event
         self._ready: dict[ImageKey, ReadyImage] = {}
 
@@ -141,6 +145,7 @@ class Images:
             return None
 
     def _pull_base(self, base: BaseImage) -> str:
+        assert base.pull is not None
         try:
             image = self.client.images.pull(base.pull)
         except APIError as exc:
@@ -156,8 +161,10 @@ class Images:
         labels = {f"{LABEL}.image": key.image, f"{LABEL}.release": key.release}
         lines: list[str] = []
         try:
-            for chunk in self._build_stream(spec.context, tag, self.build_args(key, parent_id), labels):
-                lines.extend(_chunk_lines(chunk))
+            with tempfile.TemporaryDirectory(prefix="linkmatrix-context-") as temp:
+                context = stage_context(spec.context, Path(temp) / key.image, self.downloads)
+                for chunk in self._build_stream(context, tag, self.build_args(key, parent_id), labels):
+                    lines.extend(_chunk_lines(chunk))
         except (BuildError, APIError) as exc:
             lines.append(str(exc))
             raise self._build_failure(key, spec.context, lines) from exc

@@ -1,0 +1,94 @@
+"""Downloads an image needs from PyPI or crates.io, made on the host and passed in the context.
+
+Image builds reach only Debian's mirror (HTTPS registries are not reachable from containers
+here), so `images/<name>/fetch.yaml` declares pinned PyPI wheels and Cargo manifests to vendor;
+they are fetched on the host, cached, and copied into the build context under `fetched/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import ImageBuildError
+from orchestrator.reader import Node
+from orchestrator.yamlsource import load_yaml
+
+FETCH_FILE = "fetch.yaml"
+FETCHED_DIR = "fetched"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchSpec:
+    """What one image needs from the registries: pinned wheels, Cargo manifests to vendor."""
+
+    pypi: tuple[str, ...] = ()
+    cargo_vendor: tuple[str, ...] = ()
+
+
+def load_fetch_spec(context: Path) -> FetchSpec:
+    path = context / FETCH_FILE
+    if not path.is_file():
+        return FetchSpec()
+    keys = Node.root(load_yaml(path)).mapping(("pypi", "cargo_vendor"))
+    pypi = keys.get("pypi")
+    vendor = keys.get("cargo_vendor")
+    for node in pypi.items() if pypi else ():
+        if "==" not in node.text():
+            raise node.fail("pin every wheel with == so the image hash stays true.")
+    return FetchSpec(pypi=pypi.texts() if pypi else (), cargo_vendor=vendor.texts() if vendor else ())
+
+
+def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
+    """A copy of `context` with its declared downloads under `fetched/`; returns the copy."""
+    shutil.copytree(context, staging, ignore=shutil.ignore_patterns(FETCHED_DIR))
+    spec = load_fetch_spec(context)
+    for requirement in spec.pypi:
+        wheel_dir = _pypi_download(requirement, downloads / "pypi")
+        target = staging / FETCHED_DIR / "pypi"
+        target.mkdir(parents=True, exist_ok=True)
+        for wheel in wheel_dir.iterdir():
+            shutil.copy2(wheel, target / wheel.name)
+    for manifest in spec.cargo_vendor:
+        vendored = _cargo_vendor(context / manifest, downloads / "vendor")
+        shutil.copytree(vendored, staging / FETCHED_DIR / "vendor" / Path(manifest).parent.name,
+                        dirs_exist_ok=True)
+    return staging
+
+
+def _pypi_download(requirement: str, root: Path) -> Path:
+    folder = root / requirement.replace("==", "-")
+    if folder.is_dir() and any(folder.iterdir()):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+          "--dest", str(folder), requirement], what=f"downloading {requirement} from PyPI")
+    return folder
+
+
+def _cargo_vendor(manifest: Path, root: Path) -> Path:
+    lock = manifest.parent / "Cargo.lock"
+    if not lock.is_file():
+        raise ImageBuildError(f"{manifest}: vendoring needs a committed Cargo.lock beside it.")
+    folder = root / hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    if folder.is_dir():
+        return folder
+    partial = folder.with_suffix(".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    _run(["cargo", "vendor", "--locked", "--manifest-path", str(manifest), str(partial)],
+         what=f"vendoring the crates of {manifest}")
+    partial.rename(folder)
+    return folder
+
+
+def _run(command: list[str], *, what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ImageBuildError(
+            f"{what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}\n"
+            "This step runs on the host and needs PyPI / crates.io; run again when they answer."
+        )

@@ -1,0 +1,133 @@
+"""PE/COFF: export directory, import and delay-import tables; COFF objects for archives."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+import lief
+
+from orchestrator.inspect.model import (
+    ArtifactFormat,
+    Inspection,
+    InspectionError,
+    ObjectSymbols,
+    as_text,
+    parse_with_lief,
+    sorted_unique,
+)
+
+_MACHINE = lief.PE.Header.MACHINE_TYPES
+_STORAGE_CLASS = lief.COFF.Symbol.STORAGE_CLASS
+
+_MACHINE_NAMES = {
+    _MACHINE.AMD64: "x86_64",
+    _MACHINE.I386: "i386",
+    _MACHINE.ARM64: "aarch64",
+    _MACHINE.ARMNT: "arm",
+    _MACHINE.UNKNOWN: "",
+}
+
+MZ_MAGIC = b"MZ"
+_KNOWN_MACHINES = frozenset(machine.value for machine in _MACHINE.__members__.values()) - {0}
+_ANON_OBJECT_SIGNATURE = b"\x00\x00\xff\xff"  # short import (version 0) or /bigobj (2)
+_SHORT_IMPORT_HEADER = struct.Struct("<HHHHIIHH")
+_SHORT_IMPORT_TYPE_MASK = 0x3
+_SHORT_IMPORT_DATA = 1
+
+_ImportTable = tuple[str, tuple[str, ...]]
+
+
+def inspect_pe(path: Path) -> Inspection:
+    """Inspect a PE image (EXE or DLL)."""
+    binary, warnings = parse_with_lief(lief.PE.parse, str(path), what=f"PE file {path}")
+    regular = [_import_table(table.name, table.entries) for table in binary.imports]
+    delayed = [_import_table(table.name, table.entries) for table in binary.delay_imports]
+    tables = regular + delayed
+    is_dll = binary.header.has_characteristic(lief.PE.Header.CHARACTERISTICS.DLL)
+    return Inspection(
+        format=ArtifactFormat.PE,
+        exports=_export_names(binary),
+        imports=sorted_unique(f"{dll.lower()}!{name}" for dll, names in tables for name in names),
+        needed=tuple(dll for dll, _ in tables),
+        interpreter=None,
+        static=not tables,
+        machine=_machine_name(binary.header.machine),
+        file_type="dll" if is_dll else "exe",
+        notes=(
+            *(f"delay-loaded: {dll}" for dll, _ in delayed),
+            *(f"lief: {warning}" for warning in warnings),
+        ),
+    )
+
+
+def coff_object_symbols(data: bytes, member: str) -> ObjectSymbols:
+    """Link-time symbols of a COFF object held in memory (an archive member)."""
+    binary, warnings = parse_with_lief(lief.COFF.parse, data, what=f"COFF object {member}")
+    defined: set[str] = set()
+    undefined: set[str] = set()
+    for symbol in binary.symbols:
+        if symbol.storage_class not in {_STORAGE_CLASS.EXTERNAL, _STORAGE_CLASS.WEAK_EXTERNAL}:
+            continue
+        is_reference = symbol.storage_class == _STORAGE_CLASS.EXTERNAL and symbol.is_undefined
+        (undefined if is_reference else defined).add(as_text(symbol.name))
+    return ObjectSymbols(
+        defined=frozenset(defined),
+        undefined=frozenset(undefined),
+        machine=_machine_name(binary.header.machine),
+        warnings=warnings,
+    )
+
+
+def short_import_symbols(data: bytes, member: str) -> ObjectSymbols:
+    """Symbols an import-library member defines: `__imp_NAME`, plus the thunk `NAME` unless data."""
+    header_size = _SHORT_IMPORT_HEADER.size
+    if len(data) < header_size:
+        raise InspectionError(f"{member}: short import header is truncated")
+    _, _, _, machine, _, _, _, type_bits = _SHORT_IMPORT_HEADER.unpack_from(data)
+    symbol = data[header_size:].split(b"\0", 1)[0].decode("utf-8", errors="backslashreplace")
+    defined = {f"__imp_{symbol}"}
+    if type_bits & _SHORT_IMPORT_TYPE_MASK != _SHORT_IMPORT_DATA:
+        defined.add(symbol)
+    return ObjectSymbols(
+        defined=frozenset(defined), undefined=frozenset(), machine=_raw_machine_name(machine)
+    )
+
+
+def is_short_import(data: bytes) -> bool:
+    """An import-library member: IMPORT_OBJECT_HEADER with version 0."""
+    return data.startswith(_ANON_OBJECT_SIGNATURE) and data[4:6] == b"\x00\x00"
+
+
+def is_coff_object(data: bytes) -> bool:
+    """A COFF object: known machine first, or the /bigobj anonymous-object header."""
+    if data.startswith(_ANON_OBJECT_SIGNATURE):
+        return not is_short_import(data)
+    return len(data) >= 2 and int.from_bytes(data[:2], "little") in _KNOWN_MACHINES
+
+
+def _import_table(
+    dll: str | bytes, entries: Iterable[lief.PE.ImportEntry | lief.PE.DelayImportEntry]
+) -> _ImportTable:
+    names = tuple(
+        f"#{entry.ordinal}" if entry.is_ordinal else as_text(entry.name) for entry in entries
+    )
+    return as_text(dll), names
+
+
+def _export_names(binary: lief.PE.Binary) -> tuple[str, ...]:
+    export = binary.get_export()
+    if export is None:
+        return ()
+    return sorted_unique(
+        as_text(entry.name) if entry.name else f"#{entry.ordinal}" for entry in export.entries
+    )
+
+
+def _machine_name(machine: lief.PE.Header.MACHINE_TYPES) -> str:
+    return _MACHINE_NAMES.get(machine, machine.name.lower())
+
+
+def _raw_machine_name(raw_machine: int) -> str:
+    return _machine_name(_MACHINE(raw_machine)) if raw_machine in _KNOWN_MACHINES else ""

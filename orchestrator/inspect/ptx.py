@@ -1,0 +1,48 @@
+"""PTX assembly text: visible kernels and functions, extern functions, target directives."""
+
+from __future__ import annotations
+
+import re
+
+from orchestrator.inspect.model import ArtifactFormat, Inspection, sorted_unique
+
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_IDENTIFIER = r"[A-Za-z_$%][\w$%]*"
+_RETURN_PARAMS = r"(?:\([^)]*\)\s*)?"
+_VERSION_DIRECTIVE = re.compile(r"^\s*\.version\s+(\d+\.\d+)", re.MULTILINE)
+_TARGET_DIRECTIVE = re.compile(r"^\s*\.target\s+([^\n]+)", re.MULTILINE)
+_ADDRESS_SIZE_64 = re.compile(r"^\s*\.address_size\s+64\b", re.MULTILINE)
+_VISIBLE_ENTRY = re.compile(rf"\.visible\s+\.entry\s+({_IDENTIFIER})\s*\(")
+_VISIBLE_FUNC = re.compile(rf"\.visible\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})\s*\(")
+_EXTERN_FUNC = re.compile(rf"\.extern\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})\s*\(")
+
+
+def is_ptx(data: bytes) -> bool:
+    """Text carrying both a `.version` and a `.target` directive."""
+    try:
+        text = _COMMENT.sub("", data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+    return bool(_VERSION_DIRECTIVE.search(text) and _TARGET_DIRECTIVE.search(text))
+
+
+def inspect_ptx(data: bytes) -> Inspection:
+    """Inspect a PTX module."""
+    text = _COMMENT.sub("", data.decode("utf-8", errors="replace"))
+    version = _VERSION_DIRECTIVE.search(text)
+    target = _TARGET_DIRECTIVE.search(text)
+    notes = (
+        *([f"ptx-version {version[1]}"] if version else []),
+        *([f"target {target[1].strip()}"] if target else []),
+    )
+    return Inspection(
+        format=ArtifactFormat.PTX,
+        exports=sorted_unique([*_VISIBLE_ENTRY.findall(text), *_VISIBLE_FUNC.findall(text)]),
+        imports=sorted_unique(_EXTERN_FUNC.findall(text)),
+        needed=(),
+        interpreter=None,
+        static=None,
+        machine="nvptx64" if _ADDRESS_SIZE_64.search(text) else "nvptx",
+        file_type="ptx",
+        notes=notes,
+    )
