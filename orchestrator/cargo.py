@@ -25,8 +25,12 @@ def flagset_digest(target: TargetSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def target_dir(target: TargetSpec) -> str:
-    """The cached CARGO_TARGET_DIR, in the image's cache volume, per (target, flag set)."""
+def build_dir(target: TargetSpec) -> str:
+    """The cached cargo build dir (std and deps), in the image's volume, per (target, flag set).
+
+    Final artifacts are uplifted into the cell's own target dir, so cells never overwrite each
+    other's outputs while sharing one std build.
+    """
     return f"{CACHE_ROOT}/{target.triple}/{flagset_digest(target)}"
 
 
@@ -43,7 +47,7 @@ class CargoInvocation:
 
 
 def cargo_invocation(*, scenario: str, target: TargetSpec, artifact: ArtifactSpec,
-                     native_dir: str) -> CargoInvocation:
+                     workdir: str) -> CargoInvocation:
     """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt."""
     argv = ["cargo", "rustc", "--locked", "--offline", "--release",
             "--manifest-path", f"{SOURCE_ROOT}/{scenario}/Cargo.toml",
@@ -58,8 +62,9 @@ def cargo_invocation(*, scenario: str, target: TargetSpec, artifact: ArtifactSpe
         argv.append("-Zbuild-std-features=" + ",".join(target.build_std_features))
     if target.panic:
         argv += ["--config", f'profile.release.panic="{target.panic}"']
-    argv += ["--", "-L", f"native={native_dir}", *artifact.rustc_args]
-    env = {"CARGO_TARGET_DIR": target_dir(target), **dict(target.env)}
+    argv += ["--", "-L", f"native={workdir}/native", *artifact.rustc_args]
+    env = {"CARGO_BUILD_BUILD_DIR": build_dir(target), "CARGO_TARGET_DIR": f"{workdir}/target",
+           **dict(target.env)}
     if target.rustflags:
         env["RUSTFLAGS"] = " ".join(target.rustflags)
     if target.needs_bootstrap or artifact.needs_bootstrap:

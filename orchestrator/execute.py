@@ -40,15 +40,15 @@ class RunOptions:
 def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: RunOptions,
              reporter: Reporter) -> ResultsFile:
     """Run every group; the results file is complete or, if interrupted, holds what finished."""
+    run_id = uuid.uuid4().hex[:10]
     results = ResultsFile(path=options.out_dir / RESULTS_FILE, matrix=str(matrix.path),
-                          selection=options.selection)
+                          selection=options.selection, run_id=run_id)
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     images = Images(client, matrix, reporter.event, downloads=options.cache_dir / "downloads")
     reporter.plan(plan, images.missing(list(plan.images)))
     for cell in plan.cells:
         if cell.not_applicable is not None:
             _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
-    run_id = uuid.uuid4().hex[:10]
     try:
         for group in plan.groups:
             GroupRun(client=client, matrix=matrix, images=images, options=options, run_id=run_id,

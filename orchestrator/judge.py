@@ -31,7 +31,7 @@ def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
     checks = tuple(
         _evaluate(check, builds[check.artifact])
         for check in scenario.checks
-        if check.artifact in builds and check.when.matches(
+        if check.artifact in builds and check.applies(
             toolchain=cell.toolchain, target=cell.target, release=cell.release)
     )
     unexplained = _unexplained_build_failure(observation.builds, checks)
@@ -107,7 +107,8 @@ def match_set(matcher: SetMatcher, names: Sequence[str], *, substring: bool) -> 
         [f"unexpected {_short(unexpected)}"] if unexpected else [])
     if problems:
         return CheckOutcome.FAIL, "; ".join(problems)
-    return CheckOutcome.PASS, f"{len(names)} names, as expected"
+    shown = _short(sorted(names)) if names else "none"
+    return CheckOutcome.PASS, f"as expected ({len(names)}: {shown})"
 
 
 def _short(names: Sequence[str], limit: int = 8) -> str:

@@ -105,6 +105,7 @@ class ResultsFile:
     path: Path
     matrix: str
     selection: dict[str, Any]
+    run_id: str
     started: str = field(default_factory=now_iso)
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     finished: str | None = None
@@ -122,6 +123,7 @@ class ResultsFile:
             "schema_version": SCHEMA_VERSION,
             "provenance": {
                 "orchestrator": f"linkmatrix {__version__}",
+                "run_id": self.run_id,
                 "host": platform.node(),
                 "platform": platform.platform(),
                 "python": platform.python_version(),

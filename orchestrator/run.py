@@ -164,7 +164,7 @@ class CellRunner:
     def _build(self, cell: Cell, scenario: Scenario, target: TargetSpec, artifact: ArtifactSpec, workdir: str,
                deadline: Deadline, log: CellLog, files_dir: Path) -> BuildRecord:
         invocation = cargo_invocation(scenario=scenario.name, target=target, artifact=artifact,
-                                      native_dir=f"{workdir}/native")
+                                      workdir=workdir)
         result = self._exec(f"build {artifact.name}", list(invocation.argv), deadline,
                             env=dict(invocation.env), workdir=workdir)
         report = parse_cargo_messages(result.stdout, scenario=scenario.name, artifact=artifact)

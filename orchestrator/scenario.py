@@ -118,8 +118,14 @@ class Check:
     matcher: SetMatcher | None
     expected_flag: bool | None
     when: Selector
+    unless: Selector | None
     xfail: XFail | None
     why: str
+
+    def applies(self, *, toolchain: str, target: str, release: str) -> bool:
+        """`when` matches and `unless` (if given) does not."""
+        where = {"toolchain": toolchain, "target": target, "release": release}
+        return self.when.matches(**where) and not (self.unless and self.unless.matches(**where))
 
     def describe(self) -> str:
         """The expectation in words, as the report prints it."""
@@ -152,7 +158,7 @@ class Scenario:
 
 SCENARIO_KEYS = ("description", "links", "prepare", "not_applicable", "artifacts", "checks")
 ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
-CHECK_KEYS = ("artifact", "when", "xfail", "why", *(p.value for p in Property))
+CHECK_KEYS = ("artifact", "when", "unless", "xfail", "why", *(p.value for p in Property))
 
 
 def load_scenario(folder: Path) -> Scenario:
@@ -225,6 +231,7 @@ def _check(node: Node, artifact_names: list[str]) -> Check:
         matcher=_matcher(value) if prop in SET_PROPERTIES else None,
         expected_flag=None if prop in SET_PROPERTIES else value.boolean(),
         when=_selector(keys.get("when")),
+        unless=_selector(unless) if (unless := keys.get("unless")) else None,
         xfail=_xfail(xfail) if xfail else None,
         why=why.text() if why else "",
     )

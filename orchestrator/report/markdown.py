@@ -12,7 +12,7 @@ DETAIL_LINES = 30
 
 def column_of(record: dict[str, Any]) -> str:
     """The column a cell sits in: its id without the scenario."""
-    return record["id"].rsplit("/", 1)[0]
+    return str(record["id"]).rsplit("/", 1)[0]
 
 
 def render_markdown(document: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from orchestrator.cargo import cargo_invocation, flagset_digest, parse_cargo_messages, target_dir
+from orchestrator.cargo import cargo_invocation, flagset_digest, parse_cargo_messages, build_dir
 from orchestrator.config import Matrix
 from orchestrator.scenario import ArtifactSpec
 
@@ -16,11 +16,11 @@ def artifact(matrix: Matrix, name: str) -> ArtifactSpec:
 def test_bootstrap_only_for_builds_that_need_it(matrix: Matrix) -> None:
     glibc, wasm = matrix.toolchains[0].targets[0], matrix.toolchains[1].targets[0]
     plain = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "lib"),
-                             native_dir="/w/native")
+                             workdir="/w")
     flagged = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"),
-                               native_dir="/w/native")
+                               workdir="/w")
     cross = cargo_invocation(scenario="alpha", target=wasm, artifact=artifact(matrix, "lib"),
-                             native_dir="/w/native")
+                             workdir="/w")
     assert "RUSTC_BOOTSTRAP" not in dict(plain.env)
     assert dict(flagged.env)["RUSTC_BOOTSTRAP"] == "1"
     assert dict(cross.env)["RUSTC_BOOTSTRAP"] == "1"
@@ -32,10 +32,11 @@ def test_bootstrap_only_for_builds_that_need_it(matrix: Matrix) -> None:
 def test_per_artifact_flags_go_after_the_separator_so_std_is_shared(matrix: Matrix) -> None:
     glibc = matrix.toolchains[0].targets[0]
     flagged = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"),
-                               native_dir="/w/native")
+                               workdir="/w")
     separator = flagged.argv.index("--")
     assert flagged.argv[separator + 1:] == ("-L", "native=/w/native", "-Zexport-executable-symbols")
-    assert dict(flagged.env)["CARGO_TARGET_DIR"] == target_dir(glibc)
+    assert dict(flagged.env)["CARGO_BUILD_BUILD_DIR"] == build_dir(glibc)
+    assert dict(flagged.env)["CARGO_TARGET_DIR"] == "/w/target"
     assert "RUSTFLAGS" not in dict(flagged.env)
 
 

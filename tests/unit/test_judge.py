@@ -109,7 +109,7 @@ def exports_check(artifact: str, matcher: SetMatcher, xfail: XFail | None = None
     from orchestrator.scenario import ANYWHERE, Property
 
     return Check(artifact=artifact, property=Property.EXPORTS, matcher=matcher, expected_flag=None,
-                 when=ANYWHERE, xfail=xfail, why="")
+                 when=ANYWHERE, unless=None, xfail=xfail, why="")
 
 
 KNOWN = XFail(reason="rustc does not re-export", link="https://github.com/rust-lang/rfcs/pull/3556")
@@ -130,10 +130,10 @@ def test_expected_build_failure_passes_and_hides_unknowns(glibc_cell, scenario) 
     from orchestrator.scenario import ANYWHERE, Property
 
     refused = Check(artifact="lib", property=Property.BUILT, matcher=None, expected_flag=False,
-                    when=ANYWHERE, xfail=None, why="crt-static refuses cdylib")
+                    when=ANYWHERE, unless=None, xfail=None, why="crt-static refuses cdylib")
     diag = Check(artifact="lib", property=Property.DIAGNOSTICS,
                  matcher=SetMatcher(includes=("does not support these crate types",)),
-                 expected_flag=None, when=ANYWHERE, xfail=None, why="")
+                 expected_flag=None, when=ANYWHERE, unless=None, xfail=None, why="")
     error = Diagnostic(level="error", message="cannot produce cdylib: target does not support "
                        "these crate types", code=None, rendered="")
     failed = replace(build("lib", None), diagnostics=(error,))

@@ -1,0 +1,81 @@
+"""Integration tests run real images and cells. With CI=true and no engine they fail, never skip."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from orchestrator.engine import connect
+from orchestrator.errors import EngineError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    try:
+        return connect()
+    except EngineError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true, and these tests need a Docker engine: {exc}")
+        pytest.skip(f"no Docker engine: {exc}")
+
+
+@pytest.fixture(scope="session")
+def cell_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cell cache for the session: the first run is cold, later ones may be warm."""
+    return tmp_path_factory.mktemp("cell-cache")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `linkmatrix run` subprocess and what it wrote."""
+
+    exit_code: int
+    output: str
+    results: dict[str, Any]
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        return next(c for c in self.results["cells"] if c["id"] == cell_id)
+
+    def artifact(self, cell_id: str, name: str) -> dict[str, Any]:
+        return next(a for a in self.cell(cell_id)["artifacts"] if a["name"] == name)
+
+
+def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: float = 2400) -> Run:
+    command = [sys.executable, "-m", "orchestrator", "run", "--matrix", str(matrix), "--out",
+               str(out), "--cache-dir", str(cache), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          check=False)
+    output = done.stdout + done.stderr
+    print(output)
+    results_path = out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {"cells": []}
+    return Run(exit_code=done.returncode, output=output, results=results)
+
+
+def project_with(tmp_path: Path, *, matrix_edits: dict[str, str], scenarios: dict[str, Path]) -> Path:
+    """A copy of the repository's images with a changed matrix.yaml and chosen scenarios.
+
+    Image tags are content hashes, so copied image folders reuse the images already built.
+    """
+    shutil.copytree(REPO / "images", tmp_path / "images",
+                    ignore=shutil.ignore_patterns("fetched"))
+    for name, source in scenarios.items():
+        shutil.copytree(source, tmp_path / "scenarios" / name,
+                        ignore=shutil.ignore_patterns("target"))
+    text = (REPO / "matrix.yaml").read_text()
+    for old, new in matrix_edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "matrix.yaml").write_text(text)
+    return tmp_path / "matrix.yaml"
