@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import nox
 
@@ -15,26 +16,35 @@ PYTHON = "3.11"
 # Host tools: debootstrap makes the base image where no registry is reachable; clang/lld/llvm 22
 # build the tiny PE, Mach-O and wasm artifacts that the inspection unit tests read.
 MATRIX_HOST_PACKAGES = {"debootstrap": "debootstrap"}
-TEST_HOST_PACKAGES = {**MATRIX_HOST_PACKAGES, "clang-22": "clang-22", "lld-link-22": "lld-22",
-                      "llvm-nm-22": "llvm-22"}
+TEST_HOST_PACKAGES = {
+    **MATRIX_HOST_PACKAGES,
+    "clang-22": "clang-22",
+    "lld-link-22": "lld-22",
+    "llvm-nm-22": "llvm-22",
+}
 
 
 def install_host_packages(session: nox.Session, packages: dict[str, str]) -> None:
     """apt-get install what is missing, when we may (root on Debian); else say what is needed."""
-    missing = sorted({pkg for tool, pkg in packages.items()
-                      if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")})
+    missing = sorted({pkg for tool, pkg in packages.items() if not _has_tool(tool)})
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         session.warn(f"missing host packages {missing}: install them (Debian: apt-get install ...)")
         return
     session.run("apt-get", "update", "-q", external=True)
-    session.run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True)
+    session.run(
+        "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True
+    )
+
+
+def _has_tool(tool: str) -> bool:
+    return shutil.which(tool) is not None or Path("/usr/sbin", tool).exists()
 
 
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
-    """Build what is missing, run the matrix, write reports/latest/ (args go to `linkmatrix run`)."""
+    """Build what is missing, run the matrix, write reports/latest/ (args: `linkmatrix run`)."""
     install_host_packages(session, MATRIX_HOST_PACKAGES)
     session.install(".")
     session.run("python", "-m", "orchestrator", "run", *session.posargs)

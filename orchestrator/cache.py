@@ -35,8 +35,9 @@ def scenario_build_digest(scenario: Scenario) -> str:
 
 def cell_key(*, cell_id: str, image_id: str, target: TargetSpec, scenario: Scenario) -> str:
     """The cache key of a cell: its image, its target's fixed flags, its scenario's build inputs."""
-    text = json.dumps([CACHE_VERSION, cell_id, image_id, to_data(target),
-                       scenario_build_digest(scenario)])
+    text = json.dumps(
+        [CACHE_VERSION, cell_id, image_id, to_data(target), scenario_build_digest(scenario)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

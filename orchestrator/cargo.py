@@ -20,8 +20,16 @@ WORK_ROOT = "/home/builder/work"
 
 def flagset_digest(target: TargetSpec) -> str:
     """Everything that changes the std build of a target: one cache dir per distinct set."""
-    text = json.dumps([target.triple, target.build_std, target.build_std_features,
-                       target.rustflags, target.env, target.panic])
+    text = json.dumps(
+        [
+            target.triple,
+            target.build_std,
+            target.build_std_features,
+            target.rustflags,
+            target.env,
+            target.panic,
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -46,13 +54,24 @@ class CargoInvocation:
         return f"{assignments} {shlex.join(self.argv)}".strip()
 
 
-def cargo_invocation(*, scenario: str, target: TargetSpec, artifact: ArtifactSpec,
-                     workdir: str) -> CargoInvocation:
+def cargo_invocation(
+    *, scenario: str, target: TargetSpec, artifact: ArtifactSpec, workdir: str
+) -> CargoInvocation:
     """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt."""
-    argv = ["cargo", "rustc", "--locked", "--offline", "--release",
-            "--manifest-path", f"{SOURCE_ROOT}/{scenario}/Cargo.toml",
-            "-p", artifact.package, "--target", target.triple,
-            "--message-format=json"]
+    argv = [
+        "cargo",
+        "rustc",
+        "--locked",
+        "--offline",
+        "--release",
+        "--manifest-path",
+        f"{SOURCE_ROOT}/{scenario}/Cargo.toml",
+        "-p",
+        artifact.package,
+        "--target",
+        target.triple,
+        "--message-format=json",
+    ]
     argv += ["--lib"] if artifact.target_kind is TargetKind.LIB else ["--bin", artifact.bin_name]
     if artifact.crate_type is not None:
         argv += ["--crate-type", artifact.crate_type.value]
@@ -63,8 +82,11 @@ def cargo_invocation(*, scenario: str, target: TargetSpec, artifact: ArtifactSpe
     if target.panic:
         argv += ["--config", f'profile.release.panic="{target.panic}"']
     argv += ["--", "-L", f"native={workdir}/native", *artifact.rustc_args]
-    env = {"CARGO_BUILD_BUILD_DIR": build_dir(target), "CARGO_TARGET_DIR": f"{workdir}/target",
-           **dict(target.env)}
+    env = {
+        "CARGO_BUILD_BUILD_DIR": build_dir(target),
+        "CARGO_TARGET_DIR": f"{workdir}/target",
+        **dict(target.env),
+    }
     if target.rustflags:
         env["RUSTFLAGS"] = " ".join(target.rustflags)
     if target.needs_bootstrap or artifact.needs_bootstrap:
@@ -99,8 +121,12 @@ def parse_cargo_messages(stdout: str, *, scenario: str, artifact: ArtifactSpec) 
             filenames = [str(f) for f in message.get("filenames", [])]
             executable = message.get("executable") or None
     rendered = "".join(d.rendered for d in diagnostics)
-    return CargoReport(filenames=tuple(filenames), executable=executable,
-                       diagnostics=tuple(diagnostics), rendered=rendered)
+    return CargoReport(
+        filenames=tuple(filenames),
+        executable=executable,
+        diagnostics=tuple(diagnostics),
+        rendered=rendered,
+    )
 
 
 def _json_lines(stdout: str) -> list[dict[str, Any]]:
@@ -128,8 +154,11 @@ def _is_wanted(message: dict[str, Any], artifact: ArtifactSpec) -> bool:
 
 def _package_name_in(package_id: str, package: str, target: dict[str, object]) -> bool:
     """Lib targets are named after the package with '-' turned to '_'."""
-    return target.get("name") == package.replace("-", "_") or f"#{package}@" in package_id \
+    return (
+        target.get("name") == package.replace("-", "_")
+        or f"#{package}@" in package_id
         or f"/{package}#" in package_id
+    )
 
 
 def _diagnostic(message: dict[str, Any]) -> Diagnostic:
@@ -141,4 +170,3 @@ def _diagnostic(message: dict[str, Any]) -> Diagnostic:
         code=code_text,
         rendered=str(message.get("rendered") or ""),
     )
-

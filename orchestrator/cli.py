@@ -26,8 +26,13 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="build and inspect the selected cells, write the report")
     run.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
-    run.add_argument("--only", action="append", default=[], metavar="GLOB",
-                     help="run only cells whose id matches (repeatable), e.g. 'glibc/*'")
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only cells whose id matches (repeatable), e.g. 'glibc/*'",
+    )
     run.add_argument("--shard", type=Shard.parse, metavar="I/N", help="run the I-th of N shares")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results directory")
     run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="cell cache directory")
@@ -45,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         error: LinkmatrixError = Interrupted(
             f"Interrupted. Every finished cell is kept in {args.out / 'results.json'}; "
-            "run the same command again to finish (cached cells are not rebuilt).")
+            "run the same command again to finish (cached cells are not rebuilt)."
+        )
     except LinkmatrixError as exc:
         error = exc
     print(f"linkmatrix: error: {error}", file=sys.stderr)
@@ -62,12 +68,20 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
     from orchestrator.execute import RunOptions, run_plan  # noqa: PLC0415
 
     client = connect()
-    options = RunOptions(out_dir=args.out, cache_dir=args.cache_dir, fresh=args.fresh,
-                         selection={"only": args.only,
-                                    "shard": f"{args.shard.index}/{args.shard.count}" if args.shard else None})
+    options = RunOptions(
+        out_dir=args.out,
+        cache_dir=args.cache_dir,
+        fresh=args.fresh,
+        selection={
+            "only": args.only,
+            "shard": f"{args.shard.index}/{args.shard.count}" if args.shard else None,
+        },
+    )
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
-    reporter.summary(document["summary"], [str(results.path), str(results.path.parent / "matrix.md")])
+    reporter.summary(
+        document["summary"], [str(results.path), str(results.path.parent / "matrix.md")]
+    )
     return 0 if all(Status(r["status"]).ok for r in document["cells"]) else 1
 
 

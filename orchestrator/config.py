@@ -12,8 +12,16 @@ from orchestrator.yamlsource import load_yaml
 
 SCHEMA_VERSION = 1
 BASE_IMAGE = "base"
-TOP_KEYS = ("schema_version", "base", "releases", "default_release", "limits", "images",
-            "toolchains", "scenarios")
+TOP_KEYS = (
+    "schema_version",
+    "base",
+    "releases",
+    "default_release",
+    "limits",
+    "images",
+    "toolchains",
+    "scenarios",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +137,8 @@ def load_matrix(path: Path) -> Matrix:
     default_release = top["default_release"].choice([r.name for r in releases])
     images = _images(top["images"], root)
     toolchains = tuple(
-        _toolchain(name, node, images, releases) for name, node in top["toolchains"].free_mapping().items()
+        _toolchain(name, node, images, releases)
+        for name, node in top["toolchains"].free_mapping().items()
     )
     return Matrix(
         path=path,
@@ -200,7 +209,9 @@ def _toolchain(
         description=keys["description"].text(),
         route=_route(keys["route"]),
         targets=tuple(_target(t, n) for t, n in keys["targets"].free_mapping().items()),
-        releases=tuple(r.choice(release_names) for r in chosen.items()) if chosen else tuple(release_names),
+        releases=tuple(r.choice(release_names) for r in chosen.items())
+        if chosen
+        else tuple(release_names),
     )
 
 
@@ -214,10 +225,13 @@ def _route(node: Node) -> Route:
 
 
 def _target(triple: str, node: Node) -> TargetSpec:
-    keys = node.mapping(("build_std", "build_std_features", "rustflags", "env", "panic",
-                         "linker_version"))
-    texts = {key: keys[key].texts() if keys.get(key) else () for key in
-             ("build_std", "build_std_features", "rustflags")}
+    keys = node.mapping(
+        ("build_std", "build_std_features", "rustflags", "env", "panic", "linker_version")
+    )
+    texts = {
+        key: keys[key].texts() if keys.get(key) else ()
+        for key in ("build_std", "build_std_features", "rustflags")
+    }
     panic = keys.get("panic")
     env = keys.get("env")
     return TargetSpec(
@@ -233,8 +247,11 @@ def _target(triple: str, node: Node) -> TargetSpec:
 
 def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
     folder = root / "scenarios"
-    available = sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file()) \
-        if folder.is_dir() else []
+    available = (
+        sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file())
+        if folder.is_dir()
+        else []
+    )
     if node.value == "all":
         names: tuple[str, ...] = tuple(available)
     else:
@@ -247,5 +264,7 @@ def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
 def require_matrix_file(path: Path) -> Path:
     """The matrix path, or a ConfigError saying how to point at one."""
     if not path.is_file():
-        raise ConfigError(f"{path}: no such matrix file. Run from the repository root or pass --matrix PATH.")
+        raise ConfigError(
+            f"{path}: no such matrix file. Run from the repository root or pass --matrix PATH."
+        )
     return path

@@ -53,8 +53,15 @@ class CellContainer:
     Use as a context manager: the container is removed on exit, whatever the exit.
     """
 
-    def __init__(self, client: docker.DockerClient, image: str, *, limits: Limits,
-                 volumes: Mapping[str, str], run_id: str) -> None:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        image: str,
+        *,
+        limits: Limits,
+        volumes: Mapping[str, str],
+        run_id: str,
+    ) -> None:
         self.client = client
         self.image = image
         self.limits = limits
@@ -66,8 +73,12 @@ class CellContainer:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.remove()
 
     @property
@@ -81,11 +92,20 @@ class CellContainer:
         """Create and start the container (after a kill, a fresh one)."""
         name = f"linkmatrix-{self.run_id}-{uuid.uuid4().hex[:8]}"
         self._container = self.client.containers.run(
-            self.image, ["sleep", "infinity"], name=name, detach=True, init=True,
-            network_mode="none", user=CELL_USER, mem_limit=self.limits.memory,
-            memswap_limit=self.limits.memory, pids_limit=self.limits.pids,
+            self.image,
+            ["sleep", "infinity"],
+            name=name,
+            detach=True,
+            init=True,
+            network_mode="none",
+            user=CELL_USER,
+            mem_limit=self.limits.memory,
+            memswap_limit=self.limits.memory,
+            pids_limit=self.limits.pids,
             volumes={vol: {"bind": path, "mode": "rw"} for vol, path in self.volumes.items()},
-            labels={LABEL: self.run_id}, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            labels={LABEL: self.run_id},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
         )
 
     def remove(self) -> None:
@@ -106,8 +126,15 @@ class CellContainer:
         self.remove()
         self.start()
 
-    def run(self, command: Sequence[str], *, deadline: Deadline, env: Mapping[str, str] | None = None,
-            workdir: str | None = None, user: str = CELL_USER) -> ExecResult:
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        deadline: Deadline,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        user: str = CELL_USER,
+    ) -> ExecResult:
         """Run `command`, killing the container if it outlives `deadline` or falls silent."""
         started = time.monotonic()
         exec_id = self._exec_create(command, env or {}, workdir, user)
@@ -119,19 +146,29 @@ class CellContainer:
         if timed_out is not None:
             self.remove()
             reader.join(timeout=10)
-            return ExecResult(exit_code=-9, stdout=stdout.decode(errors="replace"),
-                              stderr=stderr.decode(errors="replace"), timed_out=timed_out,
-                              seconds=time.monotonic() - started)
+            return ExecResult(
+                exit_code=-9,
+                stdout=stdout.decode(errors="replace"),
+                stderr=stderr.decode(errors="replace"),
+                timed_out=timed_out,
+                seconds=time.monotonic() - started,
+            )
         reader.join()
-        return ExecResult(exit_code=self._exit_code(exec_id), stdout=stdout.decode(errors="replace"),
-                          stderr=stderr.decode(errors="replace"), timed_out=None,
-                          seconds=time.monotonic() - started)
+        return ExecResult(
+            exit_code=self._exit_code(exec_id),
+            stdout=stdout.decode(errors="replace"),
+            stderr=stderr.decode(errors="replace"),
+            timed_out=None,
+            seconds=time.monotonic() - started,
+        )
 
     @transient_retry
-    def _exec_create(self, command: Sequence[str], env: Mapping[str, str], workdir: str | None,
-                     user: str) -> str:
-        created = self.client.api.exec_create(self.container.id, list(command), environment=dict(env),
-                                              workdir=workdir, user=user)
+    def _exec_create(
+        self, command: Sequence[str], env: Mapping[str, str], workdir: str | None, user: str
+    ) -> str:
+        created = self.client.api.exec_create(
+            self.container.id, list(command), environment=dict(env), workdir=workdir, user=user
+        )
         return str(created["Id"])
 
     def _pump(self, exec_id: str, chunks: queue.Queue[Any]) -> None:
@@ -170,8 +207,12 @@ class CellContainer:
             return extracted.read()
 
 
-def _collect(chunks: queue.Queue[tuple[bytes | None, bytes | None] | None], deadline: Deadline,
-             stdout: bytearray, stderr: bytearray) -> str | None:
+def _collect(
+    chunks: queue.Queue[tuple[bytes | None, bytes | None] | None],
+    deadline: Deadline,
+    stdout: bytearray,
+    stderr: bytearray,
+) -> str | None:
     """Drain output until the command ends; the reason text if a deadline passed first."""
     while True:
         remaining = deadline.ends_at - time.monotonic()
@@ -197,4 +238,3 @@ def cleanup_containers(client: docker.DockerClient, run_id: str) -> int:
         container.remove(force=True)
         removed += 1
     return removed
-

@@ -57,7 +57,7 @@ def connect() -> docker.DockerClient:
 
 
 def _client_for_environment() -> docker.DockerClient:
-    """DOCKER_HOST wins; else the current Docker context (`docker context use NAME`); else default."""
+    """DOCKER_HOST wins; else the current Docker context (`docker context use`); else default."""
     if "DOCKER_HOST" in os.environ:
         return docker.from_env(timeout=600)
     context = docker.ContextAPI.get_current_context()

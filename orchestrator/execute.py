@@ -20,7 +20,13 @@ from orchestrator.log import Reporter
 from orchestrator.outcome import Observation, Reason, Status, Verdict
 from orchestrator.plan import Cell, Group, Plan
 from orchestrator.report.markdown import render_markdown
-from orchestrator.results import RESULTS_FILE, CellRun, ResultsFile, cell_record, not_applicable_record
+from orchestrator.results import (
+    RESULTS_FILE,
+    CellRun,
+    ResultsFile,
+    cell_record,
+    not_applicable_record,
+)
 from orchestrator.run import CellRunner
 
 CACHE_VOLUME_PREFIX = "linkmatrix-cache-"
@@ -37,12 +43,17 @@ class RunOptions:
     selection: dict[str, object]
 
 
-def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: RunOptions,
-             reporter: Reporter) -> ResultsFile:
+def run_plan(
+    client: docker.DockerClient, matrix: Matrix, plan: Plan, options: RunOptions, reporter: Reporter
+) -> ResultsFile:
     """Run every group; the results file is complete or, if interrupted, holds what finished."""
     run_id = uuid.uuid4().hex[:10]
-    results = ResultsFile(path=options.out_dir / RESULTS_FILE, matrix=str(matrix.path),
-                          selection=options.selection, run_id=run_id)
+    results = ResultsFile(
+        path=options.out_dir / RESULTS_FILE,
+        matrix=str(matrix.path),
+        selection=options.selection,
+        run_id=run_id,
+    )
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     images = Images(client, matrix, reporter.event, downloads=options.cache_dir / "downloads")
     reporter.plan(plan, images.missing(list(plan.images)))
@@ -51,8 +62,15 @@ def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: R
             _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
     try:
         for group in plan.groups:
-            GroupRun(client=client, matrix=matrix, images=images, options=options, run_id=run_id,
-                     results=results, reporter=reporter).run(group)
+            GroupRun(
+                client=client,
+                matrix=matrix,
+                images=images,
+                options=options,
+                run_id=run_id,
+                results=results,
+                reporter=reporter,
+            ).run(group)
     finally:
         with contextlib.suppress(docker.errors.DockerException):
             cleanup_containers(client, run_id)
@@ -62,8 +80,9 @@ def run_plan(client: docker.DockerClient, matrix: Matrix, plan: Plan, options: R
 
 
 def write_views(results: ResultsFile) -> None:
-    (results.path.parent / "matrix.md").write_text(render_markdown(results.document()),
-                                                   encoding="utf-8")
+    (results.path.parent / "matrix.md").write_text(
+        render_markdown(results.document()), encoding="utf-8"
+    )
 
 
 def _finish(results: ResultsFile, reporter: Reporter, record: dict[str, object]) -> None:
@@ -106,13 +125,26 @@ class GroupRun:
                     observation = runner.run(cell, scenario, target, cache.files(key))
                     if observation.failure is None or observation.failure.reason not in UNCACHED:
                         cache.store(key, observation)
-                self._publish(cell, toolchain, observation, image.id, cached, cache.files(key))
+                self._publish(
+                    cell=cell,
+                    toolchain=toolchain,
+                    observation=observation,
+                    image_id=image.id,
+                    cached=cached,
+                    files=cache.files(key),
+                )
 
     def _start(self, stack: contextlib.ExitStack, tag: str, image_id: str) -> CellRunner:
         volume = CACHE_VOLUME_PREFIX + image_id.removeprefix("sha256:")[:16]
-        container = stack.enter_context(CellContainer(
-            self.client, tag, limits=self.matrix.limits, volumes={volume: "/cache"},
-            run_id=self.run_id))
+        container = stack.enter_context(
+            CellContainer(
+                self.client,
+                tag,
+                limits=self.matrix.limits,
+                volumes={volume: "/cache"},
+                run_id=self.run_id,
+            )
+        )
         return CellRunner(container, self.matrix.limits)
 
     def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
@@ -120,8 +152,16 @@ class GroupRun:
         target = next(t for t in toolchain.targets if t.triple == cell.target)
         return toolchain, target
 
-    def _publish(self, cell: Cell, toolchain: Toolchain, observation: Observation, image_id: str,
-                 cached: bool, files: Path) -> None:
+    def _publish(
+        self,
+        *,
+        cell: Cell,
+        toolchain: Toolchain,
+        observation: Observation,
+        image_id: str,
+        cached: bool,
+        files: Path,
+    ) -> None:
         out = self.options.out_dir
         artifacts = out / "artifacts" / cell.slug
         shutil.rmtree(artifacts, ignore_errors=True)
@@ -131,15 +171,39 @@ class GroupRun:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(observation.log, encoding="utf-8")
         verdict = judge(cell, self.matrix.scenario(cell.scenario), observation)
-        record = cell_record(CellRun(cell=cell, toolchain=toolchain, verdict=verdict,
-                                     observation=observation, image_id=image_id, cached=cached,
-                                     log_path=log_path.relative_to(out).as_posix()))
+        record = cell_record(
+            CellRun(
+                cell=cell,
+                toolchain=toolchain,
+                verdict=verdict,
+                observation=observation,
+                image_id=image_id,
+                cached=cached,
+                log_path=log_path.relative_to(out).as_posix(),
+            )
+        )
         _finish(self.results, self.reporter, record)
 
     def _record_image_failure(self, cell: Cell, message: str) -> None:
         toolchain, _ = self._coordinates(cell)
-        verdict = Verdict(status=Status.ERROR, reason=Reason.TOOLCHAIN_MISSING,
-                          detail=f"image {cell.image}@{cell.release}: {message}", checks=())
-        _finish(self.results, self.reporter, cell_record(CellRun(
-            cell=cell, toolchain=toolchain, verdict=verdict, observation=None, image_id=None,
-            cached=False, log_path=None)))
+        verdict = Verdict(
+            status=Status.ERROR,
+            reason=Reason.TOOLCHAIN_MISSING,
+            detail=f"image {cell.image}@{cell.release}: {message}",
+            checks=(),
+        )
+        _finish(
+            self.results,
+            self.reporter,
+            cell_record(
+                CellRun(
+                    cell=cell,
+                    toolchain=toolchain,
+                    verdict=verdict,
+                    observation=None,
+                    image_id=None,
+                    cached=False,
+                    log_path=None,
+                )
+            ),
+        )

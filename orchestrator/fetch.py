@@ -40,7 +40,9 @@ def load_fetch_spec(context: Path) -> FetchSpec:
     for node in pypi.items() if pypi else ():
         if "==" not in node.text():
             raise node.fail("pin every wheel with == so the image hash stays true.")
-    return FetchSpec(pypi=pypi.texts() if pypi else (), cargo_vendor=vendor.texts() if vendor else ())
+    return FetchSpec(
+        pypi=pypi.texts() if pypi else (), cargo_vendor=vendor.texts() if vendor else ()
+    )
 
 
 def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
@@ -55,8 +57,11 @@ def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
             shutil.copy2(wheel, target / wheel.name)
     for manifest in spec.cargo_vendor:
         vendored = _cargo_vendor(context / manifest, downloads / "vendor")
-        shutil.copytree(vendored, staging / FETCHED_DIR / "vendor" / Path(manifest).parent.name,
-                        dirs_exist_ok=True)
+        shutil.copytree(
+            vendored,
+            staging / FETCHED_DIR / "vendor" / Path(manifest).parent.name,
+            dirs_exist_ok=True,
+        )
     return staging
 
 
@@ -65,8 +70,21 @@ def _pypi_download(requirement: str, root: Path) -> Path:
     if folder.is_dir() and any(folder.iterdir()):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-          "--dest", str(folder), requirement], what=f"downloading {requirement} from PyPI")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(folder),
+            requirement,
+        ],
+        what=f"downloading {requirement} from PyPI",
+    )
     return folder
 
 
@@ -79,8 +97,10 @@ def _cargo_vendor(manifest: Path, root: Path) -> Path:
         return folder
     partial = folder.with_suffix(".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    _run(["cargo", "vendor", "--locked", "--manifest-path", str(manifest), str(partial)],
-         what=f"vendoring the crates of {manifest}")
+    _run(
+        ["cargo", "vendor", "--locked", "--manifest-path", str(manifest), str(partial)],
+        what=f"vendoring the crates of {manifest}",
+    )
     partial.rename(folder)
     return folder
 

@@ -51,12 +51,17 @@ def context_digest(context: Path) -> str:
     return digest.hexdigest()
 
 
-def image_tag(*, name: str, release: str, context: Path, parent_id: str,
-              build_args: dict[str, str]) -> str:
+def image_tag(
+    *, name: str, release: str, context: Path, parent_id: str, build_args: dict[str, str]
+) -> str:
     """`linkmatrix/<name>:<release>-<hash>`: the hash covers all that goes into the image."""
     digest = hashlib.sha256()
-    for part in (HASH_VERSION, parent_id, context_digest(context),
-                 *(f"{k}={v}" for k, v in sorted(build_args.items()))):
+    for part in (
+        HASH_VERSION,
+        parent_id,
+        context_digest(context),
+        *(f"{k}={v}" for k, v in sorted(build_args.items())),
+    ):
         digest.update(part.encode())
         digest.update(b"\0")
     return f"linkmatrix/{name}:{release}-{digest.hexdigest()[:16]}"
@@ -65,8 +70,13 @@ def image_tag(*, name: str, release: str, context: Path, parent_id: str,
 class Images:
     """Makes sure each (image, release) exists, building parents first and only what changed."""
 
-    def __init__(self, client: docker.DockerClient, matrix: Matrix,
-                 on_event: Callable[[str], None], downloads: Path) -> None:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        matrix: Matrix,
+        on_event: Callable[[str], None],
+        downloads: Path,
+    ) -> None:
         self.client = client
         self.matrix = matrix
         self.downloads = downloads
@@ -86,7 +96,11 @@ class Images:
                 if step in known:
                     continue
                 parent = self.matrix.image(step.image).parent
-                parent_id = base_id if parent == BASE_IMAGE else known[ImageKey(image=parent, release=step.release)]
+                parent_id = (
+                    base_id
+                    if parent == BASE_IMAGE
+                    else known[ImageKey(image=parent, release=step.release)]
+                )
                 tag = self._tag(step, parent_id) if parent_id else None
                 known[step] = self._local_id(tag) if tag else None
                 if known[step] is None:
@@ -98,8 +112,11 @@ class Images:
         if key in self._ready:
             return self._ready[key]
         parent = self.matrix.image(key.image).parent
-        parent_id = self.base_id() if parent == BASE_IMAGE else \
-            self.ensure(ImageKey(image=parent, release=key.release)).id
+        parent_id = (
+            self.base_id()
+            if parent == BASE_IMAGE
+            else self.ensure(ImageKey(image=parent, release=key.release)).id
+        )
         tag = self._tag(key, parent_id)
         started = time.monotonic()
         existing = self._local_id(tag)
@@ -108,8 +125,9 @@ class Images:
         else:
             self.on_event(f"building image {key} as {tag}")
             image_id = self._build(key, tag, parent_id)
-            ready = ReadyImage(key=key, tag=tag, id=image_id, built=True,
-                               seconds=time.monotonic() - started)
+            ready = ReadyImage(
+                key=key, tag=tag, id=image_id, built=True, seconds=time.monotonic() - started
+            )
             self.on_event(f"built image {key} in {ready.seconds:.0f} s")
         self._ready[key] = ready
         return ready
@@ -134,8 +152,13 @@ class Images:
 
     def _tag(self, key: ImageKey, parent_id: str) -> str:
         spec = self.matrix.image(key.image)
-        return image_tag(name=key.image, release=key.release, context=spec.context,
-                         parent_id=parent_id, build_args=self.build_args(key, parent_id))
+        return image_tag(
+            name=key.image,
+            release=key.release,
+            context=spec.context,
+            parent_id=parent_id,
+            build_args=self.build_args(key, parent_id),
+        )
 
     @transient_retry
     def _local_id(self, tag: str) -> str | None:
@@ -163,7 +186,9 @@ class Images:
         try:
             with tempfile.TemporaryDirectory(prefix="linkmatrix-context-") as temp:
                 context = stage_context(spec.context, Path(temp) / key.image, self.downloads)
-                for chunk in self._build_stream(context, tag, self.build_args(key, parent_id), labels):
+                for chunk in self._build_stream(
+                    context, tag, self.build_args(key, parent_id), labels
+                ):
                     lines.extend(_chunk_lines(chunk))
         except (BuildError, APIError) as exc:
             lines.append(str(exc))
@@ -173,11 +198,20 @@ class Images:
             raise self._build_failure(key, spec.context, lines)
         return image_id
 
-    def _build_stream(self, context: Path, tag: str, build_args: dict[str, str],
-                      labels: dict[str, str]) -> Iterator[dict[str, Any]]:
-        stream = self.client.api.build(path=str(context), tag=tag, buildargs=build_args,
-                                       labels=labels, rm=True, forcerm=True, pull=False,
-                                       decode=True, network_mode=None)
+    def _build_stream(
+        self, context: Path, tag: str, build_args: dict[str, str], labels: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        stream = self.client.api.build(
+            path=str(context),
+            tag=tag,
+            buildargs=build_args,
+            labels=labels,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+            network_mode=None,
+        )
         for chunk in stream:
             if "error" in chunk:
                 raise BuildError(chunk["error"], iter(()))
@@ -186,7 +220,8 @@ class Images:
     def _build_failure(self, key: ImageKey, context: Path, lines: list[str]) -> ImageBuildError:
         tail = "\n".join(lines[-BUILD_LOG_TAIL:])
         return ImageBuildError(
-            f"Building image {key} from {context}/Dockerfile failed.\n--- build log tail ---\n{tail}\n"
+            f"Building image {key} from {context}/Dockerfile failed.\n"
+            f"--- build log tail ---\n{tail}\n"
             "Fix the Dockerfile (or the package mirror it reaches) and run again; images that "
             "built are kept."
         )
@@ -248,11 +283,17 @@ def _write_sources(base: BaseImage, root: Path) -> None:
 
 
 def _import_root(client: docker.DockerClient, base: BaseImage, root: Path, tarball: Path) -> str:
-    subprocess.run(["tar", "-C", str(root), "-cf", str(tarball), "--numeric-owner", "."], check=True)
+    subprocess.run(
+        ["tar", "-C", str(root), "-cf", str(tarball), "--numeric-owner", "."], check=True
+    )
     repository, _, tag = base.tag.rpartition(":")
     changes = ['CMD ["/bin/bash"]', "ENV LANG=C.UTF-8"]
     with tarball.open("rb") as data:
-        client.api.import_image_from_data(data, repository=repository or base.tag,
-                                          tag=tag if repository else None, changes=changes)
+        client.api.import_image_from_data(
+            data,
+            repository=repository or base.tag,
+            tag=tag if repository else None,
+            changes=changes,
+        )
     image_id = client.images.get(base.tag).id
     return str(image_id)

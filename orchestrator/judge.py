@@ -25,19 +25,27 @@ def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
     """The verdict of one executed cell."""
     if observation.failure is not None:
         failure = observation.failure
-        return Verdict(status=Status.ERROR, reason=failure.reason,
-                       detail=f"{failure.step}: {failure.detail}", checks=())
+        return Verdict(
+            status=Status.ERROR,
+            reason=failure.reason,
+            detail=f"{failure.step}: {failure.detail}",
+            checks=(),
+        )
     builds = {build.name: build for build in observation.builds}
     checks = tuple(
         _evaluate(check, builds[check.artifact])
         for check in scenario.checks
-        if check.artifact in builds and check.applies(
-            toolchain=cell.toolchain, target=cell.target, release=cell.release)
+        if check.artifact in builds
+        and check.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
     )
     unexplained = _unexplained_build_failure(observation.builds, checks)
     if unexplained is not None:
-        return Verdict(status=Status.ERROR, reason=_build_reason(unexplained),
-                       detail=_build_detail(unexplained, observation.log), checks=checks)
+        return Verdict(
+            status=Status.ERROR,
+            reason=_build_reason(unexplained),
+            detail=_build_detail(unexplained, observation.log),
+            checks=checks,
+        )
     return _verdict_from_checks(checks)
 
 
@@ -59,7 +67,7 @@ def _evaluate(check: Check, build: BuildRecord) -> CheckResult:
 
 def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
     if check.property is Property.BUILT:
-        return _flag_outcome(check.expected_flag, build.built, "built")
+        return _flag_outcome(expected=check.expected_flag, actual=build.built, name="built")
     if check.property is Property.DIAGNOSTICS:
         assert check.matcher is not None
         return match_set(check.matcher, [d.headline for d in build.diagnostics], substring=True)
@@ -71,7 +79,9 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
         case Property.STATIC:
             if inspection.static is None:
                 return CheckOutcome.UNKNOWN, f"'static' has no meaning for {inspection.format}"
-            return _flag_outcome(check.expected_flag, inspection.static, "static")
+            return _flag_outcome(
+                expected=check.expected_flag, actual=inspection.static, name="static"
+            )
         case Property.EXPORTS | Property.IMPORTS | Property.NEEDED:
             assert check.matcher is not None
             names = getattr(inspection, check.property.value)
@@ -82,17 +92,20 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
             assert_never(check.property)
 
 
-def _flag_outcome(expected: bool | None, actual: bool, name: str) -> tuple[CheckOutcome, str]:
+def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> tuple[CheckOutcome, str]:
     outcome = CheckOutcome.PASS if actual == expected else CheckOutcome.FAIL
     return outcome, f"{name}: {str(actual).lower()}"
 
 
-def match_set(matcher: SetMatcher, names: Sequence[str], *, substring: bool) -> tuple[CheckOutcome, str]:
+def match_set(
+    matcher: SetMatcher, names: Sequence[str], *, substring: bool
+) -> tuple[CheckOutcome, str]:
     """Compare names with a matcher; the detail names exactly what was missing or unexpected.
 
     With `substring`, `includes`/`excludes` match any name containing the text (diagnostics are
     sentences); otherwise they compare whole names (symbols).
     """
+
     def present(wanted: str) -> bool:
         return any(wanted in name for name in names) if substring else wanted in names
 
@@ -104,7 +117,8 @@ def match_set(matcher: SetMatcher, names: Sequence[str], *, substring: bool) -> 
         missing += [w for w in matcher.equals if w not in names]
         unexpected += [n for n in names if n not in matcher.equals]
     problems = ([f"missing {_short(missing)}"] if missing else []) + (
-        [f"unexpected {_short(unexpected)}"] if unexpected else [])
+        [f"unexpected {_short(unexpected)}"] if unexpected else []
+    )
     if problems:
         return CheckOutcome.FAIL, "; ".join(problems)
     shown = _short(sorted(names)) if names else "none"
@@ -139,39 +153,61 @@ def _build_detail(build: BuildRecord, log: str) -> str:
     if first_error is None and build.exit_code == 0:
         first_error = "cargo reported no artifact for it"
     tail = "\n".join(log.rstrip().splitlines()[-LOG_TAIL_LINES:])
-    return f"building artifact '{build.name}' failed (exit {build.exit_code}): " \
-           f"{first_error or 'see the log'}\n--- log tail ---\n{tail}"
+    return (
+        f"building artifact '{build.name}' failed (exit {build.exit_code}): "
+        f"{first_error or 'see the log'}\n--- log tail ---\n{tail}"
+    )
 
 
 def _verdict_from_checks(checks: Sequence[CheckResult]) -> Verdict:
     by_outcome = {outcome: [c for c in checks if c.outcome is outcome] for outcome in CheckOutcome}
     if by_outcome[CheckOutcome.UNKNOWN] and not _explained_unknowns(checks):
         first = by_outcome[CheckOutcome.UNKNOWN][0]
-        return Verdict(status=Status.ERROR, reason=Reason.INSPECTION_ERROR,
-                       detail=f"{first.artifact}: {first.detail}", checks=tuple(checks))
+        return Verdict(
+            status=Status.ERROR,
+            reason=Reason.INSPECTION_ERROR,
+            detail=f"{first.artifact}: {first.detail}",
+            checks=tuple(checks),
+        )
     if failed := by_outcome[CheckOutcome.FAIL]:
-        return Verdict(status=Status.FAIL, reason=_fail_reason(failed[0]),
-                       detail=_describe(failed), checks=tuple(checks))
+        return Verdict(
+            status=Status.FAIL,
+            reason=_fail_reason(failed[0]),
+            detail=_describe(failed),
+            checks=tuple(checks),
+        )
     if xpassed := by_outcome[CheckOutcome.XPASS]:
-        return Verdict(status=Status.XPASS, reason=Reason.UNEXPECTED_PASS,
-                       detail=_describe(xpassed), checks=tuple(checks))
+        return Verdict(
+            status=Status.XPASS,
+            reason=Reason.UNEXPECTED_PASS,
+            detail=_describe(xpassed),
+            checks=tuple(checks),
+        )
     if xfailed := by_outcome[CheckOutcome.XFAIL]:
         detail = "; ".join(f"{c.xfail_reason} ({c.xfail_link})" for c in xfailed)
-        return Verdict(status=Status.XFAIL, reason=Reason.KNOWN_UPSTREAM, detail=detail,
-                       checks=tuple(checks))
+        return Verdict(
+            status=Status.XFAIL, reason=Reason.KNOWN_UPSTREAM, detail=detail, checks=tuple(checks)
+        )
     return Verdict(status=Status.PASS, reason=None, detail="", checks=tuple(checks))
 
 
 def _explained_unknowns(checks: Sequence[CheckResult]) -> bool:
     """Unknowns on an artifact whose `built` check passed (expected not to build) are fine."""
-    expected_unbuilt = {c.artifact for c in checks
-                        if c.property == Property.BUILT.value and c.outcome is CheckOutcome.PASS}
+    expected_unbuilt = {
+        c.artifact
+        for c in checks
+        if c.property == Property.BUILT.value and c.outcome is CheckOutcome.PASS
+    }
     return all(c.artifact in expected_unbuilt for c in checks if c.outcome is CheckOutcome.UNKNOWN)
 
 
 def _fail_reason(check: CheckResult) -> Reason:
     if check.property in (Property.EXPORTS.value, Property.IMPORTS.value):
-        return Reason.SYMBOL_MISSING if check.detail.startswith("missing") else Reason.SYMBOL_UNEXPECTED
+        return (
+            Reason.SYMBOL_MISSING
+            if check.detail.startswith("missing")
+            else Reason.SYMBOL_UNEXPECTED
+        )
     return Reason.CHECK_FAILED
 
 

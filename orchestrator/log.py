@@ -1,4 +1,4 @@
-"""The one output module: the plan, a line per finished cell, a log block per bad cell, a summary."""
+"""The one output module: the plan, a line per cell, a log block per bad cell, a summary."""
 
 from __future__ import annotations
 
@@ -33,8 +33,10 @@ class Reporter:
     def plan(self, plan: Plan, missing_images: Sequence[str]) -> None:
         runnable = sum(len(group.cells) for group in plan.groups)
         self.total = len(plan.cells)
-        self.line(f"linkmatrix: {len(plan.cells)} cells: {runnable} to run in {len(plan.groups)} "
-                  f"container(s), {len(plan.cells) - runnable} not applicable")
+        self.line(
+            f"linkmatrix: {len(plan.cells)} cells: {runnable} to run in {len(plan.groups)} "
+            f"container(s), {len(plan.cells) - runnable} not applicable"
+        )
         for group in plan.groups:
             self.line(f"  {group.key}: {len(group.cells)} cells")
         built = ", ".join(missing_images) if missing_images else "none (all present)"
@@ -43,8 +45,10 @@ class Reporter:
     def cell(self, record: dict[str, Any]) -> None:
         self.done += 1
         cached = ", cached" if record.get("cached") else ""
-        self.line(f"[{self.done}/{self.total}] {symbol(record['status'])} {record['status']:<14} "
-                  f"{record['id']}  ({record['duration_s']:.1f} s{cached})")
+        self.line(
+            f"[{self.done}/{self.total}] {symbol(record['status'])} {record['status']:<14} "
+            f"{record['id']}  ({record['duration_s']:.1f} s{cached})"
+        )
         if not Status(record["status"]).ok:
             self._block(record)
 

@@ -60,7 +60,9 @@ class Shard:
     def parse(cls, text: str) -> Shard:
         match = re.fullmatch(r"(\d+)/(\d+)", text)
         if not match or not 1 <= int(match[1]) <= int(match[2]):
-            raise SelectionError(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. --shard 2/4.")
+            raise SelectionError(
+                f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. --shard 2/4."
+            )
         return cls(index=int(match[1]), count=int(match[2]))
 
 
@@ -76,7 +78,9 @@ class Plan:
         return tuple(group.key for group in self.groups)
 
 
-def cell_id(*, toolchain: str, release: str, default_release: str, target: str, scenario: str) -> str:
+def cell_id(
+    *, toolchain: str, release: str, default_release: str, target: str, scenario: str
+) -> str:
     """`toolchain[@release]/target/scenario`; the default release carries no suffix."""
     suffix = "" if release == default_release else f"@{release}"
     return f"{toolchain}{suffix}/{target}/{scenario}"
@@ -93,18 +97,25 @@ def all_cells(matrix: Matrix) -> tuple[Cell, ...]:
     )
 
 
-def _cell(matrix: Matrix, toolchain: Toolchain, release: str, target: TargetSpec,
-          scenario: Scenario) -> Cell:
+def _cell(
+    matrix: Matrix, toolchain: Toolchain, release: str, target: TargetSpec, scenario: Scenario
+) -> Cell:
     return Cell(
-        id=cell_id(toolchain=toolchain.name, release=release, default_release=matrix.default_release,
-                   target=target.triple, scenario=scenario.name),
+        id=cell_id(
+            toolchain=toolchain.name,
+            release=release,
+            default_release=matrix.default_release,
+            target=target.triple,
+            scenario=scenario.name,
+        ),
         toolchain=toolchain.name,
         release=release,
         target=target.triple,
         scenario=scenario.name,
         image=toolchain.image,
         not_applicable=scenario.inapplicable_reason(
-            toolchain=toolchain.name, target=target.triple, release=release),
+            toolchain=toolchain.name, target=target.triple, release=release
+        ),
     )
 
 
@@ -146,7 +157,9 @@ def shard_groups(groups: Sequence[Group], shard: Shard) -> tuple[Group, ...]:
         if lightest == shard.index - 1:
             mine.update(cell.id for cell in batch)
     return tuple(
-        Group(key=g.key, cells=kept) for g in groups if (kept := tuple(c for c in g.cells if c.id in mine))
+        Group(key=g.key, cells=kept)
+        for g in groups
+        if (kept := tuple(c for c in g.cells if c.id in mine))
     )
 
 
@@ -165,7 +178,9 @@ def make_plan(matrix: Matrix, *, only: Sequence[str] = (), shard: Shard | None =
     if shard is not None:
         groups = shard_groups(groups, shard)
         runnable = {cell.id for group in groups for cell in group.cells}
-        cells = tuple(c for c in cells if c.id in runnable or (c.not_applicable and _owns(c, shard)))
+        cells = tuple(
+            c for c in cells if c.id in runnable or (c.not_applicable and _owns(c, shard))
+        )
     return Plan(cells=cells, groups=groups)
 
 

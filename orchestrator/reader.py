@@ -58,7 +58,9 @@ class Node:
     def text(self) -> str:
         """A non-empty string, without the trailing newline of YAML's folded blocks."""
         if not isinstance(self.value, str) or not self.value.strip():
-            hint = " (quote it: YAML reads 1.90 as the number 1.9)" if _is_number(self.value) else ""
+            hint = (
+                " (quote it: YAML reads 1.90 as the number 1.9)" if _is_number(self.value) else ""
+            )
             raise self.fail(f"expected a non-empty string, got {_kind(self.value)}{hint}.")
         return self.value.strip()
 

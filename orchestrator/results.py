@@ -56,8 +56,10 @@ def cell_record(run: CellRun) -> dict[str, Any]:
         "rustc": tools.rustc if tools else None,
         "cargo": tools.cargo if tools else None,
         "llvm": tools.llvm if tools else None,
-        "linker": {"name": run.toolchain.route.linker,
-                   "version": tools.linker_version if tools else None},
+        "linker": {
+            "name": run.toolchain.route.linker,
+            "version": tools.linker_version if tools else None,
+        },
         "route": to_data(run.toolchain.route),
         "image": run.image_id,
         "duration_s": round(obs.duration_s, 3) if obs else 0.0,
@@ -169,13 +171,28 @@ def load_results(path: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path}: cannot read results ({exc}).") from exc
     if document.get("schema_version") != SCHEMA_VERSION:
-        raise ResultsError(f"{path}: schema_version {document.get('schema_version')!r}; "
-                           f"this linkmatrix reads {SCHEMA_VERSION}.")
+        raise ResultsError(
+            f"{path}: schema_version {document.get('schema_version')!r}; "
+            f"this linkmatrix reads {SCHEMA_VERSION}."
+        )
     return dict(document)
 
 
 def not_applicable_record(cell: Cell, toolchain: Toolchain) -> dict[str, Any]:
-    verdict = Verdict(status=Status.NOT_APPLICABLE, reason=Reason.NOT_APPLICABLE,
-                      detail=cell.not_applicable or "", checks=())
-    return cell_record(CellRun(cell=cell, toolchain=toolchain, verdict=verdict, observation=None,
-                               image_id=None, cached=False, log_path=None))
+    verdict = Verdict(
+        status=Status.NOT_APPLICABLE,
+        reason=Reason.NOT_APPLICABLE,
+        detail=cell.not_applicable or "",
+        checks=(),
+    )
+    return cell_record(
+        CellRun(
+            cell=cell,
+            toolchain=toolchain,
+            verdict=verdict,
+            observation=None,
+            image_id=None,
+            cached=False,
+            log_path=None,
+        )
+    )

@@ -31,8 +31,14 @@ from orchestrator.scenario import ArtifactSpec, Scenario
 
 RUST_INFO = "/etc/linkmatrix/rust.json"
 ROOT_USER = "0:0"
-PRIMARY_FORMATS = (ArtifactFormat.ELF, ArtifactFormat.PE, ArtifactFormat.MACHO,
-                   ArtifactFormat.WASM, ArtifactFormat.PTX, ArtifactFormat.ARCHIVE)
+PRIMARY_FORMATS = (
+    ArtifactFormat.ELF,
+    ArtifactFormat.PE,
+    ArtifactFormat.MACHO,
+    ArtifactFormat.WASM,
+    ArtifactFormat.PTX,
+    ArtifactFormat.ARCHIVE,
+)
 
 
 class CellAborted(Exception):
@@ -50,8 +56,10 @@ class CellLog:
     parts: list[str] = field(default_factory=list)
 
     def step(self, title: str, command: str, result: ExecResult, extra: str = "") -> None:
-        self.parts.append(f"== {title} ==\n$ {command}\n{result.stderr}{extra}"
-                          f"-- exit {result.exit_code} in {result.seconds:.1f} s --\n")
+        self.parts.append(
+            f"== {title} ==\n$ {command}\n{result.stderr}{extra}"
+            f"-- exit {result.exit_code} in {result.seconds:.1f} s --\n"
+        )
 
     def text(self) -> str:
         return "\n".join(self.parts)
@@ -75,6 +83,33 @@ def scenario_tar(scenario: Scenario) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True, kw_only=True)
+class CellJob:
+    """One cell being run: what it builds, where, until when, and where its log goes."""
+
+    cell: Cell
+    scenario: Scenario
+    target: TargetSpec
+    deadline: Deadline
+    log: CellLog
+    files_dir: Path
+
+    @property
+    def workdir(self) -> str:
+        return f"{WORK_ROOT}/{self.cell.slug}"
+
+    def artifacts(self) -> list[ArtifactSpec]:
+        """The scenario's artifacts that this cell's coordinates select."""
+        cell = self.cell
+        return [
+            artifact
+            for artifact in self.scenario.artifacts
+            if artifact.when.matches(
+                toolchain=cell.toolchain, target=cell.target, release=cell.release
+            )
+        ]
+
+
 class CellRunner:
     """Runs cells of one image group in one container; restarts it after a kill."""
 
@@ -84,42 +119,66 @@ class CellRunner:
         self._sources: set[str] = set()
         self._tools: dict[str, ToolInfo] = {}
 
-    def run(self, cell: Cell, scenario: Scenario, target: TargetSpec, files_dir: Path) -> Observation:
+    def run(
+        self, cell: Cell, scenario: Scenario, target: TargetSpec, files_dir: Path
+    ) -> Observation:
         """Build every artifact of the cell; never raises for a failed build or a timeout."""
         started = time.monotonic()
-        deadline = Deadline.after(self.limits.cell_timeout_s, self.limits.idle_timeout_s)
-        log = CellLog()
+        job = CellJob(
+            cell=cell,
+            scenario=scenario,
+            target=target,
+            deadline=Deadline.after(self.limits.cell_timeout_s, self.limits.idle_timeout_s),
+            log=CellLog(),
+            files_dir=files_dir,
+        )
         builds: list[BuildRecord] = []
         tools: ToolInfo | None = None
         failure: Failure | None = None
         try:
-            tools = self._tool_info(target, deadline)
-            workdir = self._prepare(cell, scenario, target, deadline, log)
-            for artifact in scenario.artifacts:
-                if artifact.when.matches(toolchain=cell.toolchain, target=cell.target,
-                                         release=cell.release):
-                    builds.append(self._build(cell, scenario, target, artifact, workdir,
-                                              deadline, log, files_dir))
-            self._cleanup(workdir, deadline)
+            tools = self._tool_info(target, job.deadline)
+            self._prepare(job)
+            builds.extend(self._build(job, artifact) for artifact in job.artifacts())
+            self._exec("cleanup", ["rm", "-rf", job.workdir], job.deadline)
         except CellAborted as aborted:
             failure = aborted.failure
         except (DockerException, requests.exceptions.RequestException) as exc:
             failure = Failure(reason=Reason.ENGINE_ERROR, step="docker", detail=str(exc))
-        return Observation(tools=tools, builds=tuple(builds), failure=failure, log=log.text(),
-                           duration_s=time.monotonic() - started)
+        return Observation(
+            tools=tools,
+            builds=tuple(builds),
+            failure=failure,
+            log=job.log.text(),
+            duration_s=time.monotonic() - started,
+        )
 
     # -- steps -------------------------------------------------------------------------------
-    def _exec(self, step: str, command: list[str], deadline: Deadline, **kwargs: object) -> ExecResult:
-        result = self.container.run(command, deadline=deadline, **kwargs)  # type: ignore[arg-type]
+    def _exec(
+        self,
+        step: str,
+        command: list[str],
+        deadline: Deadline,
+        env: dict[str, str] | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
+        result = self.container.run(command, deadline=deadline, env=env, workdir=workdir)
         if result.timed_out is not None:
             self._sources.clear()
             self.container.start()
-            raise CellAborted(Failure(reason=Reason.TIMEOUT, step=step,
-                                      detail=f"killed: {result.timed_out}"))
+            raise CellAborted(
+                Failure(reason=Reason.TIMEOUT, step=step, detail=f"killed: {result.timed_out}")
+            )
         if result.exit_code == 137:
-            raise CellAborted(Failure(reason=Reason.OOM, step=step, detail=(
-                f"killed by SIGKILL (exit 137), most likely the memory limit "
-                f"({self.limits.memory}) was reached")))
+            raise CellAborted(
+                Failure(
+                    reason=Reason.OOM,
+                    step=step,
+                    detail=(
+                        "killed by SIGKILL (exit 137), most likely the memory limit "
+                        f"({self.limits.memory}) was reached"
+                    ),
+                )
+            )
         return result
 
     def _tool_info(self, target: TargetSpec, deadline: Deadline) -> ToolInfo:
@@ -128,81 +187,126 @@ class CellRunner:
             try:
                 versions = json.loads(info.stdout)
             except json.JSONDecodeError as exc:
-                raise CellAborted(Failure(reason=Reason.TOOLCHAIN_MISSING, step="toolchain probe",
-                                          detail=f"{RUST_INFO} is not JSON: {info.stderr}")) from exc
+                raise CellAborted(
+                    Failure(
+                        reason=Reason.TOOLCHAIN_MISSING,
+                        step="toolchain probe",
+                        detail=f"{RUST_INFO} is not JSON: {info.stderr}",
+                    )
+                ) from exc
             linker = self._exec("linker probe", list(target.linker_version), deadline)
             if linker.exit_code != 0:
-                raise CellAborted(Failure(
-                    reason=Reason.TOOLCHAIN_MISSING, step="linker probe",
-                    detail=f"`{' '.join(target.linker_version)}` failed: "
-                           f"{(linker.stderr or linker.stdout).strip()[:500]}"))
+                raise CellAborted(
+                    Failure(
+                        reason=Reason.TOOLCHAIN_MISSING,
+                        step="linker probe",
+                        detail=f"`{' '.join(target.linker_version)}` failed: "
+                        f"{(linker.stderr or linker.stdout).strip()[:500]}",
+                    )
+                )
             self._tools[target.triple] = ToolInfo(
-                rustc=str(versions.get("rustc", "")), cargo=str(versions.get("cargo", "")),
+                rustc=str(versions.get("rustc", "")),
+                cargo=str(versions.get("cargo", "")),
                 llvm=str(versions.get("llvm", "")),
-                linker_version=_first_line(linker.stdout + linker.stderr))
+                linker_version=_first_line(linker.stdout + linker.stderr),
+            )
         return self._tools[target.triple]
 
-    def _prepare(self, cell: Cell, scenario: Scenario, target: TargetSpec, deadline: Deadline,
-                 log: CellLog) -> str:
+    def _prepare(self, job: CellJob) -> None:
+        scenario = job.scenario
         if scenario.name not in self._sources:
             self.container.put_tree(scenario_tar(scenario))
             self._sources.add(scenario.name)
-        workdir = f"{WORK_ROOT}/{cell.slug}"
-        self._exec("workdir", ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
-                   deadline)
-        env = {"SRC": f"{SOURCE_ROOT}/{scenario.name}", "NATIVE": f"{workdir}/native",
-               "TARGET": target.triple, **dict(target.env)}
+        workdir = job.workdir
+        self._exec(
+            "workdir",
+            ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
+            job.deadline,
+        )
+        env = {
+            "SRC": f"{SOURCE_ROOT}/{scenario.name}",
+            "NATIVE": f"{workdir}/native",
+            "TARGET": job.target.triple,
+            **dict(job.target.env),
+        }
         for command in scenario.prepare:
-            result = self._exec("prepare", ["sh", "-c", command], deadline, env=env,
-                                workdir=f"{SOURCE_ROOT}/{scenario.name}")
-            log.step("prepare", command, result, extra=result.stdout)
+            result = self._exec(
+                "prepare", ["sh", "-c", command], job.deadline, env=env, workdir=workdir
+            )
+            job.log.step("prepare", command, result, extra=result.stdout)
             if result.exit_code != 0:
-                raise CellAborted(Failure(reason=Reason.PREPARE_ERROR, step=f"prepare `{command}`",
-                                          detail=_tail(result.stdout + result.stderr)))
-        return workdir
+                raise CellAborted(
+                    Failure(
+                        reason=Reason.PREPARE_ERROR,
+                        step=f"prepare `{command}`",
+                        detail=_tail(result.stdout + result.stderr),
+                    )
+                )
 
-    def _build(self, cell: Cell, scenario: Scenario, target: TargetSpec, artifact: ArtifactSpec, workdir: str,
-               deadline: Deadline, log: CellLog, files_dir: Path) -> BuildRecord:
-        invocation = cargo_invocation(scenario=scenario.name, target=target, artifact=artifact,
-                                      workdir=workdir)
-        result = self._exec(f"build {artifact.name}", list(invocation.argv), deadline,
-                            env=dict(invocation.env), workdir=workdir)
-        report = parse_cargo_messages(result.stdout, scenario=scenario.name, artifact=artifact)
-        log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
-        files = self._fetch(report.filenames, files_dir / artifact.name,
-                            f"artifacts/{cell.slug}/{artifact.name}") if result.exit_code == 0 else ()
+    def _build(self, job: CellJob, artifact: ArtifactSpec) -> BuildRecord:
+        invocation = cargo_invocation(
+            scenario=job.scenario.name, target=job.target, artifact=artifact, workdir=job.workdir
+        )
+        result = self._exec(
+            f"build {artifact.name}",
+            list(invocation.argv),
+            job.deadline,
+            env=dict(invocation.env),
+            workdir=job.workdir,
+        )
+        report = parse_cargo_messages(result.stdout, scenario=job.scenario.name, artifact=artifact)
+        job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
+        files = (
+            self._fetch(
+                report.filenames,
+                job.files_dir / artifact.name,
+                f"artifacts/{job.cell.slug}/{artifact.name}",
+            )
+            if result.exit_code == 0
+            else ()
+        )
         return BuildRecord(
-            name=artifact.name, package=artifact.package, target_kind=artifact.target_kind.value,
+            name=artifact.name,
+            package=artifact.package,
+            target_kind=artifact.target_kind.value,
             crate_type=artifact.crate_type.value if artifact.crate_type else None,
-            command=invocation.argv, env=invocation.env, exit_code=result.exit_code,
-            duration_s=result.seconds, diagnostics=report.diagnostics, files=files,
+            command=invocation.argv,
+            env=invocation.env,
+            exit_code=result.exit_code,
+            duration_s=result.seconds,
+            diagnostics=report.diagnostics,
+            files=files,
             primary=choose_primary(files),
         )
 
-    def _fetch(self, filenames: tuple[str, ...], destination: Path,
-               report_prefix: str) -> tuple[ArtifactFile, ...]:
+    def _fetch(
+        self, filenames: tuple[str, ...], destination: Path, report_prefix: str
+    ) -> tuple[ArtifactFile, ...]:
         destination.mkdir(parents=True, exist_ok=True)
         fetched = []
         for filename in filenames:
             data = self.container.get_file(filename)
             local = destination / posixpath.basename(filename)
             local.write_bytes(data)
-            fetched.append(ArtifactFile(
-                file=local.name, path=f"{report_prefix}/{local.name}",
-                sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                inspection=_inspect(local)))
+            fetched.append(
+                ArtifactFile(
+                    file=local.name,
+                    path=f"{report_prefix}/{local.name}",
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    size=len(data),
+                    inspection=_inspect(local),
+                )
+            )
         return tuple(fetched)
-
-    def _cleanup(self, workdir: str, deadline: Deadline) -> None:
-        self._exec("cleanup", ["rm", "-rf", workdir], deadline)
 
 
 def _inspect(path: Path) -> Inspection:
     try:
         return inspect_file(path)
     except InspectionError as exc:
-        raise CellAborted(Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}",
-                                  detail=str(exc))) from exc
+        raise CellAborted(
+            Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}", detail=str(exc))
+        ) from exc
 
 
 def choose_primary(files: tuple[ArtifactFile, ...]) -> str | None:

@@ -131,8 +131,9 @@ class Check:
         """The expectation in words, as the report prints it."""
         if self.matcher is None:
             return f"{self.property} is {str(self.expected_flag).lower()}"
-        parts = [f"{name} {list(values)}" for name in MATCHERS
-                 if (values := getattr(self.matcher, name))]
+        parts = [
+            f"{name} {list(values)}" for name in MATCHERS if (values := getattr(self.matcher, name))
+        ]
         return f"{self.property}: " + "; ".join(parts)
 
 
@@ -179,7 +180,8 @@ def load_scenario(folder: Path) -> Scenario:
         links=optional["links"].texts() if optional["links"] else (),
         prepare=optional["prepare"].texts() if optional["prepare"] else (),
         not_applicable=tuple(_not_applicable(n) for n in optional["not_applicable"].items())
-        if optional["not_applicable"] else (),
+        if optional["not_applicable"]
+        else (),
         artifacts=artifacts,
         checks=tuple(_check(node, names) for node in keys["checks"].items()),
     )
@@ -209,7 +211,9 @@ def _artifact(node: Node) -> ArtifactSpec:
         package=package,
         target_kind=TargetKind(keys["target_kind"].choice([k.value for k in TargetKind])),
         bin_name=bin_name.text() if bin_name else package,
-        crate_type=CrateType(crate_type.choice([c.value for c in CrateType])) if crate_type else None,
+        crate_type=CrateType(crate_type.choice([c.value for c in CrateType]))
+        if crate_type
+        else None,
         rustc_args=rustc_args.texts() if rustc_args else (),
         when=_selector(keys.get("when")),
     )
@@ -219,8 +223,10 @@ def _check(node: Node, artifact_names: list[str]) -> Check:
     keys = node.mapping(CHECK_KEYS)
     present = [p for p in Property if keys.has(p.value)]
     if len(present) != 1:
-        raise node.fail(f"a check looks at exactly one of {', '.join(p.value for p in Property)}; "
-                        f"this one names {len(present)}.")
+        raise node.fail(
+            f"a check looks at exactly one of {', '.join(p.value for p in Property)}; "
+            f"this one names {len(present)}."
+        )
     prop = present[0]
     value = keys[prop.value]
     xfail = keys.get("xfail")
@@ -247,8 +253,9 @@ def _matcher(node: Node) -> SetMatcher:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise node.fail(f"not a valid regular expression: {exc}.",
-                                (*node.key_path, name, index)) from exc
+                raise node.fail(
+                    f"not a valid regular expression: {exc}.", (*node.key_path, name, index)
+                ) from exc
     equals = values.pop("equals", None)
     return SetMatcher(**values, equals=equals)
 

@@ -41,8 +41,11 @@ def _build(hint: Any, data: Any) -> Any:
         return tuple(_build(arg, item) for arg, item in zip(args, data, strict=True))
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
-        fields = {f.name: _build(hints[f.name], data[f.name])
-                  for f in dataclasses.fields(hint) if f.name in data}
+        fields = {
+            f.name: _build(hints[f.name], data[f.name])
+            for f in dataclasses.fields(hint)
+            if f.name in data
+        }
         return hint(**fields)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(data)

@@ -22,13 +22,19 @@ def render_markdown(document: dict[str, Any]) -> str:
     scenarios = sorted({r["scenario"] for r in cells})
     by_place = {(r["scenario"], column_of(r)): r for r in cells}
     lines = ["# linkmatrix results", "", _provenance(document), "", _counts(document), ""]
-    lines += ["| scenario | " + " | ".join(f"`{c}`" for c in columns) + " |",
-              "|---|" + "---|" * len(columns)]
+    lines += [
+        "| scenario | " + " | ".join(f"`{c}`" for c in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
     for scenario in scenarios:
         marks = [_mark(by_place.get((scenario, c))) for c in columns]
         lines.append(f"| {scenario} | " + " | ".join(marks) + " |")
-    lines += ["", "**Legend:** " + " · ".join(f"{SYMBOLS[s]} {s.value}: {MEANINGS[s]}" for s in Status),
-              "", _toolchains(cells)]
+    lines += [
+        "",
+        "**Legend:** " + " · ".join(f"{SYMBOLS[s]} {s.value}: {MEANINGS[s]}" for s in Status),
+        "",
+        _toolchains(cells),
+    ]
     lines += _problems(cells)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -41,8 +47,10 @@ def _mark(record: dict[str, Any] | None) -> str:
 
 def _provenance(document: dict[str, Any]) -> str:
     provenance = document["provenance"]
-    return (f"{provenance['orchestrator']} on {provenance['host']}, started {provenance['started']}, "
-            f"finished {provenance['finished'] or '(unfinished)'}.")
+    return (
+        f"{provenance['orchestrator']} on {provenance['host']}, started {provenance['started']}, "
+        f"finished {provenance['finished'] or '(unfinished)'}."
+    )
 
 
 def _counts(document: dict[str, Any]) -> str:
@@ -59,9 +67,11 @@ def _toolchains(cells: list[dict[str, Any]]) -> str:
             continue
         seen.add(column)
         route = record["route"]
-        rows.append(f"| `{column}` | {record['rustc']} | {record['linker']['name']}: "
-                    f"{record['linker']['version']} | {route['libraries']} | "
-                    f"{'yes: not the vendor libraries' if route['stand_in'] else 'no'} |")
+        rows.append(
+            f"| `{column}` | {record['rustc']} | {record['linker']['name']}: "
+            f"{record['linker']['version']} | {route['libraries']} | "
+            f"{'yes: not the vendor libraries' if route['stand_in'] else 'no'} |"
+        )
     return "\n".join(["## Toolchains", "", *rows, ""])
 
 
@@ -72,8 +82,17 @@ def _problems(cells: list[dict[str, Any]]) -> list[str]:
     lines = ["## Failing and erroring cells", ""]
     for record in bad:
         detail = "\n".join(record["detail"].splitlines()[-DETAIL_LINES:])
-        lines += [f"### {symbol(record['status'])} `{record['id']}`: {record['status']} "
-                  f"({record['reason']})", "", "```text", detail, "```", ""]
+        lines += [
+            (
+                f"### {symbol(record['status'])} `{record['id']}`: {record['status']} "
+                f"({record['reason']})"
+            ),
+            "",
+            "```text",
+            detail,
+            "```",
+            "",
+        ]
         if record.get("log"):
             lines += [f"Full build log: `{record['log']}`", ""]
     return lines

@@ -52,10 +52,22 @@ class Run:
 
 
 def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: float = 2400) -> Run:
-    command = [sys.executable, "-m", "orchestrator", "run", "--matrix", str(matrix), "--out",
-               str(out), "--cache-dir", str(cache), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO,
-                          check=False)
+    command = [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        "--matrix",
+        str(matrix),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        *args,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False
+    )
     output = done.stdout + done.stderr
     print(output)
     results_path = out / "results.json"
@@ -63,16 +75,18 @@ def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: fl
     return Run(exit_code=done.returncode, output=output, results=results)
 
 
-def project_with(tmp_path: Path, *, matrix_edits: dict[str, str], scenarios: dict[str, Path]) -> Path:
+def project_with(
+    tmp_path: Path, *, matrix_edits: dict[str, str], scenarios: dict[str, Path]
+) -> Path:
     """A copy of the repository's images with a changed matrix.yaml and chosen scenarios.
 
     Image tags are content hashes, so copied image folders reuse the images already built.
     """
-    shutil.copytree(REPO / "images", tmp_path / "images",
-                    ignore=shutil.ignore_patterns("fetched"))
+    shutil.copytree(REPO / "images", tmp_path / "images", ignore=shutil.ignore_patterns("fetched"))
     for name, source in scenarios.items():
-        shutil.copytree(source, tmp_path / "scenarios" / name,
-                        ignore=shutil.ignore_patterns("target"))
+        shutil.copytree(
+            source, tmp_path / "scenarios" / name, ignore=shutil.ignore_patterns("target")
+        )
     text = (REPO / "matrix.yaml").read_text()
     for old, new in matrix_edits.items():
         assert old in text, old

@@ -13,7 +13,7 @@ import docker
 import pytest
 
 from orchestrator.container import LABEL
-from tests.integration.conftest import REPO, project_with, run_linkmatrix
+from tests.integration.conftest import REPO, Run, project_with, run_linkmatrix
 
 OK = {"pass", "xfail"}
 GLIBC = "glibc/x86_64-unknown-linux-gnu"
@@ -21,13 +21,15 @@ WASM = "wasm/wasm32-unknown-unknown"
 
 
 @pytest.fixture(scope="module")
-def cold_run(docker_client: docker.DockerClient, cell_cache: Path,
-             tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    return run_linkmatrix(matrix=REPO / "matrix.yaml", out=tmp_path_factory.mktemp("cold"),
-                          cache=cell_cache)
+def cold_run(
+    docker_client: docker.DockerClient, cell_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Run:
+    return run_linkmatrix(
+        matrix=REPO / "matrix.yaml", out=tmp_path_factory.mktemp("cold"), cache=cell_cache
+    )
 
 
-def test_every_glibc_and_wasm_cell_passes_or_fails_as_known(cold_run) -> None:  # type: ignore[no-untyped-def]
+def test_every_glibc_and_wasm_cell_passes_or_fails_as_known(cold_run: Run) -> None:
     assert cold_run.exit_code == 0, cold_run.output
     statuses = {c["id"]: c["status"] for c in cold_run.results["cells"]}
     assert {i.split("/")[0] for i in statuses} >= {"glibc", "wasm"}
@@ -39,7 +41,7 @@ def test_every_glibc_and_wasm_cell_passes_or_fails_as_known(cold_run) -> None:  
             assert len(artifact["sha256"]) == 64 and artifact["size"] > 0
 
 
-def test_export_executable_symbols_flag_decides_the_elf_export(cold_run) -> None:  # type: ignore[no-untyped-def]
+def test_export_executable_symbols_flag_decides_the_elf_export(cold_run: Run) -> None:
     cell = f"{GLIBC}/export-executable-symbols"
     with_flag = cold_run.artifact(cell, "exe-with-flag")
     without = cold_run.artifact(cell, "exe-without-flag")
@@ -50,14 +52,14 @@ def test_export_executable_symbols_flag_decides_the_elf_export(cold_run) -> None
     assert with_flag["format"] == "elf" and with_flag["interpreter"]
 
 
-def test_wasm_cells_build_std_and_report_wasm_exports(cold_run) -> None:  # type: ignore[no-untyped-def]
+def test_wasm_cells_build_std_and_report_wasm_exports(cold_run: Run) -> None:
     lib = cold_run.artifact(f"{WASM}/cdylib-exports", "lib")
     assert lib["format"] == "wasm"
     assert {"answer", "memory"} <= set(lib["exports"])
     assert any(a.startswith("-Zbuild-std") for a in lib["build"]["command"])
 
 
-def test_reexport_records_the_warning_and_the_missing_export(cold_run) -> None:  # type: ignore[no-untyped-def]
+def test_reexport_records_the_warning_and_the_missing_export(cold_run: Run) -> None:
     cell = cold_run.cell(f"{GLIBC}/reexport-staticlib")
     assert cell["status"] == "xfail"
     assert "rfcs/pull/3556" in cell["detail"]
@@ -65,15 +67,18 @@ def test_reexport_records_the_warning_and_the_missing_export(cold_run) -> None: 
     assert any("foreign functions" in d["message"] for d in cell["diagnostics"])
 
 
-def test_warm_rerun_builds_nothing(cold_run, cell_cache: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_warm_rerun_builds_nothing(cold_run: Run, cell_cache: Path, tmp_path: Path) -> None:
     warm = run_linkmatrix(matrix=REPO / "matrix.yaml", out=tmp_path, cache=cell_cache)
     assert warm.exit_code == 0, warm.output
     assert "images to build: none" in warm.output
     assert all(c["cached"] for c in warm.results["cells"])
-    before = {c["id"]: (c["status"], [a["sha256"] for a in c["artifacts"]])
-              for c in cold_run.results["cells"]}
-    after = {c["id"]: (c["status"], [a["sha256"] for a in c["artifacts"]])
-             for c in warm.results["cells"]}
+    before = {
+        c["id"]: (c["status"], [a["sha256"] for a in c["artifacts"]])
+        for c in cold_run.results["cells"]
+    }
+    after = {
+        c["id"]: (c["status"], [a["sha256"] for a in c["artifacts"]]) for c in warm.results["cells"]
+    }
     assert before == after
 
 
@@ -81,22 +86,33 @@ HANG_EDITS = {"idle_timeout_s: 600": "idle_timeout_s: 15"}
 
 
 def hang_project(tmp_path: Path) -> Path:
-    return project_with(tmp_path / "project", matrix_edits=HANG_EDITS, scenarios={
-        "cdylib-exports": REPO / "scenarios/cdylib-exports",
-        "hang": REPO / "tests/integration/fixtures/hang",
-    })
+    return project_with(
+        tmp_path / "project",
+        matrix_edits=HANG_EDITS,
+        scenarios={
+            "cdylib-exports": REPO / "scenarios/cdylib-exports",
+            "hang": REPO / "tests/integration/fixtures/hang",
+        },
+    )
 
 
 def leftover_containers(client: docker.DockerClient, results: Path) -> list[str]:
     """Containers still labelled with the run id that `results` records."""
     run_id = json.loads(results.read_text())["provenance"]["run_id"]
-    return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"})]
+    containers = client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"})
+    return [str(c.name) for c in containers]
 
 
 def test_hung_build_is_killed_and_the_next_cell_still_runs(
-        docker_client: docker.DockerClient, cell_cache: Path, tmp_path: Path) -> None:
-    run = run_linkmatrix("--only", f"{GLIBC}/*", matrix=hang_project(tmp_path),
-                         out=tmp_path / "out", cache=cell_cache)
+    docker_client: docker.DockerClient, cell_cache: Path, tmp_path: Path
+) -> None:
+    run = run_linkmatrix(
+        "--only",
+        f"{GLIBC}/*",
+        matrix=hang_project(tmp_path),
+        out=tmp_path / "out",
+        cache=cell_cache,
+    )
     hang = run.cell(f"{GLIBC}/hang")
     assert (hang["status"], hang["reason"]) == ("error", "timeout")
     assert "no output for 15 s" in hang["detail"]
@@ -106,13 +122,27 @@ def test_hung_build_is_killed_and_the_next_cell_still_runs(
 
 
 def test_ctrl_c_removes_containers_and_keeps_finished_cells(
-        docker_client: docker.DockerClient, tmp_path: Path) -> None:
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "orchestrator", "run", "--fresh", "--only", f"{GLIBC}/*",
-               "--matrix", str(hang_project(tmp_path)), "--out", str(out),
-               "--cache-dir", str(tmp_path / "cache")]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        "--fresh",
+        "--only",
+        f"{GLIBC}/*",
+        "--matrix",
+        str(hang_project(tmp_path)),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     results = out / "results.json"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and not _has_cell(results, f"{GLIBC}/cdylib-exports"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,8 @@ UNREACHABLE_DOCKER = "unix:///nonexistent/linkmatrix-unit-tests.sock"
 
 
 @pytest.fixture(autouse=True)
-def unreachable_docker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def unreachable_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", UNREACHABLE_DOCKER)
-    yield
 
 
 MATRIX = """\

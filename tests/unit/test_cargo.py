@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from orchestrator.cargo import cargo_invocation, flagset_digest, parse_cargo_messages, build_dir
+from orchestrator.cargo import build_dir, cargo_invocation, flagset_digest, parse_cargo_messages
 from orchestrator.config import Matrix
 from orchestrator.scenario import ArtifactSpec
 
@@ -15,12 +15,15 @@ def artifact(matrix: Matrix, name: str) -> ArtifactSpec:
 
 def test_bootstrap_only_for_builds_that_need_it(matrix: Matrix) -> None:
     glibc, wasm = matrix.toolchains[0].targets[0], matrix.toolchains[1].targets[0]
-    plain = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "lib"),
-                             workdir="/w")
-    flagged = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"),
-                               workdir="/w")
-    cross = cargo_invocation(scenario="alpha", target=wasm, artifact=artifact(matrix, "lib"),
-                             workdir="/w")
+    plain = cargo_invocation(
+        scenario="alpha", target=glibc, artifact=artifact(matrix, "lib"), workdir="/w"
+    )
+    flagged = cargo_invocation(
+        scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"), workdir="/w"
+    )
+    cross = cargo_invocation(
+        scenario="alpha", target=wasm, artifact=artifact(matrix, "lib"), workdir="/w"
+    )
     assert "RUSTC_BOOTSTRAP" not in dict(plain.env)
     assert dict(flagged.env)["RUSTC_BOOTSTRAP"] == "1"
     assert dict(cross.env)["RUSTC_BOOTSTRAP"] == "1"
@@ -31,10 +34,15 @@ def test_bootstrap_only_for_builds_that_need_it(matrix: Matrix) -> None:
 
 def test_per_artifact_flags_go_after_the_separator_so_std_is_shared(matrix: Matrix) -> None:
     glibc = matrix.toolchains[0].targets[0]
-    flagged = cargo_invocation(scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"),
-                               workdir="/w")
+    flagged = cargo_invocation(
+        scenario="alpha", target=glibc, artifact=artifact(matrix, "exe"), workdir="/w"
+    )
     separator = flagged.argv.index("--")
-    assert flagged.argv[separator + 1:] == ("-L", "native=/w/native", "-Zexport-executable-symbols")
+    assert flagged.argv[separator + 1 :] == (
+        "-L",
+        "native=/w/native",
+        "-Zexport-executable-symbols",
+    )
     assert dict(flagged.env)["CARGO_BUILD_BUILD_DIR"] == build_dir(glibc)
     assert dict(flagged.env)["CARGO_TARGET_DIR"] == "/w/target"
     assert "RUSTFLAGS" not in dict(flagged.env)
@@ -50,15 +58,30 @@ def test_flagset_digest_changes_with_rustflags(matrix: Matrix) -> None:
 
 def test_parse_messages_keeps_the_wanted_target_and_workspace_diagnostics(matrix: Matrix) -> None:
     lines = [
-        {"reason": "compiler-artifact", "manifest_path": "/usr/src/rustc/library/std/Cargo.toml",
-         "target": {"kind": ["lib"], "name": "std"}, "filenames": ["/c/libstd.rlib"]},
-        {"reason": "compiler-message", "manifest_path": "/src/alpha/cdy/Cargo.toml",
-         "message": {"level": "warning", "message": "unused variable: `x`",
-                     "code": {"code": "unused_variables"}, "rendered": "warning: unused variable\n"}},
-        {"reason": "compiler-artifact", "manifest_path": "/src/alpha/cdy/Cargo.toml",
-         "package_id": "path+file:///src/alpha/cdy#0.1.0",
-         "target": {"kind": ["cdylib"], "name": "cdy"}, "filenames": ["/c/libcdy.so"],
-         "executable": None},
+        {
+            "reason": "compiler-artifact",
+            "manifest_path": "/usr/src/rustc/library/std/Cargo.toml",
+            "target": {"kind": ["lib"], "name": "std"},
+            "filenames": ["/c/libstd.rlib"],
+        },
+        {
+            "reason": "compiler-message",
+            "manifest_path": "/src/alpha/cdy/Cargo.toml",
+            "message": {
+                "level": "warning",
+                "message": "unused variable: `x`",
+                "code": {"code": "unused_variables"},
+                "rendered": "warning: unused variable\n",
+            },
+        },
+        {
+            "reason": "compiler-artifact",
+            "manifest_path": "/src/alpha/cdy/Cargo.toml",
+            "package_id": "path+file:///src/alpha/cdy#0.1.0",
+            "target": {"kind": ["cdylib"], "name": "cdy"},
+            "filenames": ["/c/libcdy.so"],
+            "executable": None,
+        },
         {"reason": "build-finished", "success": True},
     ]
     stdout = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n"

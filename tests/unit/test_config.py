@@ -13,8 +13,7 @@ from orchestrator.scenario import CrateType, Property, TargetKind
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 
-def error_for(make_project: ProjectFactory, matrix: str = MATRIX,
-              scenario: str = SCENARIO) -> str:
+def error_for(make_project: ProjectFactory, matrix: str = MATRIX, scenario: str = SCENARIO) -> str:
     path = make_project(matrix, {"alpha": scenario})
     with pytest.raises(ConfigError) as caught:
         load_matrix(path)
@@ -39,36 +38,46 @@ def test_valid_matrix_loads_into_frozen_values(matrix: Matrix) -> None:
 
 
 def test_unknown_key_names_file_line_and_nearest_key(make_project: ProjectFactory) -> None:
-    message = error_for(make_project, MATRIX.replace("  wasm:\n    image: wasm",
-                                                     "  wasm:\n    imgae: wasm"))
-    assert re.search(r"matrix\.yaml:\d+: toolchains\.wasm\.imgae: unknown key 'imgae'\. "
-                     r"Did you mean 'image'\?", message), message
+    message = error_for(
+        make_project, MATRIX.replace("  wasm:\n    image: wasm", "  wasm:\n    imgae: wasm")
+    )
+    assert re.search(
+        r"matrix\.yaml:\d+: toolchains\.wasm\.imgae: unknown key 'imgae'\. "
+        r"Did you mean 'image'\?",
+        message,
+    ), message
     line = int(message.split(":")[1])
     assert MATRIX.splitlines()[line - 1].strip().startswith("image: wasm")
 
 
 def test_release_written_as_number_is_refused_with_a_hint(make_project: ProjectFactory) -> None:
-    message = error_for(make_project, MATRIX.replace('default_release: "1.96"', "default_release: 1.96"))
+    message = error_for(
+        make_project, MATRIX.replace('default_release: "1.96"', "default_release: 1.96")
+    )
     assert "default_release" in message
     assert "quote it" in message
 
 
 def test_unknown_image_parent_suggests_a_valid_one(make_project: ProjectFactory) -> None:
-    message = error_for(make_project, MATRIX.replace("glibc: { parent: rust }", "glibc: { parent: rsut }"))
+    message = error_for(
+        make_project, MATRIX.replace("glibc: { parent: rust }", "glibc: { parent: rsut }")
+    )
     assert "images.glibc.parent" in message
     assert "Did you mean 'rust'?" in message
 
 
 def test_bad_scenario_check_names_the_scenario_file(make_project: ProjectFactory) -> None:
-    bad = SCENARIO.replace("excludes_matching: [\"^_ZN\"]", "excludes_matching: [\"^(_ZN\"]")
+    bad = SCENARIO.replace('excludes_matching: ["^_ZN"]', 'excludes_matching: ["^(_ZN"]')
     message = error_for(make_project, scenario=bad)
     assert "scenarios/alpha/scenario.yaml:" in message
     assert "checks[0].exports.excludes_matching[0]: not a valid regular expression" in message
 
 
 def test_check_must_name_exactly_one_property(make_project: ProjectFactory) -> None:
-    bad = SCENARIO.replace("    exports: { includes: [exported_from_exe] }",
-                           "    exports: { includes: [x] }\n    static: true")
+    bad = SCENARIO.replace(
+        "    exports: { includes: [exported_from_exe] }",
+        "    exports: { includes: [x] }\n    static: true",
+    )
     message = error_for(make_project, scenario=bad)
     assert "checks[1]" in message
     assert "exactly one of" in message

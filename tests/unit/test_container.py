@@ -18,8 +18,13 @@ LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 
 
 def make(client: FakeClient) -> CellContainer:
-    return CellContainer(cast(docker.DockerClient, client), "img:tag", limits=LIMITS,
-                         volumes={"vol": "/cache"}, run_id="r1")
+    return CellContainer(
+        cast(docker.DockerClient, client),
+        "img:tag",
+        limits=LIMITS,
+        volumes={"vol": "/cache"},
+        run_id="r1",
+    )
 
 
 def test_container_runs_without_network_as_non_root_with_limits() -> None:
@@ -67,18 +72,22 @@ def test_wall_clock_deadline_wins_over_a_chatty_command() -> None:
     assert result.timed_out == "the cell's time limit ran out"
 
 
-def test_transient_engine_errors_are_retried_and_others_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_transient_engine_errors_are_retried_and_others_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
     client = FakeClient()
     server_error = APIError("busy", response=type("R", (), {"status_code": 503})())
     client.api.failures = [server_error, server_error]
     with make(client) as container:
         assert container.run(["true"], deadline=Deadline.after(10, 5)).exit_code == 0
-        client.api.failures = [APIError("no such exec", response=type("R", (), {"status_code": 404})())]
+        client.api.failures = [
+            APIError("no such exec", response=type("R", (), {"status_code": 404})())
+        ]
         with pytest.raises(APIError):
             container.run(["true"], deadline=Deadline.after(10, 5))
 
 
 def test_unreachable_engine_says_how_to_point_at_one() -> None:
-    with pytest.raises(EngineError, match="DOCKER_HOST=unix:///path/docker.sock"):
+    with pytest.raises(EngineError, match=r"DOCKER_HOST=unix:///path/docker\.sock"):
         connect()

@@ -19,33 +19,65 @@ from orchestrator.outcome import (
     Reason,
     Status,
 )
-from orchestrator.plan import all_cells
+from orchestrator.plan import Cell, all_cells
 from orchestrator.scenario import Check, Scenario, SetMatcher, XFail
 
 
 def inspection(exports: tuple[str, ...]) -> Inspection:
-    return Inspection(format=ArtifactFormat.ELF, exports=exports, imports=(), needed=("libc.so.6",),
-                      interpreter=None, static=False, machine="x86_64", file_type="shared-object")
+    return Inspection(
+        format=ArtifactFormat.ELF,
+        exports=exports,
+        imports=(),
+        needed=("libc.so.6",),
+        interpreter=None,
+        static=False,
+        machine="x86_64",
+        file_type="shared-object",
+    )
 
 
-def build(name: str, exports: tuple[str, ...] | None, *, diagnostics: tuple[Diagnostic, ...] = (),
-          ) -> BuildRecord:
-    files = () if exports is None else (ArtifactFile(file=f"{name}.so", path=f"a/{name}.so",
-                                                     sha256="0" * 64, size=1,
-                                                     inspection=inspection(exports)),)
-    return BuildRecord(name=name, package=name, target_kind="lib", crate_type=None, command=(),
-                       env=(), exit_code=0 if exports is not None else 101, duration_s=0.1,
-                       diagnostics=diagnostics, files=files,
-                       primary=f"{name}.so" if exports is not None else None)
+def build(
+    name: str,
+    exports: tuple[str, ...] | None,
+    *,
+    diagnostics: tuple[Diagnostic, ...] = (),
+) -> BuildRecord:
+    files = (
+        ()
+        if exports is None
+        else (
+            ArtifactFile(
+                file=f"{name}.so",
+                path=f"a/{name}.so",
+                sha256="0" * 64,
+                size=1,
+                inspection=inspection(exports),
+            ),
+        )
+    )
+    return BuildRecord(
+        name=name,
+        package=name,
+        target_kind="lib",
+        crate_type=None,
+        command=(),
+        env=(),
+        exit_code=0 if exports is not None else 101,
+        duration_s=0.1,
+        diagnostics=diagnostics,
+        files=files,
+        primary=f"{name}.so" if exports is not None else None,
+    )
 
 
 def observation(*builds: BuildRecord, failure: Failure | None = None) -> Observation:
-    return Observation(tools=None, builds=builds, failure=failure, log="line 1\nline 2\n",
-                       duration_s=1.0)
+    return Observation(
+        tools=None, builds=builds, failure=failure, log="line 1\nline 2\n", duration_s=1.0
+    )
 
 
 @pytest.fixture
-def glibc_cell(matrix: Matrix):  # type: ignore[no-untyped-def]
+def glibc_cell(matrix: Matrix) -> Cell:
     return all_cells(matrix)[0]
 
 
@@ -54,38 +86,55 @@ def scenario(matrix: Matrix) -> Scenario:
     return matrix.scenario("alpha")
 
 
-def test_pass_when_every_expectation_holds(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(glibc_cell, scenario, observation(build("lib", ("answer",)),
-                                                      build("exe", ("exported_from_exe", "main"))))
+def test_pass_when_every_expectation_holds(glibc_cell: Cell, scenario: Scenario) -> None:
+    verdict = judge(
+        glibc_cell,
+        scenario,
+        observation(build("lib", ("answer",)), build("exe", ("exported_from_exe", "main"))),
+    )
     assert verdict.status is Status.PASS
     assert [c.outcome for c in verdict.checks] == [CheckOutcome.PASS, CheckOutcome.PASS]
 
 
-def test_missing_symbol_fails_and_names_it(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(glibc_cell, scenario, observation(build("lib", ("answer",)), build("exe", ("main",))))
+def test_missing_symbol_fails_and_names_it(glibc_cell: Cell, scenario: Scenario) -> None:
+    verdict = judge(
+        glibc_cell, scenario, observation(build("lib", ("answer",)), build("exe", ("main",)))
+    )
     assert verdict.status is Status.FAIL
     assert verdict.reason is Reason.SYMBOL_MISSING
     assert "missing exported_from_exe" in verdict.detail
 
 
-def test_unexpected_symbol_fails(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(glibc_cell, scenario, observation(
-        build("lib", ("answer", "_ZN4core3fmt5write17h")), build("exe", ("exported_from_exe",))))
+def test_unexpected_symbol_fails(glibc_cell: Cell, scenario: Scenario) -> None:
+    verdict = judge(
+        glibc_cell,
+        scenario,
+        observation(
+            build("lib", ("answer", "_ZN4core3fmt5write17h")), build("exe", ("exported_from_exe",))
+        ),
+    )
     assert verdict.status is Status.FAIL
     assert verdict.reason is Reason.SYMBOL_UNEXPECTED
     assert "_ZN4core3fmt5write17h" in verdict.detail
 
 
-def test_checks_scoped_by_when_are_not_evaluated_elsewhere(matrix: Matrix, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_checks_scoped_by_when_are_not_evaluated_elsewhere(
+    matrix: Matrix, scenario: Scenario
+) -> None:
     wasm_cell = next(c for c in all_cells(matrix) if c.toolchain == "wasm")
-    verdict = judge(wasm_cell, scenario, observation(build("lib", ("answer",)), build("exe", ("main",))))
+    verdict = judge(
+        wasm_cell, scenario, observation(build("lib", ("answer",)), build("exe", ("main",)))
+    )
     assert verdict.status is Status.PASS
     assert len(verdict.checks) == 1
 
 
-def test_unexplained_build_failure_is_an_error_with_the_log_tail(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
-    error = Diagnostic(level="error", message="linking with `cc` failed: exit status: 1", code=None,
-                       rendered="")
+def test_unexplained_build_failure_is_an_error_with_the_log_tail(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    error = Diagnostic(
+        level="error", message="linking with `cc` failed: exit status: 1", code=None, rendered=""
+    )
     failed = replace(build("exe", None), diagnostics=(error,))
     verdict = judge(glibc_cell, scenario, observation(build("lib", ("answer",)), failed))
     assert verdict.status is Status.ERROR
@@ -94,7 +143,9 @@ def test_unexplained_build_failure_is_an_error_with_the_log_tail(glibc_cell, sce
     assert "line 2" in verdict.detail
 
 
-def test_infrastructure_failure_is_an_error_with_its_step(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_infrastructure_failure_is_an_error_with_its_step(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
     failure = Failure(reason=Reason.TIMEOUT, step="build exe", detail="killed: no output for 600 s")
     verdict = judge(glibc_cell, scenario, observation(failure=failure))
     assert (verdict.status, verdict.reason) == (Status.ERROR, Reason.TIMEOUT)
@@ -108,16 +159,26 @@ def with_checks(scenario: Scenario, *checks: Check) -> Scenario:
 def exports_check(artifact: str, matcher: SetMatcher, xfail: XFail | None = None) -> Check:
     from orchestrator.scenario import ANYWHERE, Property
 
-    return Check(artifact=artifact, property=Property.EXPORTS, matcher=matcher, expected_flag=None,
-                 when=ANYWHERE, unless=None, xfail=xfail, why="")
+    return Check(
+        artifact=artifact,
+        property=Property.EXPORTS,
+        matcher=matcher,
+        expected_flag=None,
+        when=ANYWHERE,
+        unless=None,
+        xfail=xfail,
+        why="",
+    )
 
 
 KNOWN = XFail(reason="rustc does not re-export", link="https://github.com/rust-lang/rfcs/pull/3556")
 
 
-def test_xfail_and_xpass(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_xfail_and_xpass(glibc_cell: Cell, scenario: Scenario) -> None:
     check = exports_check("lib", SetMatcher(includes=("foo",)), KNOWN)
-    failing = judge(glibc_cell, with_checks(scenario, check), observation(build("lib", ("answer",))))
+    failing = judge(
+        glibc_cell, with_checks(scenario, check), observation(build("lib", ("answer",)))
+    )
     assert failing.status is Status.XFAIL
     assert failing.reason is Reason.KNOWN_UPSTREAM
     assert "rfcs/pull/3556" in failing.detail
@@ -126,22 +187,48 @@ def test_xfail_and_xpass(glibc_cell, scenario) -> None:  # type: ignore[no-untyp
     assert not passing.status.ok
 
 
-def test_expected_build_failure_passes_and_hides_unknowns(glibc_cell, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_expected_build_failure_passes_and_hides_unknowns(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
     from orchestrator.scenario import ANYWHERE, Property
 
-    refused = Check(artifact="lib", property=Property.BUILT, matcher=None, expected_flag=False,
-                    when=ANYWHERE, unless=None, xfail=None, why="crt-static refuses cdylib")
-    diag = Check(artifact="lib", property=Property.DIAGNOSTICS,
-                 matcher=SetMatcher(includes=("does not support these crate types",)),
-                 expected_flag=None, when=ANYWHERE, unless=None, xfail=None, why="")
-    error = Diagnostic(level="error", message="cannot produce cdylib: target does not support "
-                       "these crate types", code=None, rendered="")
+    refused = Check(
+        artifact="lib",
+        property=Property.BUILT,
+        matcher=None,
+        expected_flag=False,
+        when=ANYWHERE,
+        unless=None,
+        xfail=None,
+        why="crt-static refuses cdylib",
+    )
+    diag = Check(
+        artifact="lib",
+        property=Property.DIAGNOSTICS,
+        matcher=SetMatcher(includes=("does not support these crate types",)),
+        expected_flag=None,
+        when=ANYWHERE,
+        unless=None,
+        xfail=None,
+        why="",
+    )
+    error = Diagnostic(
+        level="error",
+        message="cannot produce cdylib: target does not support these crate types",
+        code=None,
+        rendered="",
+    )
     failed = replace(build("lib", None), diagnostics=(error,))
-    scenario_ = with_checks(scenario, refused, diag, exports_check("lib", SetMatcher(includes=("x",))))
+    scenario_ = with_checks(
+        scenario, refused, diag, exports_check("lib", SetMatcher(includes=("x",)))
+    )
     verdict = judge(glibc_cell, scenario_, observation(failed))
     assert verdict.status is Status.PASS, verdict
-    assert [c.outcome for c in verdict.checks] == [CheckOutcome.PASS, CheckOutcome.PASS,
-                                                   CheckOutcome.UNKNOWN]
+    assert [c.outcome for c in verdict.checks] == [
+        CheckOutcome.PASS,
+        CheckOutcome.PASS,
+        CheckOutcome.UNKNOWN,
+    ]
 
 
 def test_match_set_equals_reports_both_sides() -> None:
