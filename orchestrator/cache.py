@@ -14,7 +14,7 @@ from orchestrator.results import write_json_atomic
 from orchestrator.scenario import Scenario
 from orchestrator.serial import from_data, to_data
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 OBSERVATION_FILE = "observation.json"
 
 

@@ -72,6 +72,17 @@ class Route:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Runner:
+    """How an artifact of this target runs in its container: argv with `{file}` in it."""
+
+    command: tuple[str, ...]
+    file_glob: str | None
+
+    def argv(self, file: str, args: tuple[str, ...]) -> tuple[str, ...]:
+        return (*(part.replace("{file}", file) for part in self.command), *args)
+
+
+@dataclass(frozen=True, kw_only=True)
 class TargetSpec:
     """One rustc target of a toolchain and the fixed flags its std is built with."""
 
@@ -82,6 +93,7 @@ class TargetSpec:
     env: tuple[tuple[str, str], ...]
     panic: str | None
     linker_version: tuple[str, ...]
+    runner: Runner | None
 
     @property
     def needs_bootstrap(self) -> bool:
@@ -226,7 +238,7 @@ def _route(node: Node) -> Route:
 
 def _target(triple: str, node: Node) -> TargetSpec:
     keys = node.mapping(
-        ("build_std", "build_std_features", "rustflags", "env", "panic", "linker_version")
+        ("build_std", "build_std_features", "rustflags", "env", "panic", "linker_version", "runner")
     )
     texts = {
         key: keys[key].texts() if keys.get(key) else ()
@@ -242,7 +254,17 @@ def _target(triple: str, node: Node) -> TargetSpec:
         env=env.string_map() if env else (),
         panic=panic.choice(("abort", "unwind")) if panic else None,
         linker_version=keys["linker_version"].texts(),
+        runner=_runner(runner) if (runner := keys.get("runner")) else None,
     )
+
+
+def _runner(node: Node) -> Runner:
+    keys = node.mapping(("command", "file"))
+    command = keys["command"].texts()
+    if not any("{file}" in part for part in command):
+        raise keys["command"].fail("the runner command must contain {file}.")
+    file_glob = keys.get("file")
+    return Runner(command=command, file_glob=file_glob.text() if file_glob else None)
 
 
 def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:

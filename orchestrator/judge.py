@@ -12,11 +12,12 @@ from orchestrator.outcome import (
     CheckResult,
     Observation,
     Reason,
+    RunRecord,
     Status,
     Verdict,
 )
 from orchestrator.plan import Cell
-from orchestrator.scenario import Check, Property, Scenario, SetMatcher
+from orchestrator.scenario import Check, Property, RunSpec, Scenario, SetMatcher
 
 LOG_TAIL_LINES = 25
 
@@ -37,6 +38,11 @@ def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
         for check in scenario.checks
         if check.artifact in builds
         and check.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
+    )
+    checks += tuple(
+        _evaluate_run(spec, observation.runs)
+        for spec in scenario.runs
+        if spec.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
     )
     unexplained = _unexplained_build_failure(observation.builds, checks)
     if unexplained is not None:
@@ -63,6 +69,46 @@ def _evaluate(check: Check, build: BuildRecord) -> CheckResult:
         xfail_reason=check.xfail.reason if check.xfail else None,
         xfail_link=check.xfail.link if check.xfail else None,
     )
+
+
+def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> CheckResult:
+    record = next((r for r in records if r.name == spec.name), None)
+    outcome, detail = _run_outcome(spec, record)
+    return CheckResult(
+        artifact=spec.artifact,
+        property="run",
+        expectation=spec.describe(),
+        outcome=outcome,
+        detail=detail,
+        why=spec.why,
+        xfail_reason=None,
+        xfail_link=None,
+    )
+
+
+def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome, str]:
+    if record is None:
+        return CheckOutcome.UNKNOWN, "the run was not recorded"
+    if record.not_run is not None:
+        if record.not_run == "the artifact was not built":
+            return CheckOutcome.UNKNOWN, record.not_run
+        return CheckOutcome.NOT_RUN, f"not run: {record.not_run}"
+    problems = []
+    if record.exit_code != spec.exit_code:
+        problems.append(f"exit code {record.exit_code}, expected {spec.exit_code}")
+    if spec.stdout is not None:
+        outcome, detail = match_set(spec.stdout, [record.stdout], substring=True)
+        if outcome is CheckOutcome.FAIL:
+            problems.append(f"stdout {detail}")
+    if problems:
+        tail = _tail_text(record.stdout + record.stderr)
+        return CheckOutcome.FAIL, "; ".join(problems) + (f"; output: {tail}" if tail else "")
+    return CheckOutcome.PASS, f"exit code {record.exit_code}; stdout: {_tail_text(record.stdout)}"
+
+
+def _tail_text(text: str, limit: int = 300) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]
 
 
 def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
@@ -202,6 +248,8 @@ def _explained_unknowns(checks: Sequence[CheckResult]) -> bool:
 
 
 def _fail_reason(check: CheckResult) -> Reason:
+    if check.property == "run":
+        return Reason.RUN_FAILED
     if check.property in (Property.EXPORTS.value, Property.IMPORTS.value):
         return (
             Reason.SYMBOL_MISSING

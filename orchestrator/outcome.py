@@ -54,6 +54,7 @@ class CheckOutcome(enum.StrEnum):
     XFAIL = "xfail"
     XPASS = "xpass"
     UNKNOWN = "unknown"
+    NOT_RUN = "not-run"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +77,7 @@ class ArtifactFile:
 
     file: str
     path: str
+    source: str
     sha256: str
     size: int
     inspection: Inspection
@@ -125,11 +127,26 @@ class Failure:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """One execution of a built artifact in the container, or why it did not happen."""
+
+    name: str
+    artifact: str
+    command: tuple[str, ...]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    not_run: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Observation:
     """Everything a cell's container run produced; cached by the cell's inputs."""
 
     tools: ToolInfo | None
     builds: tuple[BuildRecord, ...]
+    runs: tuple[RunRecord, ...]
     failure: Failure | None
     log: str
     duration_s: float

@@ -76,6 +76,11 @@ class Node:
             raise self.fail(f"expected a positive number, got {self.value}.")
         return float(self.value)
 
+    def integer(self) -> int:
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise self.fail(f"expected a whole number, got {_kind(self.value)}.")
+        return self.value
+
     def texts(self) -> tuple[str, ...]:
         """A list of strings; a single string is accepted as a list of one."""
         if isinstance(self.value, str):

@@ -14,7 +14,7 @@ from typing import Any
 from orchestrator import __version__
 from orchestrator.config import Toolchain
 from orchestrator.errors import ResultsError
-from orchestrator.outcome import Observation, Reason, Status, Verdict
+from orchestrator.outcome import Observation, Reason, RunRecord, Status, Verdict
 from orchestrator.plan import Cell
 from orchestrator.serial import to_data
 
@@ -67,6 +67,7 @@ def cell_record(run: CellRun) -> dict[str, Any]:
         "diagnostics": [to_data(d) for b in (obs.builds if obs else ()) for d in b.diagnostics],
         "artifacts": [_artifact_record(b) for b in (obs.builds if obs else ())],
         "checks": [to_data(c) for c in verdict.checks],
+        "runs": [_run_record(r) for r in (obs.runs if obs else ())],
         "log": run.log_path,
     }
 
@@ -90,13 +91,40 @@ def _artifact_record(build: Any) -> dict[str, Any]:
         "notes": list(inspection.notes) if inspection else [],
         "sha256": primary.sha256 if primary else None,
         "size": primary.size if primary else None,
-        "other_files": [to_data(f) | {"inspection": None} for f in build.files if f is not primary],
+        "other_files": [
+            {
+                "file": f.file,
+                "path": f.path,
+                "sha256": f.sha256,
+                "size": f.size,
+                "format": f.inspection.format.value,
+            }
+            for f in build.files
+            if f is not primary
+        ],
         "build": {
             "command": list(build.command),
             "env": dict(build.env),
             "exit_code": build.exit_code,
             "duration_s": round(build.duration_s, 3),
         },
+    }
+
+
+RUN_OUTPUT_LIMIT = 4000
+
+
+def _run_record(run: RunRecord) -> dict[str, Any]:
+    """A run with its output (the last 4000 characters of each stream)."""
+    return {
+        "name": run.name,
+        "artifact": run.artifact,
+        "command": list(run.command),
+        "exit_code": run.exit_code,
+        "stdout": run.stdout[-RUN_OUTPUT_LIMIT:],
+        "stderr": run.stderr[-RUN_OUTPUT_LIMIT:],
+        "duration_s": round(run.duration_s, 3),
+        "not_run": run.not_run,
     }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import io
 import json
 import posixpath
+import shlex
 import tarfile
 import time
 from dataclasses import dataclass, field
@@ -24,10 +26,11 @@ from orchestrator.outcome import (
     Failure,
     Observation,
     Reason,
+    RunRecord,
     ToolInfo,
 )
 from orchestrator.plan import Cell
-from orchestrator.scenario import ArtifactSpec, Scenario
+from orchestrator.scenario import ArtifactSpec, RunSpec, Scenario
 
 RUST_INFO = "/etc/linkmatrix/rust.json"
 ROOT_USER = "0:0"
@@ -98,6 +101,15 @@ class CellJob:
     def workdir(self) -> str:
         return f"{WORK_ROOT}/{self.cell.slug}"
 
+    def runs(self) -> list[RunSpec]:
+        """The scenario's runs that apply to this cell."""
+        cell = self.cell
+        return [
+            run
+            for run in self.scenario.runs
+            if run.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
+        ]
+
     def artifacts(self) -> list[ArtifactSpec]:
         """The scenario's artifacts that this cell's coordinates select."""
         cell = self.cell
@@ -133,12 +145,14 @@ class CellRunner:
             files_dir=files_dir,
         )
         builds: list[BuildRecord] = []
+        runs: list[RunRecord] = []
         tools: ToolInfo | None = None
         failure: Failure | None = None
         try:
             tools = self._tool_info(target, job.deadline)
             self._prepare(job)
             builds.extend(self._build(job, artifact) for artifact in job.artifacts())
+            runs.extend(self._run(job, spec, builds) for spec in job.runs())
             self._exec("cleanup", ["rm", "-rf", job.workdir], job.deadline)
         except CellAborted as aborted:
             failure = aborted.failure
@@ -147,6 +161,7 @@ class CellRunner:
         return Observation(
             tools=tools,
             builds=tuple(builds),
+            runs=tuple(runs),
             failure=failure,
             log=job.log.text(),
             duration_s=time.monotonic() - started,
@@ -279,6 +294,37 @@ class CellRunner:
             primary=choose_primary(files),
         )
 
+    def _run(self, job: CellJob, spec: RunSpec, builds: list[BuildRecord]) -> RunRecord:
+        """Run one built artifact with the target's runner (or record why it could not run)."""
+        build = next((b for b in builds if b.name == spec.artifact), None)
+        runner = job.target.runner
+        file = _runnable_file(build, runner.file_glob if runner else None)
+        if runner is None or file is None:
+            reason = "no runner for this target" if runner is None else "the artifact was not built"
+            return RunRecord(
+                name=spec.name,
+                artifact=spec.artifact,
+                command=(),
+                exit_code=None,
+                stdout="",
+                stderr="",
+                duration_s=0.0,
+                not_run=reason,
+            )
+        command = runner.argv(file.source, spec.args)
+        result = self._exec(f"run {spec.name}", list(command), job.deadline, workdir=job.workdir)
+        job.log.step(f"run {spec.name}", shlex.join(command), result, extra=result.stdout)
+        return RunRecord(
+            name=spec.name,
+            artifact=spec.artifact,
+            command=command,
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            duration_s=result.seconds,
+            not_run=None,
+        )
+
     def _fetch(
         self, filenames: tuple[str, ...], destination: Path, report_prefix: str
     ) -> tuple[ArtifactFile, ...]:
@@ -292,6 +338,7 @@ class CellRunner:
                 ArtifactFile(
                     file=local.name,
                     path=f"{report_prefix}/{local.name}",
+                    source=filename,
                     sha256=hashlib.sha256(data).hexdigest(),
                     size=len(data),
                     inspection=_inspect(local),
@@ -307,6 +354,15 @@ def _inspect(path: Path) -> Inspection:
         raise CellAborted(
             Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}", detail=str(exc))
         ) from exc
+
+
+def _runnable_file(build: BuildRecord | None, file_glob: str | None) -> ArtifactFile | None:
+    """The file a runner gets: the one matching its glob, else the artifact's primary file."""
+    if build is None or not build.built:
+        return None
+    if file_glob is None:
+        return build.primary_file()
+    return next((f for f in build.files if fnmatch.fnmatchcase(f.file, file_glob)), None)
 
 
 def choose_primary(files: tuple[ArtifactFile, ...]) -> str | None:

@@ -138,6 +138,32 @@ class Check:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """Run a built artifact with the target's runner, and what it must do."""
+
+    name: str
+    artifact: str
+    args: tuple[str, ...]
+    exit_code: int
+    stdout: SetMatcher | None
+    when: Selector
+    unless: Selector | None
+    why: str
+
+    def applies(self, *, toolchain: str, target: str, release: str) -> bool:
+        where = {"toolchain": toolchain, "target": target, "release": release}
+        return self.when.matches(**where) and not (self.unless and self.unless.matches(**where))
+
+    def describe(self) -> str:
+        parts = [f"exit code {self.exit_code}"]
+        if self.stdout is not None:
+            parts += [
+                f"stdout {name} {list(v)}" for name in MATCHERS if (v := getattr(self.stdout, name))
+            ]
+        return "run: " + "; ".join(parts)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A Cargo workspace plus what to build from it and what to expect."""
 
@@ -149,6 +175,7 @@ class Scenario:
     not_applicable: tuple[NotApplicable, ...]
     artifacts: tuple[ArtifactSpec, ...]
     checks: tuple[Check, ...]
+    runs: tuple[RunSpec, ...]
 
     def inapplicable_reason(self, *, toolchain: str, target: str, release: str) -> str | None:
         for rule in self.not_applicable:
@@ -157,7 +184,16 @@ class Scenario:
         return None
 
 
-SCENARIO_KEYS = ("description", "links", "prepare", "not_applicable", "artifacts", "checks")
+SCENARIO_KEYS = (
+    "description",
+    "links",
+    "prepare",
+    "not_applicable",
+    "artifacts",
+    "checks",
+    "runs",
+)
+RUN_KEYS = ("name", "artifact", "args", "exit_code", "stdout", "when", "unless", "why")
 ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
 CHECK_KEYS = ("artifact", "when", "unless", "xfail", "why", *(p.value for p in Property))
 
@@ -184,6 +220,9 @@ def load_scenario(folder: Path) -> Scenario:
         else (),
         artifacts=artifacts,
         checks=tuple(_check(node, names) for node in keys["checks"].items()),
+        runs=tuple(_run(node, names) for node in runs.items())
+        if (runs := keys.get("runs"))
+        else (),
     )
 
 
@@ -263,3 +302,21 @@ def _matcher(node: Node) -> SetMatcher:
 def _xfail(node: Node) -> XFail:
     keys = node.mapping(("reason", "link"))
     return XFail(reason=keys["reason"].text(), link=keys["link"].text())
+
+
+def _run(node: Node, artifact_names: list[str]) -> RunSpec:
+    keys = node.mapping(RUN_KEYS)
+    args = keys.get("args")
+    exit_code = keys.get("exit_code")
+    stdout = keys.get("stdout")
+    why = keys.get("why")
+    return RunSpec(
+        name=keys["name"].text(),
+        artifact=keys["artifact"].choice(artifact_names),
+        args=args.texts() if args else (),
+        exit_code=exit_code.integer() if exit_code else 0,
+        stdout=_matcher(stdout) if stdout else None,
+        when=_selector(keys.get("when")),
+        unless=_selector(unless) if (unless := keys.get("unless")) else None,
+        why=why.text() if why else "",
+    )

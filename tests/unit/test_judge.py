@@ -17,10 +17,11 @@ from orchestrator.outcome import (
     Failure,
     Observation,
     Reason,
+    RunRecord,
     Status,
 )
 from orchestrator.plan import Cell, all_cells
-from orchestrator.scenario import Check, Scenario, SetMatcher, XFail
+from orchestrator.scenario import Check, RunSpec, Scenario, SetMatcher, XFail
 
 
 def inspection(exports: tuple[str, ...]) -> Inspection:
@@ -49,6 +50,7 @@ def build(
             ArtifactFile(
                 file=f"{name}.so",
                 path=f"a/{name}.so",
+                source=f"/t/{name}.so",
                 sha256="0" * 64,
                 size=1,
                 inspection=inspection(exports),
@@ -72,7 +74,7 @@ def build(
 
 def observation(*builds: BuildRecord, failure: Failure | None = None) -> Observation:
     return Observation(
-        tools=None, builds=builds, failure=failure, log="line 1\nline 2\n", duration_s=1.0
+        tools=None, builds=builds, runs=(), failure=failure, log="line 1\nline 2\n", duration_s=1.0
     )
 
 
@@ -236,3 +238,57 @@ def test_match_set_equals_reports_both_sides() -> None:
     assert outcome is CheckOutcome.FAIL
     assert detail == "missing a; unexpected c"
     assert match_set(SetMatcher(equals=("a",)), ["a"], substring=False)[0] is CheckOutcome.PASS
+
+
+def run_spec(**changes: object) -> RunSpec:
+    from orchestrator.scenario import ANYWHERE
+
+    options: dict[str, object] = {
+        "name": "run-exe",
+        "artifact": "lib",
+        "args": (),
+        "exit_code": 0,
+        "stdout": SetMatcher(includes=("= 7",)),
+        "when": ANYWHERE,
+        "unless": None,
+        "why": "",
+    }
+    options.update(changes)
+    return RunSpec(**options)  # type: ignore[arg-type]
+
+
+def run_record(exit_code: int | None, stdout: str, not_run: str | None = None) -> RunRecord:
+    return RunRecord(
+        name="run-exe",
+        artifact="lib",
+        command=("./lib",),
+        exit_code=exit_code,
+        stdout=stdout,
+        stderr="",
+        duration_s=0.1,
+        not_run=not_run,
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "status", "outcome"),
+    [
+        (run_record(0, "f() = 7\n"), Status.PASS, CheckOutcome.PASS),
+        (run_record(0, "f() = 8\n"), Status.FAIL, CheckOutcome.FAIL),
+        (run_record(1, "f() = 7\n"), Status.FAIL, CheckOutcome.FAIL),
+        (run_record(None, "", "no runner for this target"), Status.PASS, CheckOutcome.NOT_RUN),
+    ],
+)
+def test_runs_are_judged_by_exit_code_and_output(
+    glibc_cell: Cell, scenario: Scenario, record: RunRecord, status: Status, outcome: CheckOutcome
+) -> None:
+    scenario_ = replace(scenario, checks=(), runs=(run_spec(),))
+    verdict = judge(
+        glibc_cell, scenario_, replace(observation(build("lib", ("answer",))), runs=(record,))
+    )
+    assert verdict.status is status
+    assert verdict.checks[0].outcome is outcome
+    if status is Status.FAIL:
+        assert verdict.reason is Reason.RUN_FAILED
+    if outcome is CheckOutcome.NOT_RUN:
+        assert verdict.checks[0].detail == "not run: no runner for this target"
