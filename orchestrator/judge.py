@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Sequence
 from typing import assert_never
 
 from orchestrator.outcome import (
+    ArtifactFile,
     BuildRecord,
     CheckOutcome,
     CheckResult,
@@ -117,10 +119,11 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
     if check.property is Property.DIAGNOSTICS:
         assert check.matcher is not None
         return match_set(check.matcher, [d.headline for d in build.diagnostics], substring=True)
-    primary = build.primary_file()
-    if primary is None:
-        return CheckOutcome.UNKNOWN, "the artifact was not built"
-    inspection = primary.inspection
+    chosen = _checked_file(build, check.file)
+    if chosen is None:
+        missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
+        return CheckOutcome.UNKNOWN, f"the artifact was {missing}"
+    inspection = chosen.inspection
     match check.property:
         case Property.STATIC:
             if inspection.static is None:
@@ -136,6 +139,13 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
             raise AssertionError("handled above")
         case _:
             assert_never(check.property)
+
+
+def _checked_file(build: BuildRecord, file_glob: str | None) -> ArtifactFile | None:
+    """The file a check reads: the one its glob names, else the artifact's primary file."""
+    if file_glob is None or not build.built:
+        return build.primary_file()
+    return next((f for f in build.files if fnmatch.fnmatchcase(f.file, file_glob)), None)
 
 
 def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> tuple[CheckOutcome, str]:

@@ -41,6 +41,7 @@ PRIMARY_FORMATS = (
     ArtifactFormat.WASM,
     ArtifactFormat.PTX,
     ArtifactFormat.ARCHIVE,
+    ArtifactFormat.EMSCRIPTEN_JS,
 )
 
 

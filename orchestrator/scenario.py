@@ -69,7 +69,12 @@ class NotApplicable:
     """Where a scenario cannot apply, and why (shown as not-applicable, never dropped)."""
 
     when: Selector
+    unless: Selector | None
     reason: str
+
+    def matches(self, *, toolchain: str, target: str, release: str) -> bool:
+        where = {"toolchain": toolchain, "target": target, "release": release}
+        return self.when.matches(**where) and not (self.unless and self.unless.matches(**where))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +120,7 @@ class Check:
 
     artifact: str
     property: Property
+    file: str | None
     matcher: SetMatcher | None
     expected_flag: bool | None
     when: Selector
@@ -179,7 +185,7 @@ class Scenario:
 
     def inapplicable_reason(self, *, toolchain: str, target: str, release: str) -> str | None:
         for rule in self.not_applicable:
-            if rule.when.matches(toolchain=toolchain, target=target, release=release):
+            if rule.matches(toolchain=toolchain, target=target, release=release):
                 return rule.reason
         return None
 
@@ -195,7 +201,15 @@ SCENARIO_KEYS = (
 )
 RUN_KEYS = ("name", "artifact", "args", "exit_code", "stdout", "when", "unless", "why")
 ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
-CHECK_KEYS = ("artifact", "when", "unless", "xfail", "why", *(p.value for p in Property))
+CHECK_KEYS = (
+    "artifact",
+    "file",
+    "when",
+    "unless",
+    "xfail",
+    "why",
+    *(p.value for p in Property),
+)
 
 
 def load_scenario(folder: Path) -> Scenario:
@@ -235,8 +249,14 @@ def _selector(node: Node | None) -> Selector:
 
 
 def _not_applicable(node: Node) -> NotApplicable:
-    keys = node.mapping(("when", "reason"))
-    return NotApplicable(when=_selector(keys["when"]), reason=keys["reason"].text())
+    keys = node.mapping(("when", "unless", "reason"))
+    if not keys.has("when") and not keys.has("unless"):
+        raise node.fail("say where the scenario does not apply: `when`, `unless` or both.")
+    return NotApplicable(
+        when=_selector(keys.get("when")),
+        unless=_selector(unless) if (unless := keys.get("unless")) else None,
+        reason=keys["reason"].text(),
+    )
 
 
 def _artifact(node: Node) -> ArtifactSpec:
@@ -273,6 +293,7 @@ def _check(node: Node, artifact_names: list[str]) -> Check:
     return Check(
         artifact=keys["artifact"].choice(artifact_names),
         property=prop,
+        file=file_glob.text() if (file_glob := keys.get("file")) else None,
         matcher=_matcher(value) if prop in SET_PROPERTIES else None,
         expected_flag=None if prop in SET_PROPERTIES else value.boolean(),
         when=_selector(keys.get("when")),

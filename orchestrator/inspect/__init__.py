@@ -7,6 +7,7 @@ from typing import assert_never
 
 from orchestrator.inspect.archive import AR_MAGIC, inspect_archive
 from orchestrator.inspect.elf import ELF_MAGIC, inspect_elf
+from orchestrator.inspect.jsglue import inspect_glue, is_emscripten_glue
 from orchestrator.inspect.macho import FAT_MAGIC, MACHO_MAGICS, inspect_macho
 from orchestrator.inspect.model import ArtifactFormat, Inspection, InspectionError
 from orchestrator.inspect.pe import MZ_MAGIC, inspect_pe
@@ -34,6 +35,8 @@ def detect_format(data: bytes) -> ArtifactFormat:
         return ArtifactFormat.MACHO
     if is_ptx(data):
         return ArtifactFormat.PTX
+    if is_emscripten_glue(data):
+        return ArtifactFormat.EMSCRIPTEN_JS
     return ArtifactFormat.UNKNOWN
 
 
@@ -54,6 +57,8 @@ def inspect_file(path: Path) -> Inspection:
             inspection = inspect_ptx(data)
         case ArtifactFormat.ARCHIVE:
             inspection = inspect_archive(path, data)
+        case ArtifactFormat.EMSCRIPTEN_JS:
+            inspection = inspect_glue(data)
         case ArtifactFormat.UNKNOWN:
             inspection = _unknown()
         case _:

@@ -30,6 +30,7 @@ class ArtifactFormat(enum.StrEnum):
     WASM = "wasm"
     PTX = "ptx"
     ARCHIVE = "archive"
+    EMSCRIPTEN_JS = "emscripten-js"
     UNKNOWN = "unknown"
 
 

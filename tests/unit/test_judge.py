@@ -158,12 +158,15 @@ def with_checks(scenario: Scenario, *checks: Check) -> Scenario:
     return replace(scenario, checks=checks)
 
 
-def exports_check(artifact: str, matcher: SetMatcher, xfail: XFail | None = None) -> Check:
+def exports_check(
+    artifact: str, matcher: SetMatcher, xfail: XFail | None = None, file: str | None = None
+) -> Check:
     from orchestrator.scenario import ANYWHERE, Property
 
     return Check(
         artifact=artifact,
         property=Property.EXPORTS,
+        file=file,
         matcher=matcher,
         expected_flag=None,
         when=ANYWHERE,
@@ -197,6 +200,7 @@ def test_expected_build_failure_passes_and_hides_unknowns(
     refused = Check(
         artifact="lib",
         property=Property.BUILT,
+        file=None,
         matcher=None,
         expected_flag=False,
         when=ANYWHERE,
@@ -207,6 +211,7 @@ def test_expected_build_failure_passes_and_hides_unknowns(
     diag = Check(
         artifact="lib",
         property=Property.DIAGNOSTICS,
+        file=None,
         matcher=SetMatcher(includes=("does not support these crate types",)),
         expected_flag=None,
         when=ANYWHERE,
@@ -292,3 +297,28 @@ def test_runs_are_judged_by_exit_code_and_output(
         assert verdict.reason is Reason.RUN_FAILED
     if outcome is CheckOutcome.NOT_RUN:
         assert verdict.checks[0].detail == "not run: no runner for this target"
+
+
+def test_a_check_can_read_another_file_of_the_artifact(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    wasm = build("exe", ("k", "l", "memory"))
+    glue = ArtifactFile(
+        file="exe.js",
+        path="a/exe.js",
+        source="/t/exe.js",
+        sha256="1" * 64,
+        size=1,
+        inspection=replace(
+            inspection(("exported_from_exe", "main")), format=ArtifactFormat.EMSCRIPTEN_JS
+        ),
+    )
+    both = replace(wasm, files=(*wasm.files, glue))
+    reads_glue = exports_check("exe", SetMatcher(includes=("exported_from_exe",)), file="*.js")
+    reads_wasm = exports_check("exe", SetMatcher(excludes=("exported_from_exe",)))
+    verdict = judge(glibc_cell, with_checks(scenario, reads_glue, reads_wasm), observation(both))
+    assert verdict.status is Status.PASS, verdict
+    missing = exports_check("exe", SetMatcher(includes=("x",)), file="*.mjs")
+    verdict = judge(glibc_cell, with_checks(scenario, missing), observation(both))
+    assert verdict.status is Status.ERROR
+    assert "no file matching '*.mjs'" in verdict.detail
