@@ -66,3 +66,10 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed and memory targets, as ratios measured in one run (benchmarks/bench.py)."""
+    session.install(".")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

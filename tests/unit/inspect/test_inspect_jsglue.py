@@ -1,4 +1,5 @@
 """Emscripten's JS glue: the JS-level names, mapped to the minified wasm exports."""
+# ruff: noqa: E501  (verbatim emcc output lines)
 
 from __future__ import annotations
 
