@@ -178,12 +178,8 @@ def make_plan(matrix: Matrix, *, only: Sequence[str] = (), shard: Shard | None =
     if shard is not None:
         groups = shard_groups(groups, shard)
         runnable = {cell.id for group in groups for cell in group.cells}
+        # not-applicable cells cost nothing and run nowhere: the first shard reports them
         cells = tuple(
-            c for c in cells if c.id in runnable or (c.not_applicable and _owns(c, shard))
+            c for c in cells if c.id in runnable or (c.not_applicable and shard.index == 1)
         )
     return Plan(cells=cells, groups=groups)
-
-
-def _owns(cell: Cell, shard: Shard) -> bool:
-    """Not-applicable cells cost nothing: the first shard reports them."""
-    return shard.index == 1

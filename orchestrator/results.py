@@ -14,7 +14,7 @@ from typing import Any
 from orchestrator import __version__
 from orchestrator.config import Toolchain
 from orchestrator.errors import ResultsError
-from orchestrator.outcome import Observation, Reason, RunRecord, Status, Verdict
+from orchestrator.outcome import BuildRecord, Observation, Reason, RunRecord, Status, Verdict
 from orchestrator.plan import Cell
 from orchestrator.serial import to_data
 
@@ -72,7 +72,7 @@ def cell_record(run: CellRun) -> dict[str, Any]:
     }
 
 
-def _artifact_record(build: Any) -> dict[str, Any]:
+def _artifact_record(build: BuildRecord) -> dict[str, Any]:
     primary = build.primary_file()
     inspection = primary.inspection if primary else None
     return {
