@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -16,6 +17,20 @@ from orchestrator.serial import from_data, to_data
 
 CACHE_VERSION = "2"
 OBSERVATION_FILE = "observation.json"
+PACKAGE = Path(__file__).resolve().parent
+# The code that decides what a cell builds, runs and reads: a change to it re-runs the cells.
+BUILD_CODE = ("cargo.py", "run.py", "container.py", "outcome.py", "inspect")
+
+
+@functools.cache
+def build_code_digest() -> str:
+    digest = hashlib.sha256()
+    for entry in BUILD_CODE:
+        path = PACKAGE / entry
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(PACKAGE).as_posix().encode() + b"\0")
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def scenario_build_digest(scenario: Scenario) -> str:
@@ -29,14 +44,22 @@ def scenario_build_digest(scenario: Scenario) -> str:
             continue
         digest.update(path.relative_to(scenario.folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    digest.update(json.dumps([to_data(scenario.artifacts), scenario.prepare]).encode())
+    build = [to_data(scenario.artifacts), scenario.prepare, to_data(scenario.runs)]
+    digest.update(json.dumps(build).encode())
     return digest.hexdigest()
 
 
 def cell_key(*, cell_id: str, image_id: str, target: TargetSpec, scenario: Scenario) -> str:
     """The cache key of a cell: its image, its target's fixed flags, its scenario's build inputs."""
     text = json.dumps(
-        [CACHE_VERSION, cell_id, image_id, to_data(target), scenario_build_digest(scenario)]
+        [
+            CACHE_VERSION,
+            build_code_digest(),
+            cell_id,
+            image_id,
+            to_data(target),
+            scenario_build_digest(scenario),
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 

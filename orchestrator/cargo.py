@@ -84,7 +84,8 @@ def cargo_invocation(
     argv += ["--", "-L", f"native={workdir}/native", *artifact.rustc_args]
     env = {
         "CARGO_BUILD_BUILD_DIR": build_dir(target),
-        "CARGO_TARGET_DIR": f"{workdir}/target",
+        # one target dir per artifact: two artifacts of one crate must not share `release/exe`
+        "CARGO_TARGET_DIR": f"{workdir}/target/{artifact.name}",
         **dict(target.env),
     }
     if target.rustflags:
@@ -104,8 +105,14 @@ class CargoReport:
     rendered: str
 
 
-def parse_cargo_messages(stdout: str, *, scenario: str, artifact: ArtifactSpec) -> CargoReport:
-    """Read `--message-format=json` lines; non-JSON lines are ignored."""
+def parse_cargo_messages(
+    stdout: str, *, scenario: str, artifact: ArtifactSpec, stderr: str = ""
+) -> CargoReport:
+    """Read `--message-format=json` lines, plus the errors cargo itself prints on stderr.
+
+    Some refusals never reach rustc's JSON: cargo's own (`cannot produce cdylib ... does not
+    support these crate types`) and rustc's command-line errors (`-Z` on a stable compiler).
+    """
     workspace = f"{SOURCE_ROOT}/{scenario}/"
     filenames: list[str] = []
     executable: str | None = None
@@ -120,7 +127,8 @@ def parse_cargo_messages(stdout: str, *, scenario: str, artifact: ArtifactSpec) 
         elif reason == "compiler-artifact" and _is_wanted(message, artifact):
             filenames = [str(f) for f in message.get("filenames", [])]
             executable = message.get("executable") or None
-    rendered = "".join(d.rendered for d in diagnostics)
+    rendered = "".join(d.rendered for d in diagnostics)  # the stderr errors are in the log already
+    diagnostics += _stderr_errors(stderr, already={d.message for d in diagnostics})
     return CargoReport(
         filenames=tuple(filenames),
         executable=executable,
@@ -170,3 +178,15 @@ def _diagnostic(message: dict[str, Any]) -> Diagnostic:
         code=code_text,
         rendered=str(message.get("rendered") or ""),
     )
+
+
+def _stderr_errors(stderr: str, *, already: set[str]) -> list[Diagnostic]:
+    """`error: ...` lines of cargo's stderr that no JSON message carried."""
+    found = []
+    for line in stderr.splitlines():
+        if line.startswith("error: ") and (message := line.removeprefix("error: ")) not in already:
+            already.add(message)
+            found.append(
+                Diagnostic(level="error", message=message, code=None, rendered=line + "\n")
+            )
+    return found

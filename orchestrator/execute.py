@@ -14,6 +14,7 @@ from orchestrator.cache import CellCache, cell_key
 from orchestrator.config import Matrix, TargetSpec, Toolchain
 from orchestrator.container import CellContainer, cleanup_containers
 from orchestrator.errors import ImageBuildError
+from orchestrator.fetch import SdkMissing
 from orchestrator.images import Images
 from orchestrator.judge import judge
 from orchestrator.log import Reporter
@@ -105,9 +106,13 @@ class GroupRun:
     def run(self, group: Group) -> None:
         try:
             image = self.images.ensure(group.key)
+        except SdkMissing as exc:
+            for cell in group.cells:
+                self._record_unbuilt(cell, Status.SKIP, Reason.SDK_MISSING, str(exc))
+            return
         except ImageBuildError as exc:
             for cell in group.cells:
-                self._record_image_failure(cell, str(exc))
+                self._record_unbuilt(cell, Status.ERROR, Reason.TOOLCHAIN_MISSING, str(exc))
             return
         cache = CellCache(root=self.options.cache_dir)
         with contextlib.ExitStack() as stack:
@@ -184,11 +189,12 @@ class GroupRun:
         )
         _finish(self.results, self.reporter, record)
 
-    def _record_image_failure(self, cell: Cell, message: str) -> None:
+    def _record_unbuilt(self, cell: Cell, status: Status, reason: Reason, message: str) -> None:
+        """A cell whose image could not be made: an error, or a skip when an SDK is missing."""
         toolchain, _ = self._coordinates(cell)
         verdict = Verdict(
-            status=Status.ERROR,
-            reason=Reason.TOOLCHAIN_MISSING,
+            status=status,
+            reason=reason,
             detail=f"image {cell.image}@{cell.release}: {message}",
             checks=(),
         )

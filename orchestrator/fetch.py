@@ -8,6 +8,7 @@ they are fetched on the host, cached, and copied into the build context under `f
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -23,26 +24,83 @@ FETCHED_DIR = "fetched"
 
 
 @dataclass(frozen=True, kw_only=True)
+class LocalInput:
+    """Something only the user can supply (a vendor SDK): never downloaded, never redistributed.
+
+    Taken from the file or directory that the environment variable `env` names, else from
+    `images/<name>/fetched/<into>/` if the user put it there; it lands in the build context at
+    `fetched/<into>/`.
+    """
+
+    into: str
+    env: str
+    what: str
+
+    def source(self, context: Path) -> Path | None:
+        named = os.environ.get(self.env)
+        if named:
+            return Path(named) if Path(named).exists() else None
+        placed = context / FETCHED_DIR / self.into
+        return placed if placed.is_dir() and any(placed.iterdir()) else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class FetchSpec:
-    """What one image needs from the registries: pinned wheels, Cargo manifests to vendor."""
+    """What one image needs from outside: pinned wheels, Cargo manifests to vendor, user inputs."""
 
     pypi: tuple[str, ...] = ()
     cargo_vendor: tuple[str, ...] = ()
+    local: tuple[LocalInput, ...] = ()
+
+
+class SdkMissing(ImageBuildError):
+    """An image needs a vendor SDK that only the user can supply, and none was given."""
+
+
+def local_inputs_digest(context: Path) -> str:
+    """A digest of the user-supplied inputs (names, sizes, times); SdkMissing if one is absent."""
+    digest = hashlib.sha256()
+    for local in load_fetch_spec(context).local:
+        source = local.source(context)
+        if source is None:
+            raise SdkMissing(
+                f"{context.name} needs {local.what}. linkmatrix never downloads it: set {local.env}"
+                f" to it, or put it in {context / FETCHED_DIR / local.into}/ (see "
+                f"{context / 'README.md'})."
+            )
+        files = sorted(source.rglob("*")) if source.is_dir() else [source]
+        for path in files:
+            if path.is_file():
+                stat = path.stat()
+                digest.update(
+                    f"{path.relative_to(source.parent)}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+                )
+    return digest.hexdigest()
 
 
 def load_fetch_spec(context: Path) -> FetchSpec:
     path = context / FETCH_FILE
     if not path.is_file():
         return FetchSpec()
-    keys = Node.root(load_yaml(path)).mapping(("pypi", "cargo_vendor"))
+    keys = Node.root(load_yaml(path)).mapping(("pypi", "cargo_vendor", "local"))
     pypi = keys.get("pypi")
     vendor = keys.get("cargo_vendor")
+    local = keys.get("local")
     for node in pypi.items() if pypi else ():
         if "==" not in node.text():
             raise node.fail("pin every wheel with == so the image hash stays true.")
     return FetchSpec(
-        pypi=pypi.texts() if pypi else (), cargo_vendor=vendor.texts() if vendor else ()
+        pypi=pypi.texts() if pypi else (),
+        cargo_vendor=vendor.texts() if vendor else (),
+        local=tuple(_local(into, node) for into, node in local.free_mapping().items())
+        if local
+        else (),
     )
+
+
+def _local(into: str, node: Node) -> LocalInput:
+    keys = node.mapping(("env", "what"))
+    return LocalInput(into=into, env=keys["env"].text(), what=keys["what"].text())
 
 
 def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
@@ -55,6 +113,16 @@ def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         for wheel in wheel_dir.iterdir():
             shutil.copy2(wheel, target / wheel.name)
+    for local in spec.local:
+        source = local.source(context)
+        if source is None:
+            raise SdkMissing(f"{context.name}: {local.what} is missing (set {local.env}).")
+        target = staging / FETCHED_DIR / local.into
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / source.name)
     for manifest in spec.cargo_vendor:
         vendored = _cargo_vendor(context / manifest, downloads / "vendor")
         shutil.copytree(

@@ -19,7 +19,7 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from orchestrator.config import BASE_IMAGE, BaseImage, Matrix
 from orchestrator.engine import transient_retry
 from orchestrator.errors import ImageBuildError
-from orchestrator.fetch import FETCHED_DIR, stage_context
+from orchestrator.fetch import FETCHED_DIR, SdkMissing, local_inputs_digest, stage_context
 from orchestrator.plan import ImageKey
 
 HASH_VERSION = "1"
@@ -52,7 +52,13 @@ def context_digest(context: Path) -> str:
 
 
 def image_tag(
-    *, name: str, release: str, context: Path, parent_id: str, build_args: dict[str, str]
+    *,
+    name: str,
+    release: str,
+    context: Path,
+    parent_id: str,
+    build_args: dict[str, str],
+    local_inputs: str = "",
 ) -> str:
     """`linkmatrix/<name>:<release>-<hash>`: the hash covers all that goes into the image."""
     digest = hashlib.sha256()
@@ -60,6 +66,7 @@ def image_tag(
         HASH_VERSION,
         parent_id,
         context_digest(context),
+        local_inputs,
         *(f"{k}={v}" for k, v in sorted(build_args.items())),
     ):
         digest.update(part.encode())
@@ -101,7 +108,12 @@ class Images:
                     if parent == BASE_IMAGE
                     else known[ImageKey(image=parent, release=step.release)]
                 )
-                tag = self._tag(step, parent_id) if parent_id else None
+                try:
+                    tag = self._tag(step, parent_id) if parent_id else None
+                except SdkMissing:
+                    known[step] = None
+                    names.append(f"{step} (its SDK is missing: its cells will be skipped)")
+                    continue
                 known[step] = self._local_id(tag) if tag else None
                 if known[step] is None:
                     names.append(str(step))
@@ -158,6 +170,7 @@ class Images:
             context=spec.context,
             parent_id=parent_id,
             build_args=self.build_args(key, parent_id),
+            local_inputs=local_inputs_digest(spec.context),
         )
 
     @transient_retry

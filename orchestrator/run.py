@@ -270,7 +270,9 @@ class CellRunner:
             env=dict(invocation.env),
             workdir=job.workdir,
         )
-        report = parse_cargo_messages(result.stdout, scenario=job.scenario.name, artifact=artifact)
+        report = parse_cargo_messages(
+            result.stdout, scenario=job.scenario.name, artifact=artifact, stderr=result.stderr
+        )
         job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
         files = (
             self._fetch(

@@ -46,7 +46,7 @@ MATCHERS = ("includes", "excludes", "includes_matching", "excludes_matching", "e
 
 
 @dataclass(frozen=True, kw_only=True)
-class Selector:
+class Place:
     """Globs over a cell's coordinates; an absent glob matches everything."""
 
     toolchain: str = "*"
@@ -58,6 +58,19 @@ class Selector:
             fnmatch.fnmatchcase(toolchain, self.toolchain)
             and fnmatch.fnmatchcase(target, self.target)
             and fnmatch.fnmatchcase(release, self.release)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selector:
+    """`when:` / `unless:`: one place, or a list of places of which any may match."""
+
+    places: tuple[Place, ...] = (Place(),)
+
+    def matches(self, *, toolchain: str, target: str, release: str) -> bool:
+        return any(
+            place.matches(toolchain=toolchain, target=target, release=release)
+            for place in self.places
         )
 
 
@@ -243,9 +256,15 @@ def load_scenario(folder: Path) -> Scenario:
 def _selector(node: Node | None) -> Selector:
     if node is None:
         return ANYWHERE
+    if isinstance(node.value, list):
+        return Selector(places=tuple(_place(item) for item in node.items()))
+    return Selector(places=(_place(node),))
+
+
+def _place(node: Node) -> Place:
     keys = node.mapping(("toolchain", "target", "release"))
     globs = {key: keys[key].text() for key in ("toolchain", "target", "release") if keys.get(key)}
-    return Selector(**globs)
+    return Place(**globs)
 
 
 def _not_applicable(node: Node) -> NotApplicable:

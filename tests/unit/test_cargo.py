@@ -44,7 +44,7 @@ def test_per_artifact_flags_go_after_the_separator_so_std_is_shared(matrix: Matr
         "-Zexport-executable-symbols",
     )
     assert dict(flagged.env)["CARGO_BUILD_BUILD_DIR"] == build_dir(glibc)
-    assert dict(flagged.env)["CARGO_TARGET_DIR"] == "/w/target"
+    assert dict(flagged.env)["CARGO_TARGET_DIR"] == "/w/target/exe"
     assert "RUSTFLAGS" not in dict(flagged.env)
 
 
@@ -92,3 +92,17 @@ def test_parse_messages_keeps_the_wanted_target_and_workspace_diagnostics(matrix
     assert report.rendered == "warning: unused variable\n"
     exe = parse_cargo_messages(stdout, scenario="alpha", artifact=artifact(matrix, "exe"))
     assert exe.filenames == ()
+
+
+def test_cargo_refusals_on_stderr_become_diagnostics(matrix: Matrix) -> None:
+    stderr = (
+        "   Compiling cdy v0.1.0\n"
+        "error: cannot produce cdylib for `cdy v0.1.0 (/src/alpha/cdy)` as the target "
+        "`x86_64-unknown-linux-musl` does not support these crate types\n"
+    )
+    report = parse_cargo_messages(
+        "", scenario="alpha", artifact=artifact(matrix, "lib"), stderr=stderr
+    )
+    assert [d.level for d in report.diagnostics] == ["error"]
+    assert "does not support these crate types" in report.diagnostics[0].message
+    assert report.rendered == ""
