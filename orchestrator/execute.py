@@ -15,7 +15,7 @@ from orchestrator.config import Matrix, TargetSpec, Toolchain
 from orchestrator.container import CellContainer, cleanup_containers
 from orchestrator.errors import ImageBuildError
 from orchestrator.fetch import SdkMissing
-from orchestrator.images import Images
+from orchestrator.images import ImagePrefetch, Images
 from orchestrator.judge import judge
 from orchestrator.log import Reporter
 from orchestrator.outcome import Observation, Reason, Status, Verdict
@@ -61,12 +61,13 @@ def run_plan(
     for cell in plan.cells:
         if cell.not_applicable is not None:
             _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
+    prefetch = ImagePrefetch(images, plan.images)
     try:
         for group in plan.groups:
             GroupRun(
                 client=client,
                 matrix=matrix,
-                images=images,
+                images=prefetch,
                 options=options,
                 run_id=run_id,
                 results=results,
@@ -97,7 +98,7 @@ class GroupRun:
 
     client: docker.DockerClient
     matrix: Matrix
-    images: Images
+    images: ImagePrefetch
     options: RunOptions
     run_id: str
     results: ResultsFile
@@ -105,7 +106,7 @@ class GroupRun:
 
     def run(self, group: Group) -> None:
         try:
-            image = self.images.ensure(group.key)
+            image = self.images.get(group.key)
         except SdkMissing as exc:
             for cell in group.cells:
                 self._record_unbuilt(cell, Status.SKIP, Reason.SDK_MISSING, str(exc))
