@@ -17,6 +17,8 @@ PYTHON = "3.11"
 # build the tiny PE, Mach-O and wasm artifacts that the inspection unit tests read.
 MATRIX_HOST_PACKAGES = {"debootstrap": "debootstrap"}
 TEST_HOST_PACKAGES = {
+    "chromium": "chromium",  # the HTML report's browser test
+    "shellcheck": "shellcheck",  # actionlint checks the workflow's shell steps with it
     **MATRIX_HOST_PACKAGES,
     "clang-22": "clang-22",
     "lld-link-22": "lld-22",

@@ -8,12 +8,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import orchestrator.diff
+import orchestrator.merge
 from orchestrator import __version__
 from orchestrator.config import load_matrix, require_matrix_file
+from orchestrator.diff import diff_results, render_diff_text
 from orchestrator.errors import Interrupted, LinkmatrixError
 from orchestrator.log import Reporter
+from orchestrator.merge import merge_results
 from orchestrator.outcome import Status
 from orchestrator.plan import Plan, Shard, make_plan
+from orchestrator.report import write_views
+from orchestrator.report.summary import render_step_summary
+from orchestrator.results import load_results
 from orchestrator.serial import to_data
 
 DEFAULT_OUT = Path("reports/latest")
@@ -39,6 +46,39 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh", action="store_true", help="ignore cached cells and build again")
     run.add_argument("--list-cells", action="store_true", help="print the planned cells and exit")
     run.add_argument("--json", action="store_true", help="with --list-cells: JSON output")
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help="a previous results.json: the report classes every cell against it (see `diff`)",
+    )
+    diff = commands.add_parser(
+        "diff",
+        help="class every cell of NEW against OLD (regressed, fixed, ...); exit 1 on a regression",
+        description=orchestrator.diff.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("old", type=Path, metavar="OLD", help="the baseline results.json")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the results.json to judge")
+    diff.add_argument("--all", action="store_true", help="also list the unchanged cells")
+    diff.add_argument(
+        "--markdown", action="store_true", help="print the CI step summary (Markdown) instead"
+    )
+    merge = commands.add_parser(
+        "merge",
+        help="combine shard results into one results.json and report",
+        description=orchestrator.merge.__doc__,
+    )
+    merge.add_argument(
+        "inputs", type=Path, nargs="+", metavar="RESULTS", help="results.json files (or folders)"
+    )
+    merge.add_argument("--out", type=Path, required=True, help="folder for the merged results")
+    merge.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    report = commands.add_parser(
+        "report", help="write the views (HTML, Markdown) of an existing results.json again"
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
+    report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
     return root
 
 
@@ -51,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         error: LinkmatrixError = Interrupted(
             f"Interrupted. Every finished cell is kept in {args.out / 'results.json'}; "
             "run the same command again to finish (cached cells are not rebuilt)."
+            if args.command == "run"
+            else "Interrupted."
         )
     except LinkmatrixError as exc:
         error = exc
@@ -59,6 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, reporter: Reporter) -> int:
+    if args.command == "diff":
+        return _diff(args)
+    if args.command == "merge":
+        return _merge(args, reporter)
+    if args.command == "report":
+        return _report(args, reporter)
+    return _run_matrix(args, reporter)
+
+
+def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     matrix = load_matrix(require_matrix_file(args.matrix))
     plan = make_plan(matrix, only=args.only, shard=args.shard)
     if args.list_cells:
@@ -67,6 +119,7 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
     from orchestrator.engine import connect  # noqa: PLC0415 - listing needs no engine
     from orchestrator.execute import RunOptions, run_plan  # noqa: PLC0415
 
+    baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
     client = connect()
     options = RunOptions(
         out_dir=args.out,
@@ -75,14 +128,40 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         selection={
             "only": args.only,
             "shard": f"{args.shard.index}/{args.shard.count}" if args.shard else None,
+            "baseline": str(args.baseline) if args.baseline else None,
         },
     )
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
-    reporter.summary(
-        document["summary"], [str(results.path), str(results.path.parent / "matrix.md")]
-    )
+    views = write_views(document, results.path.parent, baseline)
+    reporter.summary(document["summary"], [str(results.path), *map(str, views)])
     return 0 if all(Status(r["status"]).ok for r in document["cells"]) else 1
+
+
+def _diff(args: argparse.Namespace) -> int:
+    old, new = load_results(args.old), load_results(args.new)
+    diff = diff_results(old, new)
+    if args.markdown:
+        print(render_step_summary(new, diff), end="")
+    else:
+        print(render_diff_text(diff, show_unchanged=args.all), end="")
+    return 1 if diff.regressed else 0
+
+
+def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
+    baseline = load_results(args.baseline) if args.baseline else None
+    document, results_path = merge_results(args.inputs, args.out)
+    views = write_views(document, args.out, baseline)
+    reporter.summary(document["summary"], [str(results_path), *map(str, views)])
+    return 0
+
+
+def _report(args: argparse.Namespace, reporter: Reporter) -> int:
+    document = load_results(args.results)
+    baseline = load_results(args.baseline) if args.baseline else None
+    views = write_views(document, args.results.parent, baseline)
+    reporter.summary(document["summary"], [str(args.results), *map(str, views)])
+    return 0
 
 
 def _list_cells(plan: Plan, *, as_json: bool) -> None:

@@ -20,7 +20,7 @@ from orchestrator.judge import judge
 from orchestrator.log import Reporter
 from orchestrator.outcome import Observation, Reason, Status, Verdict
 from orchestrator.plan import Cell, Group, Plan
-from orchestrator.report.markdown import render_markdown
+from orchestrator.report import write_views as render_views
 from orchestrator.results import (
     RESULTS_FILE,
     CellRun,
@@ -82,9 +82,8 @@ def run_plan(
 
 
 def write_views(results: ResultsFile) -> None:
-    (results.path.parent / "matrix.md").write_text(
-        render_markdown(results.document()), encoding="utf-8"
-    )
+    """Every view of the results so far, beside results.json (also after an interruption)."""
+    render_views(results.document(), results.path.parent)
 
 
 def _finish(results: ResultsFile, reporter: Reporter, record: dict[str, object]) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.outcome import Status
+from orchestrator.report.grid import column_of
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
 
+__all__ = ["column_of", "render_markdown"]
+
 DETAIL_LINES = 30
-
-
-def column_of(record: dict[str, Any]) -> str:
-    """The column a cell sits in: its id without the scenario."""
-    return str(record["id"]).rsplit("/", 1)[0]
 
 
 def render_markdown(document: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
-"""One symbol per verdict, shared by every view."""
+"""One symbol, one colour and one meaning per verdict, shared by every view."""
 
 from __future__ import annotations
 
-from orchestrator.outcome import Status
+from orchestrator.outcome import CheckOutcome, Status
 
 SYMBOLS: dict[Status, str] = {
     Status.PASS: "✅",
@@ -24,6 +24,34 @@ MEANINGS: dict[Status, str] = {
     Status.ERROR: "the cell could not be built or run (the reason names the step)",
 }
 
+# Background colours of the HTML views: red family for what needs a look, muted for no-ops.
+COLOURS: dict[Status, str] = {
+    Status.PASS: "#c8ecc9",
+    Status.FAIL: "#f7b3ad",
+    Status.XFAIL: "#fbe7a1",
+    Status.XPASS: "#bcd7ff",
+    Status.SKIP: "#e4e4e4",
+    Status.NOT_APPLICABLE: "#f6f6f6",
+    Status.ERROR: "#e59ad9",
+}
+
+CHECK_SYMBOLS: dict[CheckOutcome, str] = {
+    CheckOutcome.PASS: SYMBOLS[Status.PASS],
+    CheckOutcome.FAIL: SYMBOLS[Status.FAIL],
+    CheckOutcome.XFAIL: SYMBOLS[Status.XFAIL],
+    CheckOutcome.XPASS: SYMBOLS[Status.XPASS],
+    CheckOutcome.UNKNOWN: "❔",
+    CheckOutcome.NOT_RUN: SYMBOLS[Status.SKIP],
+}
+
 
 def symbol(status: str) -> str:
     return SYMBOLS[Status(status)]
+
+
+def colour(status: str) -> str:
+    return COLOURS[Status(status)]
+
+
+def check_symbol(outcome: str) -> str:
+    return CHECK_SYMBOLS[CheckOutcome(outcome)]

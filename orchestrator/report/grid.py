@@ -1,0 +1,88 @@
+"""The grid every view shares: scenarios as rows, (toolchain, rustc release, target) as columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+def column_of(record: dict[str, Any]) -> str:
+    """The column a cell sits in: its id without the scenario."""
+    return str(record["id"]).rsplit("/", 1)[0]
+
+
+def cell_anchor(cell_id: str) -> str:
+    """The HTML id of a cell's detail: `cell-` and the id as the run names its log file."""
+    return "cell-" + re.sub(r"[^A-Za-z0-9._-]+", "_", cell_id)
+
+
+def page_name(scenario: str) -> str:
+    """A scenario's name as a file name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", scenario)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    """One (toolchain, release, target) and the route its cells link with."""
+
+    key: str
+    toolchain: str
+    release: str
+    target: str
+    linker: str
+    libraries: str
+    stand_in: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolchainSpan:
+    """A run of adjacent columns of one toolchain: one header cell spanning them."""
+
+    toolchain: str
+    width: int
+    stand_in: bool
+
+
+def grid_columns(cells: Iterable[dict[str, Any]]) -> list[Column]:
+    """Every column once, ordered by toolchain, release, then target."""
+    columns: dict[str, Column] = {}
+    for record in cells:
+        key = column_of(record)
+        if key not in columns:
+            route = record["route"]
+            columns[key] = Column(
+                key=key,
+                toolchain=record["toolchain"],
+                release=record["release"],
+                target=record["target"],
+                linker=route["linker"],
+                libraries=route["libraries"],
+                stand_in=bool(route["stand_in"]),
+            )
+    return sorted(columns.values(), key=lambda c: (c.toolchain, c.release, c.target))
+
+
+def toolchain_spans(columns: list[Column]) -> list[ToolchainSpan]:
+    spans: list[ToolchainSpan] = []
+    for column in columns:
+        if spans and spans[-1].toolchain == column.toolchain:
+            last = spans[-1]
+            spans[-1] = ToolchainSpan(
+                toolchain=last.toolchain, width=last.width + 1, stand_in=last.stand_in
+            )
+        else:
+            spans.append(
+                ToolchainSpan(toolchain=column.toolchain, width=1, stand_in=column.stand_in)
+            )
+    return spans
+
+
+def scenario_names(cells: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted({record["scenario"] for record in cells})
+
+
+def cells_by_place(cells: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(scenario, column key) → the cell there."""
+    return {(record["scenario"], column_of(record)): record for record in cells}

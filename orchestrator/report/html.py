@@ -1,0 +1,155 @@
+"""index.html and the per-scenario symbol pages, rendered by Jinja2 from results.json."""
+
+from __future__ import annotations
+
+import functools
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+
+from orchestrator.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
+from orchestrator.outcome import Status
+from orchestrator.report.grid import (
+    cell_anchor,
+    cells_by_place,
+    grid_columns,
+    page_name,
+    scenario_names,
+    toolchain_spans,
+)
+from orchestrator.report.logs import LogTail, read_log_tail
+from orchestrator.report.symbol_table import symbol_table
+from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
+
+SYMBOL_PAGES = "symbols"
+# Export/import lists longer than this start folded in a cell's detail.
+FOLD_NAMES_OVER = 40
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellView:
+    """One cell as the HTML shows it: its record, its log's tail, and its change since baseline."""
+
+    record: dict[str, Any]
+    anchor: str
+    log: LogTail | None
+    change: CellChange | None
+
+    @property
+    def status(self) -> Status:
+        return Status(self.record["status"])
+
+    @property
+    def needs_a_look(self) -> bool:
+        """Failing cells and regressions start unfolded."""
+        return not self.status.ok or (
+            self.change is not None and self.change.change is Change.REGRESSED
+        )
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("orchestrator.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        symbol=symbol,
+        colour=colour,
+        check_symbol=check_symbol,
+        command_line=command_line,
+        first_line=first_line,
+        breakable=breakable,
+    )
+    env.globals.update(
+        statuses=list(Status),
+        meanings=MEANINGS,
+        changes=list(Change),
+        change_meanings=CHANGE_MEANINGS,
+        fold_names_over=FOLD_NAMES_OVER,
+        symbol_pages=SYMBOL_PAGES,
+        page_name=page_name,
+        cell_anchor=cell_anchor,
+    )
+    return env
+
+
+def command_line(command: list[str], env: dict[str, str] | None = None) -> str:
+    """`K=V cargo rustc ...` as one could paste it into a shell."""
+    assignments = [f"{key}={shlex.quote(value)}" for key, value in sorted((env or {}).items())]
+    return " ".join([*assignments, shlex.join(command)])
+
+
+def breakable(name: str) -> markupsafe.Markup:
+    """`x86_64-unknown-linux-gnu` with a line-break opportunity after each `-`."""
+    return markupsafe.Markup("-<wbr>").join(markupsafe.escape(part) for part in name.split("-"))
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def render_index(
+    document: dict[str, Any], results_dir: Path, diff: ResultsDiff | None = None
+) -> str:
+    """The whole report: grid, legend, routes, changes since baseline, every cell's detail."""
+    cells: list[dict[str, Any]] = document["cells"]
+    changes = diff.by_id() if diff else {}
+    views = {
+        record["id"]: CellView(
+            record=record,
+            anchor=cell_anchor(record["id"]),
+            log=read_log_tail(results_dir, record["log"]),
+            change=changes.get(record["id"]),
+        )
+        for record in cells
+    }
+    columns = grid_columns(cells)
+    scenarios = scenario_names(cells)
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            document=document,
+            provenance=document["provenance"],
+            summary=document["summary"],
+            columns=columns,
+            spans=toolchain_spans(columns),
+            scenarios=scenarios,
+            place={key: views[r["id"]] for key, r in cells_by_place(cells).items()},
+            scenario_cells={
+                s: [views[r["id"]] for r in cells if r["scenario"] == s] for s in scenarios
+            },
+            route_cells=_route_cells(cells, columns),
+            diff=diff,
+            removed=diff.of(Change.REMOVED) if diff else (),
+        )
+    )
+
+
+def _route_cells(
+    cells: list[dict[str, Any]], columns: list[Any]
+) -> dict[str, dict[str, Any] | None]:
+    """Per column, one cell that ran (it knows rustc and the linker version), if any did."""
+    ran: dict[str, dict[str, Any] | None] = {c.key: None for c in columns}
+    for record in cells:
+        key = record["id"].rsplit("/", 1)[0]
+        if ran[key] is None and record["rustc"] is not None:
+            ran[key] = record
+    return ran
+
+
+def render_symbol_page(document: dict[str, Any], scenario: str) -> str:
+    """One scenario's exported names, side by side across toolchains."""
+    return (
+        environment()
+        .get_template("symbols.html.j2")
+        .render(provenance=document["provenance"], table=symbol_table(document, scenario))
+    )

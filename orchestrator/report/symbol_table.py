@@ -1,0 +1,142 @@
+"""One scenario's exported names side by side: rows are names, columns (cell, artifact) pairs.
+
+Columns of one artifact sit together. Within an artifact, a name that at least half of its
+columns export is *missing* where it is not exported; a name fewer than half export is *extra*
+where it is. So a name one toolchain lacks, a `_` prefix or a minified name stands out.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.report.grid import cell_anchor, column_of, grid_columns
+
+
+@dataclass(frozen=True, kw_only=True)
+class SymbolColumn:
+    """One artifact of one cell, with what it exports."""
+
+    cell_id: str
+    column: str
+    toolchain: str
+    release: str
+    target: str
+    artifact: str
+    format: str
+    file_type: str | None
+    status: str
+    anchor: str
+    exports: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactGroup:
+    """Adjacent columns of one artifact name."""
+
+    artifact: str
+    width: int
+
+
+class Mark(enum.StrEnum):
+    """What one (name, column) square of the table shows."""
+
+    EXPORTED = "exported"
+    EXTRA = "extra"  # exported here, but by fewer than half of this artifact's columns
+    MISSING = "missing"  # not exported here, though at least half of this artifact's columns do
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SymbolRow:
+    """One name and its mark in each column."""
+
+    name: str
+    marks: tuple[Mark, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(mark in (Mark.EXTRA, Mark.MISSING) for mark in self.marks)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SymbolTable:
+    scenario: str
+    columns: tuple[SymbolColumn, ...]
+    groups: tuple[ArtifactGroup, ...]
+    differing: tuple[SymbolRow, ...]
+    common: tuple[SymbolRow, ...]
+
+
+def name_order(name: str) -> tuple[str, str]:
+    """Sort `_foo`, `__foo` and `foo` next to each other."""
+    return (name.lstrip("_").lower(), name)
+
+
+def symbol_table(document: dict[str, Any], scenario: str) -> SymbolTable:
+    """The exports of every inspected artifact of `scenario`'s cells."""
+    cells = [r for r in document["cells"] if r["scenario"] == scenario]
+    column_order = {c.key: i for i, c in enumerate(grid_columns(cells))}
+    artifact_order: dict[str, int] = {}
+    columns: list[SymbolColumn] = []
+    for record in cells:
+        for artifact in record["artifacts"]:
+            if artifact["format"] is None:
+                continue
+            artifact_order.setdefault(artifact["name"], len(artifact_order))
+            columns.append(_column(record, artifact))
+    columns.sort(key=lambda c: (artifact_order[c.artifact], column_order[c.column]))
+    groups = _groups(columns)
+    rows = [_row(name, columns) for name in _all_names(columns)]
+    return SymbolTable(
+        scenario=scenario,
+        columns=tuple(columns),
+        groups=tuple(groups),
+        differing=tuple(r for r in rows if r.differs),
+        common=tuple(r for r in rows if not r.differs),
+    )
+
+
+def _column(record: dict[str, Any], artifact: dict[str, Any]) -> SymbolColumn:
+    return SymbolColumn(
+        cell_id=record["id"],
+        column=column_of(record),
+        toolchain=record["toolchain"],
+        release=record["release"],
+        target=record["target"],
+        artifact=artifact["name"],
+        format=artifact["format"],
+        file_type=artifact["file_type"],
+        status=record["status"],
+        anchor=cell_anchor(record["id"]),
+        exports=frozenset(artifact["exports"]),
+    )
+
+
+def _groups(columns: list[SymbolColumn]) -> list[ArtifactGroup]:
+    groups: list[ArtifactGroup] = []
+    for column in columns:
+        if groups and groups[-1].artifact == column.artifact:
+            groups[-1] = ArtifactGroup(artifact=column.artifact, width=groups[-1].width + 1)
+        else:
+            groups.append(ArtifactGroup(artifact=column.artifact, width=1))
+    return groups
+
+
+def _all_names(columns: list[SymbolColumn]) -> list[str]:
+    return sorted({name for column in columns for name in column.exports}, key=name_order)
+
+
+def _row(name: str, columns: list[SymbolColumn]) -> SymbolRow:
+    width = Counter(column.artifact for column in columns)
+    exporting = Counter(column.artifact for column in columns if name in column.exports)
+
+    def mark(column: SymbolColumn) -> Mark:
+        common = 2 * exporting[column.artifact] >= width[column.artifact]
+        if name in column.exports:
+            return Mark.EXPORTED if common else Mark.EXTRA
+        return Mark.MISSING if common and exporting[column.artifact] else Mark.ABSENT
+
+    return SymbolRow(name=name, marks=tuple(mark(column) for column in columns))

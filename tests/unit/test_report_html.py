@@ -1,0 +1,241 @@
+"""The HTML report, the symbol pages and the CI step summary, rendered from the sample results."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.diff import diff_results
+from orchestrator.outcome import Status
+from orchestrator.report import write_views
+from orchestrator.report.html import command_line, render_index
+from orchestrator.report.logs import read_log_tail
+from orchestrator.report.summary import render_step_summary
+from orchestrator.report.symbol_table import Mark, symbol_table
+from orchestrator.report.symbols import MEANINGS, SYMBOLS
+from tests.unit.test_schema import SAMPLE, load_sample
+
+FAILING = "musl/x86_64-unknown-linux-musl/reexport-staticlib"
+PASSING = "glibc/x86_64-unknown-linux-gnu/cdylib-exports"
+STAND_IN = "macos/aarch64-apple-darwin/cdylib-exports"
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    """A copy of the sample results folder (results.json and logs/)."""
+    target = tmp_path / "report"
+    shutil.copytree(SAMPLE.parent, target)
+    return target
+
+
+def cell_detail(html: str, cell_id: str) -> str:
+    """The <details> element of one cell."""
+    start = html.index(f'<details class="cell" data-cell="{cell_id}"')
+    return html[start : html.index("</div>\n</details>", start)]
+
+
+def cell_of(document: dict[str, Any], cell_id: str) -> dict[str, Any]:
+    return next(c for c in document["cells"] if c["id"] == cell_id)
+
+
+def test_grid_shows_each_cell_verdict_linking_to_its_detail(results_dir: Path) -> None:
+    html = render_index(load_sample(), results_dir)
+    grid = html[html.index('<table class="grid">') : html.index("<h3>Legend</h3>")]
+    anchor = "cell-musl_x86_64-unknown-linux-musl_reexport-staticlib"
+    assert re.search(
+        rf'<td class="v v-fail"><a href="#{anchor}" title="{FAILING}: [^"]*">❌ fail'
+        r'<span class="reason">check-failed</span></a></td>',
+        grid,
+    )
+    assert f'<div class="body" id="{anchor}">' in html
+    assert grid.count('<td class="v v-pass">') == 10
+    assert '<th colspan="1">macos <span class="standin"' in grid
+    assert "aarch64-<wbr>apple-<wbr>darwin" in grid
+
+
+def test_failing_cells_start_open_passing_ones_folded(results_dir: Path) -> None:
+    html = render_index(load_sample(), results_dir)
+    assert cell_detail(html, FAILING).startswith(
+        f'<details class="cell" data-cell="{FAILING}" open>'
+    )
+    assert cell_detail(html, PASSING).startswith(f'<details class="cell" data-cell="{PASSING}">')
+
+
+def test_a_detail_shows_checks_artifacts_diagnostics_route_and_log(results_dir: Path) -> None:
+    detail = cell_detail(render_index(load_sample(), results_dir), FAILING)
+    assert "❌ fail</td>" in detail  # the failed expectation
+    assert (
+        "diagnostics: includes [&#39;attribute cannot be used on foreign functions&#39;]" in detail
+    )
+    assert 'artifact <code>lib</code> (cdylib):\n<span class="bad">not built</span>' in detail
+    assert "error: cannot produce cdylib for `reexport v0.1.0" in detail  # rustc's diagnostic
+    assert (
+        "build log <code>logs/musl_x86_64-unknown-linux-musl_reexport-staticlib.log</code>"
+        in detail
+    )
+    assert "-- exit 101 in 0.2 s --" in detail  # the log's last line
+    assert "(vendor's)" in detail
+    assert "STAND-IN" not in detail
+    assert "RUSTC_BOOTSTRAP=1" in detail
+
+
+def test_stand_in_routes_are_unmistakable(results_dir: Path) -> None:
+    html = render_index(load_sample(), results_dir)
+    detail = cell_detail(html, STAND_IN)
+    assert "stub SDK from zig&#39;s libSystem.tbd, not Apple&#39;s SDK" in detail
+    assert "STAND-IN: not the vendor's CRT/SDK" in detail
+    routes = html[html.index('<h2 id="routes">') : html.index('<h2 id="cells">')]
+    assert routes.count("STAND-IN: not the vendor's") == 2  # macos and msvc
+
+
+def test_exports_imports_and_needed_are_listed(results_dir: Path) -> None:
+    detail = cell_detail(render_index(load_sample(), results_dir), PASSING)
+    assert (
+        '<h4>exports (2)</h4>\n<ul class="names"><li>allocate_and_sum</li><li>answer</li>' in detail
+    )
+    assert "<h4>needed (" in detail
+    assert "libc.so.6" in detail
+    assert "static: <strong>no</strong>" in detail
+
+
+def test_legend_has_every_verdict_with_its_symbol_and_meaning(results_dir: Path) -> None:
+    html = render_index(load_sample(), results_dir)
+    legend = html[html.index('<table class="legend">') :]
+    for status in Status:
+        assert (
+            f'<td class="v-{status.value}">{SYMBOLS[status]} {status.value}</td>'
+            f"<td>{MEANINGS[status]}</td>" in legend.replace("&#39;", "'")
+        )
+
+
+def test_log_tail_is_the_last_60_lines(results_dir: Path) -> None:
+    document = load_sample()
+    log = results_dir / cell_of(document, PASSING)["log"]
+    log.write_text("".join(f"line {n}\n" for n in range(1, 201)), encoding="utf-8")
+    detail = cell_detail(render_index(document, results_dir), PASSING)
+    assert "lines 141–200 of 200" in detail
+    assert "line 141\n" in detail
+    assert "line 140\n" not in detail
+    assert detail.rstrip().endswith("line 200</pre></details>")
+
+
+def test_log_outside_the_results_folder_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.log").write_text("secret\n")
+    (tmp_path / "out").mkdir()
+    assert read_log_tail(tmp_path / "out", "../secret.log") is None
+    assert read_log_tail(tmp_path / "out", "/etc/hostname") is None
+    assert read_log_tail(tmp_path / "out", None) is None
+
+
+def test_text_from_the_results_is_escaped(results_dir: Path) -> None:
+    document = load_sample()
+    cell_of(document, FAILING)["detail"] = "<script>alert(1)</script>"
+    html = render_index(document, results_dir)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html  # no script at all: everything works with JavaScript off
+
+
+def test_baseline_regressions_come_first_and_are_marked(results_dir: Path) -> None:
+    current = load_sample()
+    baseline = copy.deepcopy(current)
+    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    html = render_index(current, results_dir, diff_results(baseline, current))
+    changes = html[html.index('<h2 id="changes">') : html.index('<h2 id="grid">')]
+    assert "1 regressed, 15 unchanged" in changes
+    body = changes.index("<tbody>")
+    first_row = changes[body : changes.index("</tr>", body)]
+    assert "regressed" in first_row
+    assert FAILING in first_row
+    assert "pass → fail (check-failed)" in first_row
+    assert 'class="chg chg-regressed"' in cell_detail(html, FAILING)
+
+
+def test_symbol_table_marks_missing_and_extra_names() -> None:
+    table = symbol_table(load_sample(), "export-executable-symbols")
+    labels = [(c.artifact, c.toolchain) for c in table.columns]
+    assert labels[:5] == [
+        ("exe-with-flag", "emscripten"),
+        ("exe-with-flag", "glibc"),
+        ("exe-with-flag", "macos"),
+        ("exe-with-flag", "msvc"),
+        ("exe-with-flag", "musl-dynamic"),
+    ]
+    rows = {row.name: row for row in (*table.differing, *table.common)}
+    emscripten = labels.index(("exe-with-flag", "emscripten"))
+    glibc = labels.index(("exe-with-flag", "glibc"))
+    assert rows["exported_from_exe"].marks[emscripten] is Mark.MISSING  # minified away
+    assert rows["exported_from_exe"].marks[glibc] is Mark.EXPORTED
+    assert rows["h"].marks[emscripten] is Mark.EXTRA
+    assert rows["h"].marks[glibc] is Mark.ABSENT
+    assert [r.name for r in table.differing][:3] == ["exported_from_exe", "_fini", "h"]
+
+
+def test_symbol_table_needs_inspected_artifacts() -> None:
+    table = symbol_table(load_sample(), "ptx-kernel")
+    assert [c.cell_id for c in table.columns] == ["ptx/nvptx64-nvidia-cuda/ptx-kernel"]
+    assert [r.name for r in table.common] == ["answer", "write_answer"]
+    assert not table.differing
+
+
+def test_write_views_writes_every_page(results_dir: Path) -> None:
+    paths = write_views(load_sample(), results_dir, baseline=load_sample())
+    names = sorted(p.relative_to(results_dir).as_posix() for p in paths)
+    assert names == [
+        "index.html",
+        "matrix.md",
+        "summary.md",
+        "symbols/cdylib-exports.html",
+        "symbols/export-executable-symbols.html",
+        "symbols/ptx-kernel.html",
+        "symbols/reexport-staticlib.html",
+    ]
+    page = (results_dir / "symbols/export-executable-symbols.html").read_text()
+    assert '<td class="missing"' in page
+    assert '<a href="../index.html#cell-emscripten_wasm32-unknown-emscripten_export-' in page
+
+
+def test_step_summary_counts_changes_and_failing_cells() -> None:
+    current = load_sample()
+    baseline = copy.deepcopy(current)
+    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    text = render_step_summary(current, diff_results(baseline, current))
+    assert "**✅ 10 pass · ❌ 1 fail · 🟡 2 xfail · ⏭️ 1 skip · ➖ 2 not-applicable**" in text
+    assert "1 regressed, 15 unchanged." in text
+    assert f"| **regressed** | `{FAILING}` | pass → fail (check-failed) |" in text
+    assert "### Failing cells (1: fail, error, xpass)" in text
+    assert f"| `{FAILING}` | ❌ fail | check-failed |" in text
+    assert "Since the baseline" not in render_step_summary(current)
+
+
+def test_step_summary_escapes_table_cells() -> None:
+    document = load_sample()
+    cell_of(document, FAILING)["detail"] = "a | b\nsecond line"
+    assert "| a \\| b |" in render_step_summary(document)
+
+
+def test_command_line_can_be_pasted_into_a_shell() -> None:
+    assert (
+        command_line(["cargo", "rustc", "--config", 'profile.release.panic="abort"'], {"B": "x y"})
+        == "B='x y' cargo rustc --config 'profile.release.panic=\"abort\"'"
+    )
+
+
+def test_cli_report_writes_the_views_again(
+    results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = load_sample()
+    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    baseline_path = tmp_path / "baseline.json"
+    baseline_path.write_text(json.dumps(baseline), encoding="utf-8")
+    results = results_dir / "results.json"
+    assert main(["report", str(results), "--baseline", str(baseline_path)]) == 0
+    assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out
+    assert "chg-regressed" in (results_dir / "index.html").read_text()
+    assert "**regressed**" in (results_dir / "summary.md").read_text()
