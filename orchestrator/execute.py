@@ -18,7 +18,7 @@ from orchestrator.fetch import SdkMissing
 from orchestrator.images import ImagePrefetch, Images
 from orchestrator.judge import judge
 from orchestrator.log import Reporter
-from orchestrator.outcome import Observation, Reason, Status, Verdict
+from orchestrator.outcome import Observation, Reason, Status
 from orchestrator.plan import Cell, Group, Plan
 from orchestrator.report import write_views as render_views
 from orchestrator.results import (
@@ -26,7 +26,7 @@ from orchestrator.results import (
     CellRun,
     ResultsFile,
     cell_record,
-    not_applicable_record,
+    unbuilt_record,
 )
 from orchestrator.run import CellRunner
 
@@ -60,7 +60,14 @@ def run_plan(
     reporter.plan(plan, images.missing(list(plan.images)))
     for cell in plan.cells:
         if cell.not_applicable is not None:
-            _finish(results, reporter, not_applicable_record(cell, toolchains[cell.toolchain]))
+            record = unbuilt_record(
+                cell,
+                toolchains[cell.toolchain],
+                status=Status.NOT_APPLICABLE,
+                reason=Reason.NOT_APPLICABLE,
+                detail=cell.not_applicable,
+            )
+            _finish(results, reporter, record)
     prefetch = ImagePrefetch(images, plan.images)
     try:
         for group in plan.groups:
@@ -192,24 +199,11 @@ class GroupRun:
     def _record_unbuilt(self, cell: Cell, status: Status, reason: Reason, message: str) -> None:
         """A cell whose image could not be made: an error, or a skip when an SDK is missing."""
         toolchain, _ = self._coordinates(cell)
-        verdict = Verdict(
+        record = unbuilt_record(
+            cell,
+            toolchain,
             status=status,
             reason=reason,
             detail=f"image {cell.image}@{cell.release}: {message}",
-            checks=(),
         )
-        _finish(
-            self.results,
-            self.reporter,
-            cell_record(
-                CellRun(
-                    cell=cell,
-                    toolchain=toolchain,
-                    verdict=verdict,
-                    observation=None,
-                    image_id=None,
-                    cached=False,
-                    log_path=None,
-                )
-            ),
-        )
+        _finish(self.results, self.reporter, record)

@@ -206,13 +206,11 @@ def load_results(path: Path) -> dict[str, Any]:
     return dict(document)
 
 
-def not_applicable_record(cell: Cell, toolchain: Toolchain) -> dict[str, Any]:
-    verdict = Verdict(
-        status=Status.NOT_APPLICABLE,
-        reason=Reason.NOT_APPLICABLE,
-        detail=cell.not_applicable or "",
-        checks=(),
-    )
+def unbuilt_record(
+    cell: Cell, toolchain: Toolchain, *, status: Status, reason: Reason, detail: str
+) -> dict[str, Any]:
+    """The entry of a cell that built nothing: not applicable, skipped, or its image failed."""
+    verdict = Verdict(status=status, reason=reason, detail=detail, checks=())
     return cell_record(
         CellRun(
             cell=cell,

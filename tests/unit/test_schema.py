@@ -32,7 +32,7 @@ from orchestrator.outcome import (
     Verdict,
 )
 from orchestrator.plan import make_plan
-from orchestrator.results import CellRun, ResultsFile, cell_record, not_applicable_record
+from orchestrator.results import CellRun, ResultsFile, cell_record, unbuilt_record
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"
@@ -119,7 +119,15 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
             )
         )
     )
-    results.add(not_applicable_record(inapplicable, toolchains[inapplicable.toolchain]))
+    results.add(
+        unbuilt_record(
+            inapplicable,
+            toolchains[inapplicable.toolchain],
+            status=Status.NOT_APPLICABLE,
+            reason=Reason.NOT_APPLICABLE,
+            detail=inapplicable.not_applicable or "",
+        )
+    )
     results.finish()
     assert_valid_results(json.loads(results.path.read_text(encoding="utf-8")))
 
