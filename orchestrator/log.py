@@ -20,9 +20,11 @@ class Reporter:
     """Plain lines, fit for a terminal and for CI logs alike."""
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=lambda: time.monotonic())
     total: int = 0
     done: int = 0
+    runnable: int = 0
+    runnable_done: int = 0
 
     def line(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -33,6 +35,7 @@ class Reporter:
     def plan(self, plan: Plan, missing_images: Sequence[str]) -> None:
         runnable = sum(len(group.cells) for group in plan.groups)
         self.total = len(plan.cells)
+        self.runnable = runnable
         self.line(
             f"linkmatrix: {len(plan.cells)} cells: {runnable} to run in {len(plan.groups)} "
             f"container(s), {len(plan.cells) - runnable} not applicable"
@@ -44,10 +47,12 @@ class Reporter:
 
     def cell(self, record: dict[str, Any]) -> None:
         self.done += 1
+        if record["status"] != Status.NOT_APPLICABLE:
+            self.runnable_done += 1
         cached = ", cached" if record.get("cached") else ""
         self.line(
             f"[{self.done}/{self.total}] {symbol(record['status'])} {record['status']:<14} "
-            f"{record['id']}  ({record['duration_s']:.1f} s{cached})"
+            f"{record['id']}  ({record['duration_s']:.1f} s{cached}) · {self._progress()}"
         )
         if not Status(record["status"]).ok:
             self._block(record)
@@ -68,6 +73,19 @@ class Reporter:
         for path in paths:
             self.line(f"  wrote {path}")
 
+    def _progress(self) -> str:
+        """Elapsed time and a plain estimate of what is left (image builds included)."""
+        elapsed = time.monotonic() - self.started
+        left = self.runnable - self.runnable_done
+        if left <= 0 or self.runnable_done == 0:
+            return f"{_minutes(elapsed)} elapsed"
+        estimate = elapsed / self.runnable_done * left
+        return f"{_minutes(elapsed)} elapsed, ~{_minutes(estimate)} left"
+
     def _elapsed(self) -> str:
-        seconds = int(time.monotonic() - self.started)
-        return f"{seconds // 60}m{seconds % 60:02d}s"
+        return _minutes(time.monotonic() - self.started)
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}m{whole % 60:02d}s"

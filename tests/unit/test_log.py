@@ -1,0 +1,43 @@
+"""The run's output: a line per cell with elapsed time and an estimate of what is left."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from orchestrator.config import Matrix
+from orchestrator.log import Reporter
+from orchestrator.plan import make_plan
+
+
+def record(cell_id: str, status: str) -> dict[str, object]:
+    return {
+        "id": cell_id,
+        "status": status,
+        "reason": "symbol-missing",
+        "detail": "missing foo",
+        "duration_s": 1.0,
+        "cached": False,
+        "log": "logs/x.log",
+    }
+
+
+def test_lines_carry_progress_and_bad_cells_their_block(
+    matrix: Matrix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter([0.0, 60.0, 120.0])
+    monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream)
+    plan = make_plan(matrix, only=["glibc/*"])
+    reporter.plan(plan, ["rust@1.96", "glibc@1.96"])
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", "fail"))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "linkmatrix: 2 cells: 2 to run in 1 container(s), 0 not applicable"
+    assert "images to build: rust@1.96, glibc@1.96" in lines[2]
+    assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~1m00s left")
+    assert lines[4].endswith("(1.0 s) · 2m00s elapsed")
+    assert "┌─ glibc/x86_64-unknown-linux-gnu/beta: symbol-missing" in lines[5]
+    assert lines[-1] == "  └─ full log: logs/x.log"
