@@ -20,7 +20,7 @@ class Reporter:
     """Plain lines, fit for a terminal and for CI logs alike."""
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
-    started: float = field(default_factory=lambda: time.monotonic())
+    started: float = field(default_factory=time.monotonic)
     total: int = 0
     done: int = 0
     runnable: int = 0
