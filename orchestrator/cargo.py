@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,10 +37,45 @@ def flagset_digest(target: TargetSpec) -> str:
 def build_dir(target: TargetSpec) -> str:
     """The cached cargo build dir (std and deps), in the image's volume, per (target, flag set).
 
-    Final artifacts are uplifted into the cell's own target dir, so cells never overwrite each
-    other's outputs while sharing one std build.
+    With a cargo that has `build.build-dir`, final artifacts are uplifted into the artifact's own
+    target dir; without it (cargo 1.85), this dir is the whole target dir. Either way run.py
+    copies each artifact's files into `artifact_dir` right after its build.
     """
     return f"{CACHE_ROOT}/{target.triple}/{flagset_digest(target)}"
+
+
+def target_dirs(
+    *, target: TargetSpec, artifact: ArtifactSpec, workdir: str, has_build_dir: bool
+) -> dict[str, str]:
+    """Where cargo builds: std shared per (target, flag set) in the image's volume, always.
+
+    A release whose cargo has no build-dir shares the whole target dir instead, so two artifacts
+    of one crate (or of two cells) write the same `release/<name>`: run.py copies each one's
+    files out before the next build.
+    """
+    if not has_build_dir:
+        return {"CARGO_TARGET_DIR": build_dir(target)}
+    return {
+        "CARGO_BUILD_BUILD_DIR": build_dir(target),
+        # one target dir per artifact: two artifacts of one crate must not share `release/exe`
+        "CARGO_TARGET_DIR": f"{workdir}/target/{artifact.name}",
+    }
+
+
+def artifact_dir(workdir: str, artifact: str) -> str:
+    """The folder of the cell's workdir that holds one artifact's files once it is built."""
+    return f"{workdir}/artifacts/{artifact}"
+
+
+def collect_command(filenames: Sequence[str], destination: str) -> tuple[str, ...]:
+    """Copy a build's files (cargo's `filenames`) into `destination`, emptied first."""
+    script = 'dest="$1"; shift; rm -rf "$dest" && mkdir -p "$dest" && cp -pR -- "$@" "$dest"/'
+    return ("sh", "-c", script, "collect", destination, *filenames)
+
+
+def collected_paths(filenames: Sequence[str], destination: str) -> tuple[str, ...]:
+    """Where `collect_command` puts each file: its name, in `destination`."""
+    return tuple(posixpath.join(destination, posixpath.basename(f)) for f in filenames)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,9 +91,17 @@ class CargoInvocation:
 
 
 def cargo_invocation(
-    *, scenario: str, target: TargetSpec, artifact: ArtifactSpec, workdir: str
+    *,
+    scenario: str,
+    target: TargetSpec,
+    artifact: ArtifactSpec,
+    workdir: str,
+    has_build_dir: bool = True,
 ) -> CargoInvocation:
-    """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt."""
+    """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt.
+
+    `has_build_dir`: the release's cargo knows `CARGO_BUILD_BUILD_DIR` (matrix.yaml `releases:`).
+    """
     argv = [
         "cargo",
         "rustc",
@@ -83,9 +127,9 @@ def cargo_invocation(
         argv += ["--config", f'profile.release.panic="{target.panic}"']
     argv += ["--", "-L", f"native={workdir}/native", *artifact.rustc_args]
     env = {
-        "CARGO_BUILD_BUILD_DIR": build_dir(target),
-        # one target dir per artifact: two artifacts of one crate must not share `release/exe`
-        "CARGO_TARGET_DIR": f"{workdir}/target/{artifact.name}",
+        **target_dirs(
+            target=target, artifact=artifact, workdir=workdir, has_build_dir=has_build_dir
+        ),
         **dict(target.env),
     }
     if target.rustflags:

@@ -37,10 +37,15 @@ class BaseImage:
 
 @dataclass(frozen=True, kw_only=True)
 class Release:
-    """One rustc release, as Debian's rustc-web packages carry it."""
+    """One rustc release, as Debian's rustc-web packages carry it.
+
+    `build_dir`: whether its cargo has `build.build-dir` (`CARGO_BUILD_BUILD_DIR`; cargo 1.85 has
+    not). Without it the shared std cache must be the whole `CARGO_TARGET_DIR`.
+    """
 
     name: str
     rustc_web: str
+    build_dir: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,8 +185,15 @@ def _base(node: Node) -> BaseImage:
 def _releases(node: Node) -> tuple[Release, ...]:
     releases = []
     for name, release_node in node.free_mapping().items():
-        keys = release_node.mapping(("rustc_web",))
-        releases.append(Release(name=name, rustc_web=keys["rustc_web"].text()))
+        keys = release_node.mapping(("rustc_web", "build_dir"))
+        build_dir = keys.get("build_dir")
+        releases.append(
+            Release(
+                name=name,
+                rustc_web=keys["rustc_web"].text(),
+                build_dir=build_dir.boolean() if build_dir else True,
+            )
+        )
     if not releases:
         raise node.fail("name at least one rustc release.")
     return tuple(releases)

@@ -157,7 +157,7 @@ class GroupRun:
                 run_id=self.run_id,
             )
         )
-        return CellRunner(container, self.matrix.limits)
+        return CellRunner(container, self.matrix.limits, self.matrix.releases)
 
     def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
         toolchain = next(t for t in self.matrix.toolchains if t.name == cell.toolchain)

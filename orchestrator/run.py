@@ -10,14 +10,23 @@ import posixpath
 import shlex
 import tarfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 from docker.errors import DockerException
 
-from orchestrator.cargo import SOURCE_ROOT, WORK_ROOT, cargo_invocation, parse_cargo_messages
-from orchestrator.config import Limits, TargetSpec
+from orchestrator.cargo import (
+    SOURCE_ROOT,
+    WORK_ROOT,
+    artifact_dir,
+    cargo_invocation,
+    collect_command,
+    collected_paths,
+    parse_cargo_messages,
+)
+from orchestrator.config import Limits, Release, TargetSpec
 from orchestrator.container import CellContainer, Deadline, ExecResult
 from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
 from orchestrator.outcome import (
@@ -97,6 +106,7 @@ class CellJob:
     deadline: Deadline
     log: CellLog
     files_dir: Path
+    has_build_dir: bool = True
 
     @property
     def workdir(self) -> str:
@@ -124,11 +134,18 @@ class CellJob:
 
 
 class CellRunner:
-    """Runs cells of one image group in one container; restarts it after a kill."""
+    """Runs cells of one image group in one container; restarts it after a kill.
 
-    def __init__(self, container: CellContainer, limits: Limits) -> None:
+    `releases`: matrix.yaml's rustc releases, for what their cargo can do (a release not among
+    them is taken to have `build_dir`).
+    """
+
+    def __init__(
+        self, container: CellContainer, limits: Limits, releases: Sequence[Release] = ()
+    ) -> None:
         self.container = container
         self.limits = limits
+        self._releases = {release.name: release for release in releases}
         self._sources: set[str] = set()
         self._tools: dict[str, ToolInfo] = {}
 
@@ -144,6 +161,7 @@ class CellRunner:
             deadline=Deadline.after(self.limits.cell_timeout_s, self.limits.idle_timeout_s),
             log=CellLog(),
             files_dir=files_dir,
+            has_build_dir=self._has_build_dir(cell.release),
         )
         builds: list[BuildRecord] = []
         runs: list[RunRecord] = []
@@ -167,6 +185,10 @@ class CellRunner:
             log=job.log.text(),
             duration_s=time.monotonic() - started,
         )
+
+    def _has_build_dir(self, release: str) -> bool:
+        known = self._releases.get(release)
+        return known.build_dir if known else True
 
     # -- steps -------------------------------------------------------------------------------
     def _exec(
@@ -261,7 +283,11 @@ class CellRunner:
 
     def _build(self, job: CellJob, artifact: ArtifactSpec) -> BuildRecord:
         invocation = cargo_invocation(
-            scenario=job.scenario.name, target=job.target, artifact=artifact, workdir=job.workdir
+            scenario=job.scenario.name,
+            target=job.target,
+            artifact=artifact,
+            workdir=job.workdir,
+            has_build_dir=job.has_build_dir,
         )
         result = self._exec(
             f"build {artifact.name}",
@@ -276,7 +302,7 @@ class CellRunner:
         job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
         files = (
             self._fetch(
-                report.filenames,
+                self._collect(job, artifact, report.filenames),
                 job.files_dir / artifact.name,
                 f"artifacts/{job.cell.slug}/{artifact.name}",
             )
@@ -296,6 +322,30 @@ class CellRunner:
             files=files,
             primary=choose_primary(files),
         )
+
+    def _collect(
+        self, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Copy a build's files into the artifact's own folder of the workdir, right away.
+
+        The next build may overwrite cargo's `release/<name>` (a shared target dir when the
+        release's cargo has no build-dir); the copies are what is inspected and run.
+        """
+        if not filenames:
+            return ()
+        destination = artifact_dir(job.workdir, artifact.name)
+        result = self._exec(
+            f"collect {artifact.name}", list(collect_command(filenames, destination)), job.deadline
+        )
+        if result.exit_code != 0:
+            raise CellAborted(
+                Failure(
+                    reason=Reason.INSPECTION_ERROR,
+                    step=f"collect {artifact.name}",
+                    detail=_tail(result.stdout + result.stderr),
+                )
+            )
+        return collected_paths(filenames, destination)
 
     def _run(self, job: CellJob, spec: RunSpec, builds: list[BuildRecord]) -> RunRecord:
         """Run one built artifact with the target's runner (or record why it could not run)."""

@@ -118,6 +118,14 @@ class SetMatcher:
     excludes_matching: tuple[str, ...] = ()
     equals: tuple[str, ...] | None = None
 
+    def describe(self) -> list[str]:
+        """Each given matcher as `name [values]` (an empty `equals` is shown too)."""
+        return [
+            f"{name} {list(values)}"
+            for name in MATCHERS
+            if (values := getattr(self, name)) or (name == "equals" and values is not None)
+        ]
+
 
 @dataclass(frozen=True, kw_only=True)
 class XFail:
@@ -150,10 +158,7 @@ class Check:
         """The expectation in words, as the report prints it."""
         if self.matcher is None:
             return f"{self.property} is {str(self.expected_flag).lower()}"
-        parts = [
-            f"{name} {list(values)}" for name in MATCHERS if (values := getattr(self.matcher, name))
-        ]
-        return f"{self.property}: " + "; ".join(parts)
+        return f"{self.property}: " + "; ".join(self.matcher.describe())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,9 +181,7 @@ class RunSpec:
     def describe(self) -> str:
         parts = [f"exit code {self.exit_code}"]
         if self.stdout is not None:
-            parts += [
-                f"stdout {name} {list(v)}" for name in MATCHERS if (v := getattr(self.stdout, name))
-            ]
+            parts += [f"stdout {part}" for part in self.stdout.describe()]
         return "run: " + "; ".join(parts)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.outcome import Status
+from orchestrator.release_diff import release_diffs, render_release_diff
 from orchestrator.report.grid import column_of
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
 
@@ -33,6 +34,7 @@ def render_markdown(document: dict[str, Any]) -> str:
         "",
         _toolchains(cells),
     ]
+    lines += render_release_diff(release_diffs(document))
     lines += _problems(cells)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
+from typing import cast
 
-from orchestrator.cargo import build_dir, cargo_invocation, flagset_digest, parse_cargo_messages
-from orchestrator.config import Matrix
+from orchestrator.cargo import (
+    artifact_dir,
+    build_dir,
+    cargo_invocation,
+    collect_command,
+    collected_paths,
+    flagset_digest,
+    parse_cargo_messages,
+    target_dirs,
+)
+from orchestrator.config import Matrix, load_matrix
+from orchestrator.container import CellContainer, Deadline, ExecResult
+from orchestrator.plan import Cell
+from orchestrator.run import CellRunner
 from orchestrator.scenario import ArtifactSpec
+from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 
 def artifact(matrix: Matrix, name: str) -> ArtifactSpec:
@@ -106,3 +122,132 @@ def test_cargo_refusals_on_stderr_become_diagnostics(matrix: Matrix) -> None:
     assert [d.level for d in report.diagnostics] == ["error"]
     assert "does not support these crate types" in report.diagnostics[0].message
     assert report.rendered == ""
+
+
+def test_a_release_without_build_dir_shares_the_whole_target_dir(matrix: Matrix) -> None:
+    glibc = matrix.toolchains[0].targets[0]
+    exe = cargo_invocation(
+        scenario="alpha",
+        target=glibc,
+        artifact=artifact(matrix, "exe"),
+        workdir="/w",
+        has_build_dir=False,
+    )
+    env = dict(exe.env)
+    assert env["CARGO_TARGET_DIR"] == build_dir(glibc)
+    assert "CARGO_BUILD_BUILD_DIR" not in env
+    assert target_dirs(
+        target=glibc, artifact=artifact(matrix, "exe"), workdir="/w", has_build_dir=True
+    ) == {"CARGO_BUILD_BUILD_DIR": build_dir(glibc), "CARGO_TARGET_DIR": "/w/target/exe"}
+
+
+def test_collect_copies_a_builds_files_into_the_artifacts_own_folder() -> None:
+    files = ("/cache/t/release/exe", "/cache/t/release/exe.wasm")
+    destination = artifact_dir("/w", "exe-with-flag")
+    assert destination == "/w/artifacts/exe-with-flag"
+    command = collect_command(files, destination)
+    assert command[:2] == ("sh", "-c")
+    assert command[4:] == (destination, *files)
+    assert collected_paths(files, destination) == (
+        "/w/artifacts/exe-with-flag/exe",
+        "/w/artifacts/exe-with-flag/exe.wasm",
+    )
+
+
+def test_release_build_dir_is_read_from_matrix_yaml(make_project: ProjectFactory) -> None:
+    text = MATRIX.replace(
+        '"1.85": { rustc_web: "1.85.0+dfsg3-1~deb12u3" }',
+        '"1.85": { rustc_web: "1.85.0+dfsg3-1~deb12u3", build_dir: false }',
+    )
+    loaded = load_matrix(make_project(matrix=text))
+    assert loaded.release("1.85").build_dir is False
+    assert loaded.release("1.96").build_dir is True  # the default
+
+
+class FakeCellContainer:
+    """What CellRunner calls on its container, scripted: cargo always reports one shared path."""
+
+    shared = "/cache/x86_64-unknown-linux-gnu/abc/x86_64-unknown-linux-gnu/release/exe"
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[list[str], dict[str, str]]] = []
+        self.fetched: list[str] = []
+        self.copies: dict[str, bytes] = {}
+        self.current = b""
+
+    def start(self) -> None:
+        pass
+
+    def put_tree(self, tar_bytes: bytes, destination: str = "/") -> None:
+        pass
+
+    def run(
+        self,
+        command: list[str],
+        *,
+        deadline: Deadline,
+        env: dict[str, str] | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
+        self.commands.append((command, env or {}))
+        stdout = ""
+        if command[:2] == ["cat", "/etc/linkmatrix/rust.json"]:
+            stdout = '{"rustc": "rustc 1.85.0", "cargo": "cargo 1.85.0", "llvm": "19"}'
+        elif command[0] == "cargo":
+            # each build overwrites the one `release/exe` of the shared target dir
+            self.current = " ".join(command).encode()
+            message = {
+                "reason": "compiler-artifact",
+                "manifest_path": "/src/alpha/exe/Cargo.toml",
+                "package_id": "path+file:///src/alpha/exe#0.1.0",
+                "target": {"kind": ["bin"], "name": "exe"},
+                "filenames": [self.shared],
+                "executable": self.shared,
+            }
+            stdout = json.dumps(message) + "\n"
+        elif command[:2] == ["sh", "-c"] and command[3:4] == ["collect"]:
+            for path in collected_paths(command[5:], command[4]):
+                self.copies[path] = self.current
+        return ExecResult(exit_code=0, stdout=stdout, stderr="", timed_out=None, seconds=0.0)
+
+    def get_file(self, path: str) -> bytes:
+        self.fetched.append(path)
+        return self.copies[path]
+
+
+def test_each_artifact_is_copied_out_before_the_next_build(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    # the fixture's artifacts (lib; exe, with a -Z flag) plus exe-plain: the same bin, no flag
+    text = SCENARIO.replace(
+        "checks:\n",
+        "  - name: exe-plain\n    package: exe\n    target_kind: bin\n    bin_name: exe\nchecks:\n",
+    )
+    loaded = load_matrix(make_project(scenarios={"alpha": text}))
+    releases = (replace(loaded.release("1.85"), build_dir=False), loaded.release("1.96"))
+    glibc = loaded.toolchains[0].targets[0]
+    container = FakeCellContainer()
+    runner = CellRunner(cast(CellContainer, container), loaded.limits, releases)
+    cell = Cell(
+        id="glibc@1.85/x86_64-unknown-linux-gnu/alpha",
+        toolchain="glibc",
+        release="1.85",
+        target=glibc.triple,
+        scenario="alpha",
+        image="glibc",
+        not_applicable=None,
+    )
+    observation = runner.run(cell, loaded.scenario("alpha"), glibc, tmp_path / "files")
+    assert observation.failure is None, observation.failure
+    builds = {b.name: b for b in observation.builds if b.name in ("exe", "exe-plain")}
+    workdir = f"/home/builder/work/{cell.slug}"
+    for name, build in builds.items():
+        env = dict(build.env)
+        assert env["CARGO_TARGET_DIR"] == build_dir(glibc)
+        assert "CARGO_BUILD_BUILD_DIR" not in env
+        (file,) = build.files
+        assert file.source == f"{workdir}/artifacts/{name}/exe"
+    # the copies hold each build's own output, not the last build's
+    assert b"-Zexport-executable-symbols" in container.copies[f"{workdir}/artifacts/exe/exe"]
+    assert b"-Zexport" not in container.copies[f"{workdir}/artifacts/exe-plain/exe"]
+    assert FakeCellContainer.shared not in container.fetched

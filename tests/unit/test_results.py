@@ -19,6 +19,7 @@ def record(cell_id: str, status: str, detail: str = "") -> dict[str, object]:
         "toolchain": toolchain,
         "target": target,
         "scenario": scenario,
+        "release": "1.96",
         "status": status,
         "reason": None if status == "pass" else "symbol-missing",
         "detail": detail,

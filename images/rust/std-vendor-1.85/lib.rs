@@ -1,0 +1,1 @@
+//! Never built: this package only names crates to vendor.

@@ -1,0 +1,229 @@
+"""Where the rustc releases differ: for each (toolchain, target, scenario) run on more than one
+release, what changed from each release to the next. Pure: a results document in, data out.
+
+Releases are compared in version order, each with the next newer one present (1.85 → 1.96):
+"added" is what the newer release has and the older has not, "removed" the reverse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NOT_APPLICABLE = "not-applicable"
+HEADING = "## Where the rustc releases differ"
+BUILT_WORDS = {None: "absent", True: "yes", False: "no"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactChange:
+    """One artifact between two releases: whether it was built, and its exports."""
+
+    name: str
+    built: tuple[bool | None, bool | None]  # (older, newer); None: no such artifact in that cell
+    exports_added: tuple[str, ...]
+    exports_removed: tuple[str, ...]
+
+    @property
+    def built_changed(self) -> bool:
+        return self.built[0] != self.built[1]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.built_changed or self.exports_added or self.exports_removed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseChange:
+    """What differs between one release's cell and the next newer release's cell of a place."""
+
+    older: str
+    newer: str
+    older_id: str
+    newer_id: str
+    status: tuple[str, str] | None  # (older, newer) when status or reason differ
+    artifacts: tuple[ArtifactChange, ...]  # only the artifacts that differ
+    diagnostics_added: tuple[str, ...]
+    diagnostics_removed: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.status or self.artifacts or self.diagnostics_added or self.diagnostics_removed
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceDiff:
+    """One (toolchain, target, scenario) present in more than one release."""
+
+    toolchain: str
+    target: str
+    scenario: str
+    releases: tuple[str, ...]  # in version order
+    changes: tuple[ReleaseChange, ...]  # one per consecutive pair of releases, empty ones too
+
+    @property
+    def place(self) -> str:
+        return f"{self.toolchain}/{self.target}/{self.scenario}"
+
+    @property
+    def differs(self) -> bool:
+        return any(not change.empty for change in self.changes)
+
+
+def release_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Version order for release names: 1.85 < 1.96 < 1.100; non-numeric parts sort after."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in name.split("."))
+
+
+def release_diffs(document: Mapping[str, Any]) -> tuple[PlaceDiff, ...]:
+    """Every place of the document's cells that ran on more than one release, and its changes.
+
+    A place whose cells are all not-applicable is left out: there is nothing to compare.
+    """
+    places: dict[tuple[str, str, str], dict[str, Mapping[str, Any]]] = {}
+    for cell in document.get("cells", []):
+        key = (cell["toolchain"], cell["target"], cell["scenario"])
+        places.setdefault(key, {})[cell["release"]] = cell
+    diffs = []
+    for (toolchain, target, scenario), by_release in sorted(places.items()):
+        if len(by_release) < 2 or all(c["status"] == NOT_APPLICABLE for c in by_release.values()):
+            continue
+        releases = tuple(sorted(by_release, key=release_key))
+        changes = tuple(
+            _change(by_release[older], by_release[newer])
+            for older, newer in itertools.pairwise(releases)
+        )
+        diffs.append(
+            PlaceDiff(
+                toolchain=toolchain,
+                target=target,
+                scenario=scenario,
+                releases=releases,
+                changes=changes,
+            )
+        )
+    return tuple(diffs)
+
+
+def _change(older: Mapping[str, Any], newer: Mapping[str, Any]) -> ReleaseChange:
+    status = (_status(older), _status(newer))
+    old_diagnostics, new_diagnostics = _diagnostics(older), _diagnostics(newer)
+    return ReleaseChange(
+        older=str(older["release"]),
+        newer=str(newer["release"]),
+        older_id=str(older["id"]),
+        newer_id=str(newer["id"]),
+        status=status if status[0] != status[1] else None,
+        artifacts=tuple(a for a in _artifact_changes(older, newer) if not a.empty),
+        diagnostics_added=_missing_from(new_diagnostics, old_diagnostics),
+        diagnostics_removed=_missing_from(old_diagnostics, new_diagnostics),
+    )
+
+
+def _status(cell: Mapping[str, Any]) -> str:
+    reason = cell.get("reason")
+    status = str(cell["status"])
+    return f"{status} ({reason})" if reason and reason != status else status
+
+
+def _diagnostics(cell: Mapping[str, Any]) -> tuple[str, ...]:
+    """Each diagnostic as `level: message`, once, in the order rustc gave them."""
+    lines = (
+        " ".join(f"{d.get('level', '')}: {d.get('message', '')}".split())
+        for d in cell.get("diagnostics") or []
+    )
+    return tuple(dict.fromkeys(lines))
+
+
+def _artifact_changes(
+    older: Mapping[str, Any], newer: Mapping[str, Any]
+) -> Iterable[ArtifactChange]:
+    old = {a["name"]: a for a in older.get("artifacts") or []}
+    new = {a["name"]: a for a in newer.get("artifacts") or []}
+    for name in dict.fromkeys([*old, *new]):
+        before, after = old.get(name), new.get(name)
+        old_exports = tuple(before.get("exports") or []) if before else ()
+        new_exports = tuple(after.get("exports") or []) if after else ()
+        yield ArtifactChange(
+            name=name,
+            built=(_built(before), _built(after)),
+            exports_added=_missing_from(new_exports, old_exports),
+            exports_removed=_missing_from(old_exports, new_exports),
+        )
+
+
+def _built(artifact: Mapping[str, Any] | None) -> bool | None:
+    return None if artifact is None else bool(artifact.get("built"))
+
+
+def _missing_from(these: Sequence[str], others: Sequence[str]) -> tuple[str, ...]:
+    """The items of `these` that `others` lacks, in their order."""
+    known = set(others)
+    return tuple(item for item in these if item not in known)
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+
+def render_release_diff(diffs: Sequence[PlaceDiff], *, heading: str = HEADING) -> list[str]:
+    """Markdown lines: each place where releases differ, then the places where they do not.
+
+    No lines at all when no place ran on more than one release.
+    """
+    if not diffs:
+        return []
+    lines = [heading, ""]
+    differing = [diff for diff in diffs if diff.differs]
+    if not differing:
+        lines += ["No difference between the releases in any cell run on more than one.", ""]
+    for diff in differing:
+        lines += [f"### `{diff.place}`", ""]
+        for change in diff.changes:
+            if change.empty:
+                lines.append(f"- **{change.older} → {change.newer}:** no difference")
+                continue
+            lines.append(f"- **{change.older} → {change.newer}:**")
+            lines += [f"  - {item}" for item in _change_items(change)]
+        lines.append("")
+    same = [diff for diff in diffs if not diff.differs]
+    if same:
+        lines.append("Identical on every release they ran on:")
+        lines += [f"- `{diff.place}` ({', '.join(diff.releases)})" for diff in same]
+        lines.append("")
+    return lines
+
+
+def _change_items(change: ReleaseChange) -> list[str]:
+    items = []
+    if change.status:
+        items.append(f"status: {change.status[0]} → {change.status[1]}")
+    for artifact in change.artifacts:
+        parts = []
+        if artifact.built_changed:
+            before, after = (BUILT_WORDS[b] for b in artifact.built)
+            parts.append(f"built: {before} → {after}")
+        if artifact.exports_added:
+            parts.append("exports added: " + _codes(artifact.exports_added))
+        if artifact.exports_removed:
+            parts.append("exports removed: " + _codes(artifact.exports_removed))
+        items.append(f"artifact `{artifact.name}`: " + "; ".join(parts))
+    items += [f"diagnostic added: {_code(d)}" for d in change.diagnostics_added]
+    items += [f"diagnostic removed: {_code(d)}" for d in change.diagnostics_removed]
+    return items
+
+
+def _codes(names: Sequence[str]) -> str:
+    return ", ".join(_code(name) for name in names)
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

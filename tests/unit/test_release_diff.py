@@ -1,0 +1,162 @@
+"""Where the rustc releases differ: comparing a results document's cells, and the Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.release_diff import (
+    ArtifactChange,
+    release_diffs,
+    release_key,
+    render_release_diff,
+)
+
+GLIBC = ("glibc", "x86_64-unknown-linux-gnu")
+OLD_WARNING = "`#[no_mangle]` has no effect on a foreign function"
+NEW_WARNING = "`#[no_mangle]` attribute cannot be used on foreign functions"
+
+
+def cell(
+    scenario: str,
+    release: str,
+    *,
+    toolchain: str = "glibc",
+    target: str = "x86_64-unknown-linux-gnu",
+    status: str = "pass",
+    reason: str | None = None,
+    artifacts: list[dict[str, Any]] | None = None,
+    warnings: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    suffix = "" if release == "1.96" else f"@{release}"
+    return {
+        "id": f"{toolchain}{suffix}/{target}/{scenario}",
+        "toolchain": toolchain,
+        "release": release,
+        "target": target,
+        "scenario": scenario,
+        "status": status,
+        "reason": reason,
+        "artifacts": artifacts or [],
+        "diagnostics": [
+            {"level": "warning", "message": m, "code": "unused_attributes", "rendered": ""}
+            for m in warnings
+        ],
+    }
+
+
+def built(name: str, *exports: str) -> dict[str, Any]:
+    return {"name": name, "built": True, "exports": list(exports)}
+
+
+def document(*cells: dict[str, Any]) -> dict[str, Any]:
+    return {"schema_version": 1, "cells": list(cells)}
+
+
+REEXPORT = document(
+    cell(
+        "reexport-staticlib",
+        "1.96",
+        status="xfail",
+        reason="known-upstream",
+        artifacts=[built("lib", "rust_side")],
+        warnings=(NEW_WARNING,),
+    ),
+    cell(
+        "reexport-staticlib",
+        "1.85",
+        artifacts=[built("lib", "foo", "rust_side")],
+        warnings=(OLD_WARNING, OLD_WARNING),
+    ),
+    cell("cdylib-exports", "1.85", artifacts=[built("lib", "answer")]),
+    cell("cdylib-exports", "1.96", artifacts=[built("lib", "answer")]),
+    cell("ptx-kernel", "1.85", status="not-applicable", reason="not-applicable"),
+    cell("ptx-kernel", "1.96", status="not-applicable", reason="not-applicable"),
+    cell("cdylib-exports", "1.96", toolchain="ptx", target="nvptx64-nvidia-cuda"),
+)
+
+
+def test_only_places_run_on_several_releases_are_compared() -> None:
+    diffs = release_diffs(REEXPORT)
+    assert [d.place for d in diffs] == [
+        "glibc/x86_64-unknown-linux-gnu/cdylib-exports",
+        "glibc/x86_64-unknown-linux-gnu/reexport-staticlib",
+    ]
+    same, reexport = diffs
+    assert not same.differs
+    assert same.changes[0].empty
+    assert reexport.differs
+    assert reexport.releases == ("1.85", "1.96")
+
+
+def test_a_change_names_status_exports_and_diagnostics_from_older_to_newer() -> None:
+    (change,) = release_diffs(REEXPORT)[1].changes
+    assert (change.older, change.newer) == ("1.85", "1.96")
+    assert change.newer_id == "glibc/x86_64-unknown-linux-gnu/reexport-staticlib"
+    assert change.status == ("pass", "xfail (known-upstream)")
+    assert change.artifacts == (
+        ArtifactChange(name="lib", built=(True, True), exports_added=(), exports_removed=("foo",)),
+    )
+    assert change.diagnostics_added == (f"warning: {NEW_WARNING}",)
+    assert change.diagnostics_removed == (f"warning: {OLD_WARNING}",)  # once, though said twice
+
+
+def test_an_artifact_built_in_one_release_only() -> None:
+    doc = document(
+        cell(
+            "s",
+            "1.85",
+            status="fail",
+            reason="build-error",
+            artifacts=[
+                {"name": "exe", "built": False, "exports": []},
+            ],
+        ),
+        cell("s", "1.96", artifacts=[built("exe", "main"), built("extra", "x")]),
+    )
+    (diff,) = release_diffs(doc)
+    (change,) = diff.changes
+    assert change.status == ("fail (build-error)", "pass")
+    assert {a.name: a.built for a in change.artifacts} == {
+        "exe": (False, True),
+        "extra": (None, True),
+    }
+    assert change.artifacts[0].exports_added == ("main",)
+    lines = render_release_diff(release_diffs(doc))
+    assert "  - artifact `exe`: built: no → yes; exports added: `main`" in lines
+    assert "  - artifact `extra`: built: absent → yes; exports added: `x`" in lines
+
+
+def test_releases_are_compared_in_version_order_each_with_the_next() -> None:
+    assert sorted(["1.100", "1.96", "1.85"], key=release_key) == ["1.85", "1.96", "1.100"]
+    doc = document(
+        *(cell("s", r, artifacts=[built("lib", f"f{r}")]) for r in ("1.100", "1.85", "1.96"))
+    )
+    (diff,) = release_diffs(doc)
+    assert diff.releases == ("1.85", "1.96", "1.100")
+    assert [(c.older, c.newer) for c in diff.changes] == [("1.85", "1.96"), ("1.96", "1.100")]
+    assert diff.changes[1].artifacts[0].exports_removed == ("f1.96",)
+
+
+def test_markdown_lists_each_difference_and_the_identical_places() -> None:
+    lines = render_release_diff(release_diffs(REEXPORT))
+    text = "\n".join(lines)
+    assert lines[0] == "## Where the rustc releases differ"
+    assert "### `glibc/x86_64-unknown-linux-gnu/reexport-staticlib`" in lines
+    assert "  - status: pass → xfail (known-upstream)" in lines
+    assert "  - artifact `lib`: exports removed: `foo`" in lines
+    # a message holding backticks gets a longer fence
+    assert f"  - diagnostic added: ``warning: {NEW_WARNING}``" in lines
+    assert "- `glibc/x86_64-unknown-linux-gnu/cdylib-exports` (1.85, 1.96)" in lines
+    assert "ptx-kernel" not in text  # not applicable everywhere: nothing to compare
+
+
+def test_nothing_to_render_without_a_second_release() -> None:
+    assert render_release_diff(release_diffs(document(cell("s", "1.96")))) == []
+    same = render_release_diff(release_diffs(document(cell("s", "1.85"), cell("s", "1.96"))))
+    assert "No difference between the releases in any cell run on more than one." in same
+
+
+def test_a_message_ending_in_a_backtick_is_padded_inside_its_code_span() -> None:
+    doc = document(cell("s", "1.85", warnings=("unused variable: `x`",)), cell("s", "1.96"))
+    lines = render_release_diff(release_diffs(doc))
+    assert "  - diagnostic removed: `` warning: unused variable: `x` ``" in lines
