@@ -13,7 +13,9 @@ import docker
 import pytest
 
 from orchestrator.container import LABEL
+from orchestrator.diff import Change, diff_results
 from tests.integration.conftest import REPO, Run, project_with, run_linkmatrix
+from tests.unit.test_schema import assert_valid_results
 
 OK = {"pass", "xfail", "not-applicable"}
 CONNECTED_ROUTES = {"msvc-xwin", "macos-sdk"}  # need the user's SDK: skipped without it
@@ -34,6 +36,7 @@ def cold_run(
 
 def test_every_cell_passes_or_fails_as_known(cold_run: Run) -> None:
     assert cold_run.exit_code == 0, cold_run.output
+    assert_valid_results(cold_run.results)
     for cell in cold_run.results["cells"]:
         if cell["toolchain"] in CONNECTED_ROUTES:
             assert (cell["status"], cell["reason"]) == ("skip", "sdk-missing"), cell["id"]
@@ -261,3 +264,98 @@ def _has_cell(path: Path, cell_id: str) -> bool:
         return any(c["id"] == cell_id for c in json.loads(path.read_text())["cells"])
     except (OSError, ValueError):
         return False
+
+
+def test_two_shards_merged_equal_the_unsharded_run(
+    cold_run: Run, cell_cache: Path, tmp_path: Path
+) -> None:
+    shards = []
+    for index in (1, 2):
+        out = tmp_path / f"shard-{index}"
+        shard = run_linkmatrix(
+            "--shard", f"{index}/2", matrix=REPO / "matrix.yaml", out=out, cache=cell_cache
+        )
+        assert shard.exit_code == 0, shard.output
+        shards.append(out / "results.json")
+    merged = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "merge",
+            *map(str, shards),
+            "--out",
+            str(tmp_path / "merged"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    document = json.loads((tmp_path / "merged/results.json").read_text())
+
+    def verdicts(cells: list[dict[str, object]]) -> dict[object, object]:
+        return {c["id"]: (c["status"], c["reason"]) for c in cells}
+
+    assert verdicts(document["cells"]) == verdicts(cold_run.results["cells"])
+
+
+def test_baseline_diff_shows_exactly_the_changed_expectation_as_regressed(
+    cold_run: Run, cell_cache: Path, tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(cold_run.results))
+    matrix = project_with(
+        tmp_path / "project",
+        matrix_edits={},
+        scenarios={
+            name: REPO / "scenarios" / name
+            for name in (
+                "cdylib-exports",
+                "export-executable-symbols",
+                "reexport-staticlib",
+                "ptx-kernel",
+            )
+        },
+    )
+    changed = matrix.parent / "scenarios/cdylib-exports/scenario.yaml"
+    text = changed.read_text()
+    assert "includes: [answer, allocate_and_sum]\n" in text
+    changed.write_text(
+        text.replace(
+            "includes: [answer, allocate_and_sum]\n",
+            "includes: [answer, allocate_and_sum, renamed_away]\n",
+            1,
+        )
+    )
+    run = run_linkmatrix(
+        "--only",
+        f"{GLIBC}/*",
+        "--baseline",
+        str(baseline),
+        matrix=matrix,
+        out=tmp_path / "out",
+        cache=cell_cache,
+    )
+    assert run.exit_code == 1, run.output
+    assert all(c["cached"] for c in run.results["cells"])  # re-judged, not rebuilt
+    diff = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "diff",
+            str(baseline),
+            str(tmp_path / "out/results.json"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert diff.returncode == 1, diff.stdout
+    changes = diff_results(cold_run.results, run.results).changes
+    regressed = [c.id for c in changes if c.change is Change.REGRESSED]
+    assert regressed == [f"{GLIBC}/cdylib-exports"], diff.stdout
+    assert f"{GLIBC}/cdylib-exports" in diff.stdout
