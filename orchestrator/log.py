@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,9 +17,17 @@ from orchestrator.report.symbols import symbol
 LOG_BLOCK_LINES = 40
 
 
+BAR_WIDTH = 30
+
+
+def wants_bar(stream: TextIO) -> bool:
+    """A live progress bar on an interactive terminal; plain lines in CI logs and pipes."""
+    return stream.isatty() and os.environ.get("CI") != "true" and os.environ.get("TERM") != "dumb"
+
+
 @dataclass(kw_only=True)
 class Reporter:
-    """Plain lines, fit for a terminal and for CI logs alike."""
+    """Plain lines, fit for CI logs; on a terminal also a progress bar under them."""
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     started: float = field(default_factory=time.monotonic)
@@ -25,9 +35,22 @@ class Reporter:
     done: int = 0
     runnable: int = 0
     runnable_done: int = 0
+    bar: bool | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        """One line above the bar (lines come from the image thread too: one at a time)."""
+        with self._lock:
+            show_bar = self.bar if self.bar is not None else wants_bar(self.stream)
+            clear = "\r\x1b[2K" if show_bar else ""
+            print(f"{clear}{text}", file=self.stream, flush=not show_bar)
+            if show_bar and self.total:
+                print(self._bar(), end="", file=self.stream, flush=True)
+
+    def _bar(self) -> str:
+        filled = BAR_WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        return f"[{bar}] {self.done}/{self.total} · {self._progress()}"
 
     def event(self, text: str) -> None:
         self.line(f"  [{self._elapsed()}] {text}")
@@ -68,6 +91,7 @@ class Reporter:
             self.line("  └─")
 
     def summary(self, counts: dict[str, int], paths: Sequence[str]) -> None:
+        self.total = 0  # no bar under the summary
         shown = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         self.line(f"linkmatrix: {shown} in {self._elapsed()}")
         for path in paths:

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from orchestrator.config import Matrix
-from orchestrator.log import Reporter
+from orchestrator.log import Reporter, wants_bar
 from orchestrator.plan import make_plan
 
 
@@ -41,3 +41,26 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     assert lines[4].endswith("(1.0 s) · 2m00s elapsed")
     assert "┌─ glibc/x86_64-unknown-linux-gnu/beta: symbol-missing" in lines[5]
     assert lines[-1] == "  └─ full log: logs/x.log"
+
+
+def test_a_terminal_gets_a_bar_under_the_lines(
+    matrix: Matrix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: 30.0)
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream, started=0.0, bar=True)
+    reporter.plan(make_plan(matrix, only=["glibc/*"]), [])
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
+    screen = stream.getvalue()
+    assert screen.endswith("[" + "#" * 15 + "." * 15 + "] 1/2 · 0m30s elapsed, ~0m30s left")
+    assert "\r\x1b[2K[1/2] ✅ pass" in screen
+
+
+def test_ci_logs_get_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    terminal = io.StringIO()
+    monkeypatch.setattr(terminal, "isatty", lambda: True)
+    assert not wants_bar(terminal)
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("TERM", "xterm")
+    assert wants_bar(terminal)
