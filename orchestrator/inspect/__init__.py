@@ -71,13 +71,4 @@ def _fat_slice_count(data: bytes) -> int:
 
 
 def _unknown() -> Inspection:
-    return Inspection(
-        format=ArtifactFormat.UNKNOWN,
-        exports=(),
-        imports=(),
-        needed=(),
-        interpreter=None,
-        static=None,
-        machine="",
-        file_type="",
-    )
+    return Inspection.empty(ArtifactFormat.UNKNOWN)

@@ -48,6 +48,20 @@ class Inspection:
     file_type: str
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def empty(cls, artifact_format: ArtifactFormat, file_type: str = "") -> Inspection:
+        """No symbols, no dependencies: what an unknown file (or an empty archive) shows."""
+        return cls(
+            format=artifact_format,
+            exports=(),
+            imports=(),
+            needed=(),
+            interpreter=None,
+            static=None,
+            machine="",
+            file_type=file_type,
+        )
+
 
 class InspectionError(Exception):
     """A file of a known format could not be parsed."""

@@ -185,16 +185,7 @@ def _observation() -> Observation:
         source="/t/liba.a",
         sha256="ef" * 32,
         size=99,
-        inspection=Inspection(
-            format=ArtifactFormat.ARCHIVE,
-            exports=(),
-            imports=(),
-            needed=(),
-            interpreter=None,
-            static=None,
-            machine="",
-            file_type="archive",
-        ),
+        inspection=Inspection.empty(ArtifactFormat.ARCHIVE, file_type="archive"),
     )
     build = BuildRecord(
         name="lib",

@@ -61,13 +61,5 @@ def test_unknown_file_inspects_to_empty_facts(tmp_path: Path) -> None:
     path = tmp_path / "noise.bin"
     path.write_bytes(random.Random(11).randbytes(128))
 
-    assert inspect_file(path) == Inspection(
-        format=ArtifactFormat.UNKNOWN,
-        exports=(),
-        imports=(),
-        needed=(),
-        interpreter=None,
-        static=None,
-        machine="",
-        file_type="",
-    )
+    assert inspect_file(path) == Inspection.empty(ArtifactFormat.UNKNOWN)
+    assert inspect_file(path).exports == ()
