@@ -57,7 +57,7 @@ def run_plan(
     )
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     images = Images(client, matrix, reporter.event, downloads=options.cache_dir / "downloads")
-    reporter.plan(plan, images.missing(list(plan.images)))
+    reporter.plan(plan, images.needs(list(plan.images)))
     for cell in plan.cells:
         if cell.not_applicable is not None:
             record = unbuilt_record(

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,14 @@ from orchestrator.plan import ImageKey
 HASH_VERSION = "1"
 LABEL = "org.linkmatrix"
 BUILD_LOG_TAIL = 40
+
+
+@dataclass(kw_only=True)
+class ImageNeeds:
+    """The plan's images: those a run will build, and those it cannot (the user's SDK is absent)."""
+
+    to_build: list[str] = field(default_factory=list)
+    sdk_missing: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,31 +103,38 @@ class Images:
     def build_args(self, key: ImageKey, parent_id: str) -> dict[str, str]:
         return {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
 
-    def missing(self, keys: list[ImageKey]) -> list[str]:
-        """Names of the images (parents included) that a run of `keys` would have to build."""
+    def needs(self, keys: list[ImageKey]) -> ImageNeeds:
+        """What a run of `keys` must build (parents included), and what lacks the user's SDK."""
         base_id = self._local_id(self.matrix.base.tag)
-        names = [] if base_id else [f"base ({self.matrix.base.tag})"]
+        needs = ImageNeeds(to_build=[] if base_id else [f"base ({self.matrix.base.tag})"])
         known: dict[ImageKey, str | None] = {}
         for key in keys:
             for step in self._lineage(key):
                 if step in known:
                     continue
-                parent = self.matrix.image(step.image).parent
-                parent_id = (
-                    base_id
-                    if parent == BASE_IMAGE
-                    else known[ImageKey(image=parent, release=step.release)]
-                )
-                try:
-                    tag = self._tag(step, parent_id) if parent_id else None
-                except SdkMissing:
-                    known[step] = None
-                    names.append(f"{step} (its SDK is missing: its cells will be skipped)")
-                    continue
-                known[step] = self._local_id(tag) if tag else None
-                if known[step] is None:
-                    names.append(str(step))
-        return names
+                known[step] = self._known_id(step, base_id, known, needs)
+        return needs
+
+    def _known_id(
+        self,
+        step: ImageKey,
+        base_id: str | None,
+        known: dict[ImageKey, str | None],
+        needs: ImageNeeds,
+    ) -> str | None:
+        try:
+            local_inputs_digest(self.matrix.image(step.image).context)
+        except SdkMissing:
+            needs.sdk_missing.append(str(step))
+            return None
+        parent = self.matrix.image(step.image).parent
+        parent_id = (
+            base_id if parent == BASE_IMAGE else known[ImageKey(image=parent, release=step.release)]
+        )
+        image_id = self._local_id(self._tag(step, parent_id)) if parent_id else None
+        if image_id is None:
+            needs.to_build.append(str(step))
+        return image_id
 
     def ensure(self, key: ImageKey) -> ReadyImage:
         """The image for `key`, built (with its parents) if its content hash is not present."""

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from orchestrator.images import ImageNeeds
 from orchestrator.outcome import Status
 from orchestrator.plan import Plan
 from orchestrator.report.symbols import symbol
@@ -55,7 +56,7 @@ class Reporter:
     def event(self, text: str) -> None:
         self.line(f"  [{self._elapsed()}] {text}")
 
-    def plan(self, plan: Plan, missing_images: Sequence[str]) -> None:
+    def plan(self, plan: Plan, images: ImageNeeds) -> None:
         runnable = sum(len(group.cells) for group in plan.groups)
         self.total = len(plan.cells)
         self.runnable = runnable
@@ -65,8 +66,13 @@ class Reporter:
         )
         for group in plan.groups:
             self.line(f"  {group.key}: {len(group.cells)} cells")
-        built = ", ".join(missing_images) if missing_images else "none (all present)"
+        built = ", ".join(images.to_build) if images.to_build else "none (all present)"
         self.line(f"  images to build: {built}")
+        if images.sdk_missing:
+            self.line(
+                f"  no SDK supplied, cells skipped: {', '.join(images.sdk_missing)} "
+                "(see images/<name>/README.md)"
+            )
 
     def cell(self, record: dict[str, Any]) -> None:
         self.done += 1

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from orchestrator.config import Matrix
+from orchestrator.images import ImageNeeds
 from orchestrator.log import Reporter, wants_bar
 from orchestrator.plan import make_plan
 
@@ -31,7 +32,7 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     stream = io.StringIO()
     reporter = Reporter(stream=stream, started=0.0)
     plan = make_plan(matrix, only=["glibc/*"])
-    reporter.plan(plan, ["rust@1.96", "glibc@1.96"])
+    reporter.plan(plan, ImageNeeds(to_build=["rust@1.96", "glibc@1.96"]))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", "fail"))
     lines = stream.getvalue().splitlines()
@@ -49,7 +50,7 @@ def test_a_terminal_gets_a_bar_under_the_lines(
     monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: 30.0)
     stream = io.StringIO()
     reporter = Reporter(stream=stream, started=0.0, bar=True)
-    reporter.plan(make_plan(matrix, only=["glibc/*"]), [])
+    reporter.plan(make_plan(matrix, only=["glibc/*"]), ImageNeeds())
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
     screen = stream.getvalue()
     assert screen.endswith("[" + "#" * 15 + "." * 15 + "] 1/2 · 0m30s elapsed, ~0m30s left")
