@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import posixpath
+import re
 import shlex
 import tarfile
 import time
@@ -364,7 +365,7 @@ class CellRunner:
                 duration_s=0.0,
                 not_run=reason,
             )
-        command = runner.argv(file.source, spec.args)
+        command = runner.argv(file.source, artifact_arguments(spec.args, builds))
         result = self._exec(f"run {spec.name}", list(command), job.deadline, workdir=job.workdir)
         job.log.step(f"run {spec.name}", shlex.join(command), result, extra=result.stdout)
         return RunRecord(
@@ -407,6 +408,20 @@ def _inspect(path: Path) -> Inspection:
         raise CellAborted(
             Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}", detail=str(exc))
         ) from exc
+
+
+def artifact_arguments(args: Sequence[str], builds: Sequence[BuildRecord]) -> tuple[str, ...]:
+    """`{artifact:NAME}` in a run's arguments becomes the container path of NAME's primary file.
+
+    So a host program can be handed the plugin that the same cell built. An artifact that was not
+    built leaves the text as it is: the program then fails to open it, and says so.
+    """
+    paths = {b.name: f.source for b in builds if (f := b.primary_file()) is not None}
+
+    def path_of(match: re.Match[str]) -> str:
+        return paths.get(match[1], match[0])
+
+    return tuple(re.sub(r"\{artifact:([\w.-]+)\}", path_of, arg) for arg in args)
 
 
 def _runnable_file(build: BuildRecord | None, file_glob: str | None) -> ArtifactFile | None:

@@ -366,3 +366,23 @@ def test_baseline_diff_shows_exactly_the_changed_expectation_as_regressed(
     regressed = [c.id for c in changes if c.change is Change.REGRESSED]
     assert regressed == [f"{GLIBC}/cdylib-exports"], diff.stdout
     assert f"{GLIBC}/cdylib-exports" in diff.stdout
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        GLIBC,
+        "musl-dynamic/x86_64-unknown-linux-musl",
+        "windows-gnu/x86_64-pc-windows-gnu",
+        "msvc/x86_64-pc-windows-msvc",
+    ],
+)
+def test_a_plugin_calls_back_into_the_executable_only_with_the_flag(
+    cold_run: Run, column: str
+) -> None:
+    cell = cold_run.cell(f"{column}/exe-plugin-callback")
+    runs = {r["name"]: r for r in cell["runs"]}
+    assert "plugin_entry() = 42" in runs["load-with-flag"]["stdout"]
+    assert "plugin_entry() = -1" in runs["load-without-flag"]["stdout"]
+    plugin = next(a for a in cell["artifacts"] if a["name"] == "plugin")
+    assert runs["load-with-flag"]["command"][-1].endswith(plugin["file"].rsplit("/", 1)[-1])

@@ -251,3 +251,33 @@ def test_each_artifact_is_copied_out_before_the_next_build(
     assert b"-Zexport-executable-symbols" in container.copies[f"{workdir}/artifacts/exe/exe"]
     assert b"-Zexport" not in container.copies[f"{workdir}/artifacts/exe-plain/exe"]
     assert FakeCellContainer.shared not in container.fetched
+
+
+def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
+    from orchestrator.inspect.model import ArtifactFormat, Inspection
+    from orchestrator.outcome import ArtifactFile, BuildRecord
+    from orchestrator.run import artifact_arguments
+
+    plugin_file = ArtifactFile(
+        file="libplugin.so",
+        path="a/libplugin.so",
+        source="/w/artifacts/plugin/libplugin.so",
+        sha256="0" * 64,
+        size=1,
+        inspection=Inspection.empty(ArtifactFormat.ELF),
+    )
+    plugin = BuildRecord(
+        name="plugin",
+        package="plugin",
+        target_kind="lib",
+        crate_type="cdylib",
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=0.1,
+        diagnostics=(),
+        files=(plugin_file,),
+        primary="libplugin.so",
+    )
+    args = artifact_arguments(["--load={artifact:plugin}", "{artifact:missing}", "plain"], [plugin])
+    assert args == ("--load=/w/artifacts/plugin/libplugin.so", "{artifact:missing}", "plain")
