@@ -17,6 +17,31 @@ from orchestrator.scenario import ArtifactSpec, TargetKind
 SOURCE_ROOT = "/src"
 CACHE_ROOT = "/cache"
 WORK_ROOT = "/home/builder/work"
+VENDOR_DIR = ".vendor"  # a scenario's vendored crates, beside its sources in the cell
+CELL_SOURCE = "linkmatrix-cell-vendor"
+
+
+def scenario_vendor_dir(scenario: str) -> str:
+    """Where the cell finds a scenario's vendored crates.io dependencies."""
+    return f"{SOURCE_ROOT}/{scenario}/{VENDOR_DIR}"
+
+
+def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
+    """Make `<workdir>/vendor`: the image's std crates and the scenario's, side by side.
+
+    Cargo has one replacement for crates.io, and the image points it at the std vendor dir
+    (what -Zbuild-std resolves from); a cell with its own crates gets one directory holding
+    links to both (duplicates of one name and version are the same crate, and cargo takes either).
+    """
+    script = (
+        'out="$1"; mine="$2"; rm -rf "$out" && mkdir -p "$out" && '
+        'config="${CARGO_HOME:-$HOME/.cargo}/config.toml"; '
+        'std="$(sed -n \'s/^directory = "\\(.*\\)"$/\\1/p\' "$config" 2>/dev/null | head -n1)"; '
+        'if [ -n "$std" ] && [ -d "$std" ]; then '
+        'for d in "$std"/*; do ln -s "$d" "$out/"; done; fi; '
+        'for d in "$mine"/*; do ln -sfn "$d" "$out/$(basename "$d")"; done'
+    )
+    return ("sh", "-c", script, "vendor", f"{workdir}/vendor", scenario_vendor_dir(scenario))
 
 
 def flagset_digest(target: TargetSpec) -> str:
@@ -97,10 +122,13 @@ def cargo_invocation(
     artifact: ArtifactSpec,
     workdir: str,
     has_build_dir: bool = True,
+    vendored: bool = False,
 ) -> CargoInvocation:
     """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt.
 
     `has_build_dir`: the release's cargo knows `CARGO_BUILD_BUILD_DIR` (matrix.yaml `releases:`).
+    `vendored`: the scenario has crates.io dependencies, merged with std's by
+    `vendor_merge_command` into `<workdir>/vendor`.
     """
     argv = [
         "cargo",
@@ -125,12 +153,23 @@ def cargo_invocation(
         argv.append("-Zbuild-std-features=" + ",".join(target.build_std_features))
     if target.panic:
         argv += ["--config", f'profile.release.panic="{target.panic}"']
+    if vendored:
+        argv += [
+            "--config",
+            f'source.crates-io.replace-with="{CELL_SOURCE}"',
+            "--config",
+            f'source.{CELL_SOURCE}.directory="{workdir}/vendor"',
+        ]
     argv += ["--", "-L", f"native={workdir}/native", *artifact.rustc_args]
     env = {
         **target_dirs(
             target=target, artifact=artifact, workdir=workdir, has_build_dir=has_build_dir
         ),
         **dict(target.env),
+        # what a build script may use: earlier artifacts of the cell, prepared natives, sources
+        "ARTIFACTS": f"{workdir}/artifacts",
+        "NATIVE": f"{workdir}/native",
+        "SRC": f"{SOURCE_ROOT}/{scenario}",
     }
     if target.rustflags:
         env["RUSTFLAGS"] = " ".join(target.rustflags)

@@ -39,6 +39,12 @@ class ResultsError(LinkmatrixError):
     exit_code = 7
 
 
+class FetchError(LinkmatrixError):
+    """A scenario's crates.io dependencies could not be vendored on the host."""
+
+    exit_code = 8
+
+
 class Interrupted(LinkmatrixError):
     """The user pressed Ctrl-C; finished cells were kept."""
 

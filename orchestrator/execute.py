@@ -29,6 +29,8 @@ from orchestrator.results import (
     unbuilt_record,
 )
 from orchestrator.run import CellRunner
+from orchestrator.scratch import ScratchRunner, cleanup_scratch_images
+from orchestrator.vendor import vendor_scenario
 
 CACHE_VOLUME_PREFIX = "linkmatrix-cache-"
 UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
@@ -83,6 +85,7 @@ def run_plan(
     finally:
         with contextlib.suppress(docker.errors.DockerException):
             cleanup_containers(client, run_id)
+            cleanup_scratch_images(client, run_id)
         results.finish()
         write_views(results)
     return results
@@ -157,7 +160,15 @@ class GroupRun:
                 run_id=self.run_id,
             )
         )
-        return CellRunner(container, self.matrix.limits, self.matrix.releases)
+        scratch = ScratchRunner(client=self.client, limits=self.matrix.limits, run_id=self.run_id)
+        vendor_root = self.options.cache_dir / "vendor"
+        return CellRunner(
+            container,
+            self.matrix.limits,
+            self.matrix.releases,
+            scratch=scratch,
+            vendors=lambda scenario: vendor_scenario(scenario.folder, vendor_root),
+        )
 
     def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
         toolchain = next(t for t in self.matrix.toolchains if t.name == cell.toolchain)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import assert_never
 
+from orchestrator.inspect import Inspection
 from orchestrator.outcome import (
     ArtifactFile,
     BuildRecord,
@@ -131,14 +132,27 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
             return _flag_outcome(
                 expected=check.expected_flag, actual=inspection.static, name="static"
             )
-        case Property.EXPORTS | Property.IMPORTS | Property.NEEDED:
+        case (
+            Property.EXPORTS
+            | Property.IMPORTS
+            | Property.NEEDED
+            | Property.MEMBERS
+            | Property.DEMANGLED
+        ):
             assert check.matcher is not None
-            names = getattr(inspection, check.property.value)
-            return match_set(check.matcher, names, substring=False)
+            return match_set(check.matcher, _names(inspection, check.property), substring=False)
         case Property.BUILT | Property.DIAGNOSTICS:
             raise AssertionError("handled above")
         case _:
             assert_never(check.property)
+
+
+def _names(inspection: Inspection, prop: Property) -> Sequence[str]:
+    """The set of names a set property reads (demangled: the readable names of the exports)."""
+    if prop is Property.DEMANGLED:
+        return [text for _, text in inspection.demangled]
+    names: Sequence[str] = getattr(inspection, prop.value)
+    return names
 
 
 def _checked_file(build: BuildRecord, file_glob: str | None) -> ArtifactFile | None:

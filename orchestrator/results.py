@@ -86,6 +86,8 @@ def _artifact_record(build: BuildRecord) -> dict[str, Any]:
         "exports": list(inspection.exports) if inspection else [],
         "imports": list(inspection.imports) if inspection else [],
         "needed": list(inspection.needed) if inspection else [],
+        "members": list(inspection.members) if inspection else [],
+        "demangled": dict(inspection.demangled) if inspection else {},
         "interpreter": inspection.interpreter if inspection else None,
         "static": inspection.static if inspection else None,
         "notes": list(inspection.notes) if inspection else [],

@@ -11,7 +11,7 @@ import re
 import shlex
 import tarfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +20,18 @@ from docker.errors import DockerException
 
 from orchestrator.cargo import (
     SOURCE_ROOT,
+    VENDOR_DIR,
     WORK_ROOT,
     artifact_dir,
     cargo_invocation,
     collect_command,
     collected_paths,
     parse_cargo_messages,
+    vendor_merge_command,
 )
 from orchestrator.config import Limits, Release, TargetSpec
 from orchestrator.container import CellContainer, Deadline, ExecResult
+from orchestrator.errors import FetchError
 from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
 from orchestrator.outcome import (
     ArtifactFile,
@@ -40,7 +43,8 @@ from orchestrator.outcome import (
     ToolInfo,
 )
 from orchestrator.plan import Cell
-from orchestrator.scenario import ArtifactSpec, RunSpec, Scenario
+from orchestrator.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
+from orchestrator.scratch import ScratchRunner
 
 RUST_INFO = "/etc/linkmatrix/rust.json"
 ROOT_USER = "0:0"
@@ -79,22 +83,31 @@ class CellLog:
         return "\n".join(self.parts)
 
 
-def scenario_tar(scenario: Scenario) -> bytes:
-    """The scenario's files under src/<name>/, root-owned and not writable by the cell user."""
+def scenario_tar(scenario: Scenario, vendored: Path | None = None) -> bytes:
+    """The scenario's files under src/<name>/, root-owned and not writable by the cell user.
+
+    `vendored`: its crates.io dependencies (vendor.vendor_scenario), put under src/<name>/.vendor.
+    """
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for path in [scenario.folder, *sorted(scenario.folder.rglob("*"))]:
-            relative = path.relative_to(scenario.folder)
-            if "target" in relative.parts:
-                continue
-            name = posixpath.join("src", scenario.name, relative.as_posix()).rstrip("/.")
-            info = archive.gettarinfo(str(path), arcname=name)
-            info.uid = info.gid = 0
-            info.uname = info.gname = "root"
-            info.mode = 0o555 if path.is_dir() or info.mode & 0o111 else 0o444
-            with path.open("rb") if path.is_file() else io.BytesIO() as data:
-                archive.addfile(info, data if path.is_file() else None)
+        _add_tree(archive, scenario.folder, posixpath.join("src", scenario.name))
+        if vendored is not None:
+            _add_tree(archive, vendored, posixpath.join("src", scenario.name, VENDOR_DIR))
     return buffer.getvalue()
+
+
+def _add_tree(archive: tarfile.TarFile, folder: Path, prefix: str) -> None:
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        relative = path.relative_to(folder)
+        if "target" in relative.parts:
+            continue
+        name = posixpath.join(prefix, relative.as_posix()).rstrip("/.")
+        info = archive.gettarinfo(str(path), arcname=name)
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode = 0o555 if path.is_dir() or info.mode & 0o111 else 0o444
+        with path.open("rb") if path.is_file() else io.BytesIO() as data:
+            archive.addfile(info, data if path.is_file() else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,10 +155,18 @@ class CellRunner:
     """
 
     def __init__(
-        self, container: CellContainer, limits: Limits, releases: Sequence[Release] = ()
+        self,
+        container: CellContainer,
+        limits: Limits,
+        releases: Sequence[Release] = (),
+        scratch: ScratchRunner | None = None,
+        vendors: Callable[[Scenario], Path | None] | None = None,
     ) -> None:
         self.container = container
         self.limits = limits
+        self.scratch = scratch
+        self._vendors = vendors
+        self._vendored: dict[str, Path | None] = {}
         self._releases = {release.name: release for release in releases}
         self._sources: set[str] = set()
         self._tools: dict[str, ToolInfo] = {}
@@ -253,8 +274,9 @@ class CellRunner:
 
     def _prepare(self, job: CellJob) -> None:
         scenario = job.scenario
+        vendored = self._vendor(scenario)
         if scenario.name not in self._sources:
-            self.container.put_tree(scenario_tar(scenario))
+            self.container.put_tree(scenario_tar(scenario, vendored))
             self._sources.add(scenario.name)
         workdir = job.workdir
         self._exec(
@@ -262,6 +284,10 @@ class CellRunner:
             ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
             job.deadline,
         )
+        if vendored is not None:
+            merge = vendor_merge_command(scenario.name, workdir)
+            merged = self._exec("vendor", list(merge), job.deadline)
+            job.log.step("vendored crates", shlex.join(merge), merged)
         env = {
             "SRC": f"{SOURCE_ROOT}/{scenario.name}",
             "NATIVE": f"{workdir}/native",
@@ -282,6 +308,21 @@ class CellRunner:
                     )
                 )
 
+    def _vendor(self, scenario: Scenario) -> Path | None:
+        """The scenario's vendored crates.io dependencies (fetched on the host, once per run)."""
+        if scenario.name not in self._vendored:
+            try:
+                self._vendored[scenario.name] = self._vendors(scenario) if self._vendors else None
+            except FetchError as exc:
+                raise CellAborted(
+                    Failure(
+                        reason=Reason.PREPARE_ERROR,
+                        step="vendor crates.io dependencies (host)",
+                        detail=str(exc),
+                    )
+                ) from exc
+        return self._vendored[scenario.name]
+
     def _build(self, job: CellJob, artifact: ArtifactSpec) -> BuildRecord:
         invocation = cargo_invocation(
             scenario=job.scenario.name,
@@ -289,6 +330,7 @@ class CellRunner:
             artifact=artifact,
             workdir=job.workdir,
             has_build_dir=job.has_build_dir,
+            vendored=self._vendored.get(job.scenario.name) is not None,
         )
         result = self._exec(
             f"build {artifact.name}",
@@ -351,33 +393,42 @@ class CellRunner:
     def _run(self, job: CellJob, spec: RunSpec, builds: list[BuildRecord]) -> RunRecord:
         """Run one built artifact with the target's runner (or record why it could not run)."""
         build = next((b for b in builds if b.name == spec.artifact), None)
+        if spec.container is RunPlace.SCRATCH:
+            return self._run_alone(job, spec, builds, build)
         runner = job.target.runner
         file = _runnable_file(build, runner.file_glob if runner else None)
         if runner is None or file is None:
             reason = "no runner for this target" if runner is None else "the artifact was not built"
-            return RunRecord(
-                name=spec.name,
-                artifact=spec.artifact,
-                command=(),
-                exit_code=None,
-                stdout="",
-                stderr="",
-                duration_s=0.0,
-                not_run=reason,
-            )
+            return _not_run(spec, reason)
         command = runner.argv(file.source, artifact_arguments(spec.args, builds))
-        result = self._exec(f"run {spec.name}", list(command), job.deadline, workdir=job.workdir)
-        job.log.step(f"run {spec.name}", shlex.join(command), result, extra=result.stdout)
-        return RunRecord(
-            name=spec.name,
-            artifact=spec.artifact,
-            command=command,
-            exit_code=result.exit_code,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            duration_s=result.seconds,
-            not_run=None,
+        env = run_environment(spec, builds)
+        result = self._exec(
+            f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
         )
+        job.log.step(f"run {spec.name}", _shell_with_env(env, command), result, extra=result.stdout)
+        return _run_record(spec, command, result)
+
+    def _run_alone(
+        self, job: CellJob, spec: RunSpec, builds: list[BuildRecord], build: BuildRecord | None
+    ) -> RunRecord:
+        """Run the artifact's primary file as the only file of an empty container."""
+        file = _runnable_file(build, None)
+        if file is None:
+            return _not_run(spec, "the artifact was not built")
+        if self.scratch is None:
+            return _not_run(spec, "no engine to make an empty container with")
+        data = (job.files_dir / spec.artifact / file.file).read_bytes()
+        args = artifact_arguments(spec.args, builds)
+        result = self.scratch.run(file.file, data, args, deadline=job.deadline)
+        command = ("<scratch container>", f"/{file.file}", *args)
+        job.log.step(
+            f"run {spec.name} (alone, FROM scratch)", shlex.join(command), result, result.stdout
+        )
+        if result.timed_out is not None:
+            raise CellAborted(
+                Failure(reason=Reason.TIMEOUT, step=f"run {spec.name}", detail=result.timed_out)
+            )
+        return _run_record(spec, command, result)
 
     def _fetch(
         self, filenames: tuple[str, ...], destination: Path, report_prefix: str
@@ -411,17 +462,61 @@ def _inspect(path: Path) -> Inspection:
 
 
 def artifact_arguments(args: Sequence[str], builds: Sequence[BuildRecord]) -> tuple[str, ...]:
-    """`{artifact:NAME}` in a run's arguments becomes the container path of NAME's primary file.
+    """`{artifact:NAME}` becomes the container path of NAME's primary file, `{artifact_dir:NAME}`
+    the folder of NAME's files.
 
     So a host program can be handed the plugin that the same cell built. An artifact that was not
     built leaves the text as it is: the program then fails to open it, and says so.
     """
-    paths = {b.name: f.source for b in builds if (f := b.primary_file()) is not None}
+    paths = {
+        (kind, b.name): path
+        for b in builds
+        if (f := b.primary_file()) is not None
+        for kind, path in (("artifact", f.source), ("artifact_dir", posixpath.dirname(f.source)))
+    }
 
     def path_of(match: re.Match[str]) -> str:
-        return paths.get(match[1], match[0])
+        return paths.get((match[1], match[2]), match[0])
 
-    return tuple(re.sub(r"\{artifact:([\w.-]+)\}", path_of, arg) for arg in args)
+    return tuple(re.sub(r"\{(artifact|artifact_dir):([\w.-]+)\}", path_of, arg) for arg in args)
+
+
+def run_environment(spec: RunSpec, builds: Sequence[BuildRecord]) -> dict[str, str]:
+    """The run's `env:` with `{artifact:…}` / `{artifact_dir:…}` resolved."""
+    names = [name for name, _ in spec.env]
+    values = artifact_arguments([value for _, value in spec.env], builds)
+    return dict(zip(names, values, strict=True))
+
+
+def _not_run(spec: RunSpec, reason: str) -> RunRecord:
+    return RunRecord(
+        name=spec.name,
+        artifact=spec.artifact,
+        command=(),
+        exit_code=None,
+        stdout="",
+        stderr="",
+        duration_s=0.0,
+        not_run=reason,
+    )
+
+
+def _run_record(spec: RunSpec, command: Sequence[str], result: ExecResult) -> RunRecord:
+    return RunRecord(
+        name=spec.name,
+        artifact=spec.artifact,
+        command=tuple(command),
+        exit_code=result.exit_code,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        duration_s=result.seconds,
+        not_run=None,
+    )
+
+
+def _shell_with_env(env: dict[str, str], command: Sequence[str]) -> str:
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    return f"{assignments} {shlex.join(command)}".strip()
 
 
 def _runnable_file(build: BuildRecord | None, file_glob: str | None) -> ArtifactFile | None:

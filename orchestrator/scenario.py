@@ -36,12 +36,21 @@ class Property(enum.StrEnum):
     EXPORTS = "exports"
     IMPORTS = "imports"
     NEEDED = "needed"
+    MEMBERS = "members"
+    DEMANGLED = "demangled"
     DIAGNOSTICS = "diagnostics"
     STATIC = "static"
     BUILT = "built"
 
 
-SET_PROPERTIES = (Property.EXPORTS, Property.IMPORTS, Property.NEEDED, Property.DIAGNOSTICS)
+SET_PROPERTIES = (
+    Property.EXPORTS,
+    Property.IMPORTS,
+    Property.NEEDED,
+    Property.MEMBERS,
+    Property.DEMANGLED,
+    Property.DIAGNOSTICS,
+)
 MATCHERS = ("includes", "excludes", "includes_matching", "excludes_matching", "equals")
 
 
@@ -161,13 +170,26 @@ class Check:
         return f"{self.property}: " + "; ".join(self.matcher.describe())
 
 
+class RunPlace(enum.StrEnum):
+    """Where a run happens: in the cell's container, or alone in an empty one."""
+
+    CELL = "cell"  # the cell's container, with the target's runner
+    SCRATCH = "scratch"  # a container made of nothing but the file (FROM scratch), no runner
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunSpec:
-    """Run a built artifact with the target's runner, and what it must do."""
+    """Run a built artifact with the target's runner, and what it must do.
+
+    In `args` and `env` values, `{artifact:NAME}` is the path of NAME's primary file and
+    `{artifact_dir:NAME}` the folder of NAME's files (see run.artifact_arguments).
+    """
 
     name: str
     artifact: str
     args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    container: RunPlace = RunPlace.CELL
     exit_code: int
     stdout: SetMatcher | None
     when: Selector
@@ -180,6 +202,8 @@ class RunSpec:
 
     def describe(self) -> str:
         parts = [f"exit code {self.exit_code}"]
+        if self.container is RunPlace.SCRATCH:
+            parts.insert(0, "alone in an empty container")
         if self.stdout is not None:
             parts += [f"stdout {part}" for part in self.stdout.describe()]
         return "run: " + "; ".join(parts)
@@ -215,7 +239,18 @@ SCENARIO_KEYS = (
     "checks",
     "runs",
 )
-RUN_KEYS = ("name", "artifact", "args", "exit_code", "stdout", "when", "unless", "why")
+RUN_KEYS = (
+    "name",
+    "artifact",
+    "args",
+    "env",
+    "container",
+    "exit_code",
+    "stdout",
+    "when",
+    "unless",
+    "why",
+)
 ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
 CHECK_KEYS = (
     "artifact",
@@ -350,6 +385,8 @@ def _xfail(node: Node) -> XFail:
 def _run(node: Node, artifact_names: list[str]) -> RunSpec:
     keys = node.mapping(RUN_KEYS)
     args = keys.get("args")
+    env = keys.get("env")
+    place = keys.get("container")
     exit_code = keys.get("exit_code")
     stdout = keys.get("stdout")
     why = keys.get("why")
@@ -357,6 +394,8 @@ def _run(node: Node, artifact_names: list[str]) -> RunSpec:
         name=keys["name"].text(),
         artifact=keys["artifact"].choice(artifact_names),
         args=args.texts() if args else (),
+        env=env.string_map() if env else (),
+        container=RunPlace(place.choice([p.value for p in RunPlace])) if place else RunPlace.CELL,
         exit_code=exit_code.integer() if exit_code else 0,
         stdout=_matcher(stdout) if stdout else None,
         when=_selector(keys.get("when")),

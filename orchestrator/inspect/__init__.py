@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import assert_never
 
 from orchestrator.inspect.archive import AR_MAGIC, inspect_archive
+from orchestrator.inspect.demangle import demangled_pairs
 from orchestrator.inspect.elf import ELF_MAGIC, inspect_elf
 from orchestrator.inspect.jsglue import inspect_glue, is_emscripten_glue
 from orchestrator.inspect.macho import FAT_MAGIC, MACHO_MAGICS, inspect_macho
@@ -63,7 +65,7 @@ def inspect_file(path: Path) -> Inspection:
             inspection = _unknown()
         case _:
             assert_never(artifact_format)
-    return inspection
+    return dataclasses.replace(inspection, demangled=demangled_pairs(inspection.exports))
 
 
 def _fat_slice_count(data: bytes) -> int:

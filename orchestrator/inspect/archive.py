@@ -45,7 +45,11 @@ class ArchiveMember:
 
 
 def inspect_archive(path: Path, data: bytes) -> Inspection:
-    """Inspect a static library: symbols across its object members."""
+    """Inspect a static library: symbols across its object members.
+
+    `members` lists every member in file order; `needed` names the DLLs an import library's
+    members import from (nothing for an ordinary static library).
+    """
     try:
         members = list(archive_members(data))
     except ArchiveFormatError as error:
@@ -54,6 +58,7 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
     undefined: set[str] = set()
     machines: set[str] = set()
     notes: list[str] = []
+    imported_dlls: list[str] = []
     for member in members:
         try:
             symbols = _member_symbols(member)
@@ -65,6 +70,8 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
             continue
         defined |= symbols.defined
         undefined |= symbols.undefined
+        if is_short_import(member.data):
+            imported_dlls.append(member.name)
         machines.add(symbols.machine)
         notes.extend(f"member {member.name}: lief: {warning}" for warning in symbols.warnings)
     if len(machines) > 1:
@@ -73,12 +80,13 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
         format=ArtifactFormat.ARCHIVE,
         exports=sorted_unique(defined),
         imports=sorted_unique(undefined - defined),
-        needed=tuple(member.name for member in members),
+        needed=tuple(dict.fromkeys(imported_dlls)),
         interpreter=None,
         static=None,
         machine=machines.pop() if len(machines) == 1 else "",
         file_type="archive",
         notes=tuple(notes),
+        members=tuple(member.name for member in members),
     )
 
 

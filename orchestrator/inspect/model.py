@@ -47,6 +47,8 @@ class Inspection:
     machine: str
     file_type: str
     notes: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # an archive's members, in file order
+    demangled: tuple[tuple[str, str], ...] = ()  # (export, its demangled name) for Rust names
 
     @classmethod
     def empty(cls, artifact_format: ArtifactFormat, file_type: str = "") -> Inspection:

@@ -281,3 +281,52 @@ def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
     )
     args = artifact_arguments(["--load={artifact:plugin}", "{artifact:missing}", "plain"], [plugin])
     assert args == ("--load=/w/artifacts/plugin/libplugin.so", "{artifact:missing}", "plain")
+
+
+def test_run_environment_names_artifact_folders() -> None:
+    from dataclasses import replace as change
+
+    from orchestrator.inspect.model import ArtifactFormat, Inspection
+    from orchestrator.outcome import ArtifactFile, BuildRecord
+    from orchestrator.run import artifact_arguments, run_environment
+    from orchestrator.scenario import ANYWHERE, RunSpec
+
+    host = BuildRecord(
+        name="host-api",
+        package="host-api",
+        target_kind="lib",
+        crate_type="dylib",
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=0.1,
+        diagnostics=(),
+        files=(
+            ArtifactFile(
+                file="libhost_api.so",
+                path="a/libhost_api.so",
+                source="/w/artifacts/host-api/libhost_api.so",
+                sha256="0" * 64,
+                size=1,
+                inspection=Inspection.empty(ArtifactFormat.ELF),
+            ),
+        ),
+        primary="libhost_api.so",
+    )
+    spec = RunSpec(
+        name="with-libs",
+        artifact="host",
+        args=("{artifact_dir:host-api}",),
+        env=(("LD_LIBRARY_PATH", "{artifact_dir:host-api}:/usr/lib"),),
+        exit_code=0,
+        stdout=None,
+        when=ANYWHERE,
+        unless=None,
+        why="",
+    )
+    assert run_environment(spec, [host]) == {"LD_LIBRARY_PATH": "/w/artifacts/host-api:/usr/lib"}
+    assert artifact_arguments(spec.args, [host]) == ("/w/artifacts/host-api",)
+    unbuilt = change(host, files=(), primary=None, exit_code=101)
+    assert run_environment(spec, [unbuilt]) == {
+        "LD_LIBRARY_PATH": "{artifact_dir:host-api}:/usr/lib"
+    }

@@ -322,3 +322,29 @@ def test_a_check_can_read_another_file_of_the_artifact(
     verdict = judge(glibc_cell, with_checks(scenario, missing), observation(both))
     assert verdict.status is Status.ERROR
     assert "no file matching '*.mjs'" in verdict.detail
+
+
+def test_members_and_demangled_names_are_checked(glibc_cell: Cell, scenario: Scenario) -> None:
+    from orchestrator.scenario import ANYWHERE, Property
+
+    def check(prop: Property, matcher: SetMatcher) -> Check:
+        return replace(exports_check("lib", matcher), property=prop, when=ANYWHERE)
+
+    archive = build("lib", ("_RNvCs1234_5alpha6answer", "answer"))
+    (file,) = archive.files
+    readable = replace(
+        file.inspection,
+        members=("alpha-1.o", "lib.rmeta"),
+        demangled=(("_RNvCs1234_5alpha6answer", "alpha::answer"),),
+    )
+    archive = replace(archive, files=(replace(file, inspection=readable),))
+    good = with_checks(
+        scenario,
+        check(Property.MEMBERS, SetMatcher(includes=("lib.rmeta",))),
+        check(Property.DEMANGLED, SetMatcher(equals=("alpha::answer",))),
+    )
+    assert judge(glibc_cell, good, observation(archive)).status is Status.PASS
+    bad = with_checks(scenario, check(Property.DEMANGLED, SetMatcher(includes=("answer",))))
+    verdict = judge(glibc_cell, bad, observation(archive))
+    assert verdict.status is Status.FAIL
+    assert "missing answer" in verdict.detail

@@ -25,7 +25,8 @@ def test_gnu_archive_resolves_symbols_across_members(elf_archive: Path) -> None:
     assert inspection.file_type == "archive"
     assert inspection.exports == ("baz", "foo")
     assert inspection.imports == ("bar",)
-    assert inspection.needed == (LONG_ELF_MEMBER, "uses.o")
+    assert inspection.members == (LONG_ELF_MEMBER, "uses.o")
+    assert inspection.needed == ()
     assert inspection.static is None
     assert inspection.machine == platform.machine()
 
@@ -35,7 +36,7 @@ def test_bsd_archive_of_macho_objects(macho_archive: Path) -> None:
 
     assert inspection.exports == ("baz", "foo")
     assert inspection.imports == ("bar",)
-    assert inspection.needed == ("foo-arm64.o", "uses-arm64.o")
+    assert inspection.members == ("foo-arm64.o", "uses-arm64.o")
     assert inspection.machine == "aarch64"
 
 
@@ -44,7 +45,7 @@ def test_coff_archive_from_llvm_lib(coff_archive: Path) -> None:
 
     assert inspection.exports == ("baz", "foo")
     assert inspection.imports == ("bar",)
-    assert set(inspection.needed) == {"coff_object_with_a_long_name.obj", "uses.obj"}
+    assert set(inspection.members) == {"coff_object_with_a_long_name.obj", "uses.obj"}
     assert inspection.machine == "x86_64"
 
 
@@ -62,7 +63,7 @@ def test_non_object_member_is_skipped_with_a_note(tmp_path: Path) -> None:
 
     inspection = inspect_file(path)
 
-    assert inspection.needed == ("README",)
+    assert inspection.members == ("README",)
     assert inspection.exports == ()
     assert inspection.notes == ("member README skipped: not an ELF, Mach-O or COFF object",)
 
