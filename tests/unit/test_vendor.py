@@ -1,7 +1,8 @@
-"""A scenario's crates.io dependencies: found in Cargo.lock, vendored on the host, merged in the cell."""
+"""crates.io dependencies: found in Cargo.lock, vendored on the host, merged in the cell."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -35,7 +36,8 @@ def test_registry_packages_are_read_from_the_lock(tmp_path: Path) -> None:
 
 
 def test_a_scenario_without_registry_packages_needs_no_vendoring(tmp_path: Path) -> None:
-    (tmp_path / "Cargo.lock").write_text('version = 4\n[[package]]\nname = "app"\nversion = "0.1.0"\n')
+    lock = 'version = 4\n[[package]]\nname = "app"\nversion = "0.1.0"\n'
+    (tmp_path / "Cargo.lock").write_text(lock)
     assert vendor_scenario(tmp_path, tmp_path / "vendor") is None
     assert not (tmp_path / "vendor").exists()
 
@@ -46,14 +48,14 @@ def test_a_broken_lock_names_the_file(tmp_path: Path) -> None:
         registry_packages(tmp_path / "Cargo.lock")
 
 
-def test_a_vendored_lock_is_reused_without_cargo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_vendored_lock_is_reused_without_cargo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "Cargo.lock").write_text(LOCK)
     first = tmp_path / "vendor"
     monkeypatch.setenv("PATH", str(tmp_path / "no-cargo-here"))
     with pytest.raises(FetchError, match="needs cargo on the host"):
         vendor_scenario(tmp_path, first)
-    import hashlib
-
     done = first / hashlib.sha256(LOCK.encode()).hexdigest()[:16]
     done.mkdir(parents=True)
     assert vendor_scenario(tmp_path, first) == done
@@ -61,7 +63,8 @@ def test_a_vendored_lock_is_reused_without_cargo(tmp_path: Path, monkeypatch: py
 
 def test_the_cell_merges_std_and_scenario_crates(tmp_path: Path) -> None:
     std, mine, home = tmp_path / "std", tmp_path / "src" / "s" / ".vendor", tmp_path / "home"
-    for folder in (std / "cfg-if", std / "libc", mine / "cfg-if-1.0.0", mine / "jni-sys-0.3.0", home):
+    crates = (std / "cfg-if", std / "libc", mine / "cfg-if-1.0.0", mine / "jni-sys-0.3.0")
+    for folder in (*crates, home):
         folder.mkdir(parents=True)
     (home / "config.toml").write_text(f'[source.rust-std-vendor]\ndirectory = "{std}"\n')
     command = list(vendor_merge_command("s", str(tmp_path / "w")))
@@ -83,4 +86,5 @@ def test_vendored_builds_point_crates_io_at_the_merged_dir(matrix: Matrix) -> No
     assert 'source.linkmatrix-cell-vendor.directory="/w/vendor"' in vendored.argv
     assert vendored.argv.index("--config") < vendored.argv.index("--")
     env = dict(vendored.env)
-    assert (env["ARTIFACTS"], env["NATIVE"], env["SRC"]) == ("/w/artifacts", "/w/native", "/src/alpha")
+    assert env["ARTIFACTS"] == "/w/artifacts"
+    assert (env["NATIVE"], env["SRC"]) == ("/w/native", "/src/alpha")
