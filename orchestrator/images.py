@@ -21,7 +21,13 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from orchestrator.config import BASE_IMAGE, BaseImage, Matrix
 from orchestrator.engine import transient_retry
 from orchestrator.errors import ImageBuildError
-from orchestrator.fetch import FETCHED_DIR, SdkMissing, local_inputs_digest, stage_context
+from orchestrator.fetch import (
+    FETCHED_DIR,
+    SdkMissing,
+    load_fetch_spec,
+    local_inputs_digest,
+    stage_context,
+)
 from orchestrator.plan import ImageKey
 
 HASH_VERSION = "1"
@@ -58,7 +64,24 @@ def context_digest(context: Path) -> str:
         executable = os.access(path, os.X_OK)
         digest.update(f"{relative}\0{int(executable)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for outside in _vendored_outside(context):
+        digest.update(f"{outside.relative_to(context.parent).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(outside.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _vendored_outside(context: Path) -> list[Path]:
+    """Cargo manifests and locks that fetch.yaml vendors from another image folder.
+
+    A manifest inside the context is hashed with it already; one shared from a sibling folder
+    (`../rust/std-vendor-1.85/Cargo.toml`) must be hashed here, or a changed pin would go unseen.
+    """
+    files = []
+    for manifest in load_fetch_spec(context).cargo_vendor:
+        folder = (context / manifest).resolve().parent
+        if not folder.is_relative_to(context.resolve()):
+            files += [f for f in (folder / "Cargo.toml", folder / "Cargo.lock") if f.is_file()]
+    return files
 
 
 def image_tag(
@@ -122,30 +145,47 @@ class Images:
         known: dict[ImageKey, str | None],
         needs: ImageNeeds,
     ) -> str | None:
+        parent = self._parent(step)
+        if parent is not None and str(parent) in needs.sdk_missing:
+            needs.sdk_missing.append(str(step))
+            return None
         try:
-            local_inputs_digest(self.matrix.image(step.image).context)
+            local_inputs_digest(self._context(step))
         except SdkMissing:
             needs.sdk_missing.append(str(step))
             return None
-        parent = self.matrix.image(step.image).parent
-        parent_id = (
-            base_id if parent == BASE_IMAGE else known[ImageKey(image=parent, release=step.release)]
-        )
+        parent_id = base_id if parent is None else known[parent]
         image_id = self._local_id(self._tag(step, parent_id)) if parent_id else None
         if image_id is None:
             needs.to_build.append(str(step))
         return image_id
 
+    def _overlay(self, key: ImageKey) -> Path | None:
+        """The release overlay's folder, when `key`'s image is made by swapping rustc."""
+        if key.release == self.matrix.default_release:
+            return None
+        return self.matrix.release(key.release).overlay
+
+    def _parent(self, key: ImageKey) -> ImageKey | None:
+        """The image `key` is built FROM (None: the base image).
+
+        A release with an overlay builds on the default release's image of the same name, so
+        every toolchain layer (wine, emscripten, SDK stubs) is made once for all releases.
+        """
+        if self._overlay(key) is not None:
+            return ImageKey(image=key.image, release=self.matrix.default_release)
+        parent = self.matrix.image(key.image).parent
+        return None if parent == BASE_IMAGE else ImageKey(image=parent, release=key.release)
+
+    def _context(self, key: ImageKey) -> Path:
+        return self._overlay(key) or self.matrix.image(key.image).context
+
     def ensure(self, key: ImageKey) -> ReadyImage:
         """The image for `key`, built (with its parents) if its content hash is not present."""
         if key in self._ready:
             return self._ready[key]
-        parent = self.matrix.image(key.image).parent
-        parent_id = (
-            self.base_id()
-            if parent == BASE_IMAGE
-            else self.ensure(ImageKey(image=parent, release=key.release)).id
-        )
+        parent = self._parent(key)
+        parent_id = self.base_id() if parent is None else self.ensure(parent).id
         tag = self._tag(key, parent_id)
         started = time.monotonic()
         existing = self._local_id(tag)
@@ -175,19 +215,19 @@ class Images:
 
     def _lineage(self, key: ImageKey) -> list[ImageKey]:
         chain = [key]
-        while (parent := self.matrix.image(chain[0].image).parent) != BASE_IMAGE:
-            chain.insert(0, ImageKey(image=parent, release=key.release))
+        while (parent := self._parent(chain[0])) is not None:
+            chain.insert(0, parent)
         return chain
 
     def _tag(self, key: ImageKey, parent_id: str) -> str:
-        spec = self.matrix.image(key.image)
+        context = self._context(key)
         return image_tag(
             name=key.image,
             release=key.release,
-            context=spec.context,
+            context=context,
             parent_id=parent_id,
             build_args=self.build_args(key, parent_id),
-            local_inputs=local_inputs_digest(spec.context),
+            local_inputs=local_inputs_digest(context),
         )
 
     @transient_retry
@@ -210,22 +250,22 @@ class Images:
         return str(image.id)
 
     def _build(self, key: ImageKey, tag: str, parent_id: str) -> str:
-        spec = self.matrix.image(key.image)
+        source = self._context(key)
         labels = {f"{LABEL}.image": key.image, f"{LABEL}.release": key.release}
         lines: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="linkmatrix-context-") as temp:
-                context = stage_context(spec.context, Path(temp) / key.image, self.downloads)
+                context = stage_context(source, Path(temp) / key.image, self.downloads)
                 for chunk in self._build_stream(
                     context, tag, self.build_args(key, parent_id), labels
                 ):
                     lines.extend(_chunk_lines(chunk))
         except (BuildError, APIError) as exc:
             lines.append(str(exc))
-            raise self._build_failure(key, spec.context, lines) from exc
+            raise self._build_failure(key, source, lines) from exc
         image_id = self._local_id(tag)
         if image_id is None:
-            raise self._build_failure(key, spec.context, lines)
+            raise self._build_failure(key, source, lines)
         return image_id
 
     def _build_stream(

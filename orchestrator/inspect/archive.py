@@ -21,6 +21,7 @@ from orchestrator.inspect.pe import (
     is_short_import,
     short_import_symbols,
 )
+from orchestrator.inspect.wasm_object import is_wasm_object, wasm_object_symbols
 
 AR_MAGIC = b"!<arch>\n"
 _HEADER_SIZE = 60
@@ -66,7 +67,7 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
             notes.append(f"member {member.name} skipped: {error}")
             continue
         if symbols is None:
-            notes.append(f"member {member.name} skipped: not an ELF, Mach-O or COFF object")
+            notes.append(f"member {member.name} skipped: not an ELF, Mach-O, COFF or wasm object")
             continue
         defined |= symbols.defined
         undefined |= symbols.undefined
@@ -148,7 +149,10 @@ def _decimal(field: str) -> int:
 
 
 def _member_symbols(member: ArchiveMember) -> ObjectSymbols | None:
-    """The member's symbols, or None when it is no object file (rmeta, bitcode, text)."""
+    """The member's symbols, or None when it is no object file (rmeta, bitcode, text).
+
+    Objects: ELF, Mach-O, COFF (and import-library members), wasm with a `linking` section.
+    """
     data = member.data
     if data.startswith(ELF_MAGIC):
         return elf_object_symbols(data, member.name)
@@ -158,4 +162,6 @@ def _member_symbols(member: ArchiveMember) -> ObjectSymbols | None:
         return short_import_symbols(data, member.name)
     if is_coff_object(data):
         return coff_object_symbols(data, member.name)
+    if is_wasm_object(data):
+        return wasm_object_symbols(data, member.name)
     return None

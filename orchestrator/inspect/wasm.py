@@ -51,6 +51,12 @@ class _Reader:
     def at_end(self) -> bool:
         return self._offset >= len(self._data)
 
+    def peek(self) -> int:
+        """The next byte, left unread."""
+        if self.at_end():
+            raise WasmFormatError(f"unexpected end of data at offset {self._offset}")
+        return self._data[self._offset]
+
     def byte(self) -> int:
         if self.at_end():
             raise WasmFormatError(f"unexpected end of data at offset {self._offset}")

@@ -333,3 +333,15 @@ def wasm_side_module(build_dir: Path) -> Path:
     command = (target, *WASM_FLAGS, "-Wl,--export=answer", "-o", "side.wasm", user, "libdep.so")
     run_tool(clang(), *command, cwd=build_dir)
     return build_dir / "side.wasm"
+
+
+@pytest.fixture(scope="session")
+def wasm_archive(build_dir: Path) -> Path:
+    """A static library of two wasm objects (members with a `linking` section)."""
+    llvm_ar = find_tool("llvm-ar-22", "llvm-ar", package="llvm-22")
+    defines = write_source(build_dir, "wasm_defines_foo.c", C_DEFINES_FOO)
+    uses = write_source(build_dir, "wasm_uses.c", C_USES_FOO_AND_BAR)
+    run_tool(clang(), "--target=wasm32", "-O2", "-c", defines, "-o", "wasm-foo.o", cwd=build_dir)
+    run_tool(clang(), "--target=wasm32", "-O2", "-c", uses, "-o", "wasm-uses.o", cwd=build_dir)
+    run_tool(llvm_ar, "rcs", "libfoobaz-wasm.a", "wasm-foo.o", "wasm-uses.o", cwd=build_dir)
+    return build_dir / "libfoobaz-wasm.a"

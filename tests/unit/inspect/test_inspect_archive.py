@@ -65,7 +65,7 @@ def test_non_object_member_is_skipped_with_a_note(tmp_path: Path) -> None:
 
     assert inspection.members == ("README",)
     assert inspection.exports == ()
-    assert inspection.notes == ("member README skipped: not an ELF, Mach-O or COFF object",)
+    assert inspection.notes == ("member README skipped: not an ELF, Mach-O, COFF or wasm object",)
 
 
 def test_malformed_archive_raises_naming_the_file(tmp_path: Path) -> None:
@@ -74,3 +74,13 @@ def test_malformed_archive_raises_naming_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(InspectionError, match=r"libbroken\.a"):
         inspect_file(path)
+
+
+def test_wasm_archive_members_are_read_from_their_linking_section(wasm_archive: Path) -> None:
+    inspection = inspect_file(wasm_archive)
+
+    assert inspection.members == ("wasm-foo.o", "wasm-uses.o")
+    assert inspection.exports == ("baz", "foo")
+    assert inspection.imports == ("bar",)
+    assert inspection.machine == "wasm32"
+    assert inspection.notes == ()

@@ -1,0 +1,72 @@
+"""Which images a plan needs, and what each is built from: pure lineage, no engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import docker
+
+from orchestrator.config import load_matrix
+from orchestrator.images import Images, context_digest
+from orchestrator.plan import ImageKey
+from tests.unit.conftest import MATRIX, ProjectFactory
+from tests.unit.fake_docker import FakeClient
+
+OVERLAY_MATRIX = MATRIX.replace(
+    '"1.85": { rustc_web: "1.85.0+dfsg3-1~deb12u3" }',
+    '"1.85": { rustc_web: "1.85.0+dfsg3-1~deb12u3", overlay: rust-release }',
+)
+
+
+def images_for(matrix_path: Path) -> Images:
+    client = cast(docker.DockerClient, FakeClient())
+    return Images(client, load_matrix(matrix_path), lambda _: None, downloads=Path("/nowhere"))
+
+
+def overlay_project(make_project: ProjectFactory) -> Path:
+    path = make_project(OVERLAY_MATRIX)
+    overlay = path.parent / "images" / "rust-release"
+    overlay.mkdir(parents=True)
+    (overlay / "Dockerfile").write_text("ARG BASE\nFROM ${BASE}\nLABEL release=swap\n")
+    return path
+
+
+def test_without_overlay_each_release_builds_its_own_chain(make_project: ProjectFactory) -> None:
+    images = images_for(make_project())
+    needs = images.needs([ImageKey(image="glibc", release="1.85")])
+    assert needs.to_build == ["base (linkmatrix/debian:bookworm)", "rust@1.85", "glibc@1.85"]
+
+
+def test_an_overlay_release_builds_on_the_default_release_image(
+    make_project: ProjectFactory,
+) -> None:
+    images = images_for(overlay_project(make_project))
+    needs = images.needs([ImageKey(image="glibc", release="1.85")])
+    assert needs.to_build == [
+        "base (linkmatrix/debian:bookworm)",
+        "rust@1.96",
+        "glibc@1.96",
+        "glibc@1.85",
+    ]
+
+
+def test_overlay_images_are_tagged_from_the_overlay_context(make_project: ProjectFactory) -> None:
+    path = overlay_project(make_project)
+    images = images_for(path)
+    tag = images._tag(ImageKey(image="glibc", release="1.85"), "sha256:parent")
+    same_as_overlay = context_digest(path.parent / "images" / "rust-release")
+    assert tag.startswith("linkmatrix/glibc:1.85-")
+    (path.parent / "images" / "rust-release" / "Dockerfile").write_text("FROM x\n")
+    assert context_digest(path.parent / "images" / "rust-release") != same_as_overlay
+    assert images._tag(ImageKey(image="glibc", release="1.85"), "sha256:parent") != tag
+
+
+def test_a_missing_overlay_folder_is_named(make_project: ProjectFactory) -> None:
+    import pytest
+
+    from orchestrator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rust-release/Dockerfile") as error:
+        load_matrix(make_project(OVERLAY_MATRIX))
+    assert "releases" in str(error.value)
