@@ -65,7 +65,7 @@ def context_digest(context: Path) -> str:
         digest.update(f"{relative}\0{int(executable)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     for outside in _vendored_outside(context):
-        digest.update(f"{outside.relative_to(context.parent).as_posix()}\0".encode())
+        digest.update(f"{os.path.relpath(outside, context.resolve())}\0".encode())
         digest.update(hashlib.sha256(outside.read_bytes()).digest())
     return digest.hexdigest()
 

@@ -70,3 +70,17 @@ def test_a_missing_overlay_folder_is_named(make_project: ProjectFactory) -> None
     with pytest.raises(ConfigError, match=r"rust-release/Dockerfile") as error:
         load_matrix(make_project(OVERLAY_MATRIX))
     assert "releases" in str(error.value)
+
+
+def test_a_manifest_vendored_from_a_sibling_folder_is_hashed(tmp_path: Path) -> None:
+    shared = tmp_path / "images" / "rust" / "std-vendor"
+    shared.mkdir(parents=True)
+    (shared / "Cargo.toml").write_text("[package]\n")
+    (shared / "Cargo.lock").write_text("version = 4\n")
+    overlay = tmp_path / "images" / "overlay"
+    overlay.mkdir()
+    (overlay / "Dockerfile").write_text("FROM x\n")
+    (overlay / "fetch.yaml").write_text('cargo_vendor: ["../rust/std-vendor/Cargo.toml"]\n')
+    before = context_digest(overlay)
+    (shared / "Cargo.lock").write_text("version = 4\n# another pin\n")
+    assert context_digest(overlay) != before
