@@ -1,0 +1,39 @@
+//! A host program linked against its API dylib: it registers itself, loads a plugin with
+//! libloading, calls its `plugin_init`, and prints the count each side sees. With one shared
+//! copy of the API in the process, the plugin sees the host's registration too (2).
+
+use std::error::Error;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: dylib-host PLUGIN");
+    dylib_host_api::host_register(1);
+    println!("host: registered() = {}", dylib_host_api::registered());
+    let library = match unsafe { libloading::Library::new(&path) } {
+        Ok(library) => library,
+        Err(error) => {
+            println!("cannot load the plugin: {}", chain(&error));
+            std::process::exit(3);
+        }
+    };
+    let init = match unsafe { library.get::<unsafe extern "C" fn() -> u32>(b"plugin_init\0") } {
+        Ok(init) => init,
+        Err(error) => {
+            println!("the plugin has no plugin_init: {}", chain(&error));
+            std::process::exit(4);
+        }
+    };
+    let seen = unsafe { init() };
+    println!("plugin: registered() = {seen}");
+    println!("host after plugin_init: registered() = {}", dylib_host_api::registered());
+}
+
+/// The error and its sources, on one line.
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text += &format!(": {cause}");
+        source = cause.source();
+    }
+    text
+}
