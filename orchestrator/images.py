@@ -122,9 +122,20 @@ class Images:
         self.downloads = downloads
         self.on_event = on_event
         self._ready: dict[ImageKey, ReadyImage] = {}
+        self._base_id: str | None = None
 
     def build_args(self, key: ImageKey, parent_id: str) -> dict[str, str]:
-        return {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
+        """BASE (the parent) and the release's version; a release overlay also gets ROOT, the
+        debootstrap base, whose stage Docker's cache then shares between toolchains."""
+        args = {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
+        if self._overlay(key) is not None:
+            args["ROOT"] = self._root_id()
+        return args
+
+    def _root_id(self) -> str:
+        if self._base_id is None:
+            self._base_id = self._local_id(self.matrix.base.tag) or self.base_id()
+        return self._base_id
 
     def needs(self, keys: list[ImageKey]) -> ImageNeeds:
         """What a run of `keys` must build (parents included), and what lacks the user's SDK."""

@@ -19,8 +19,11 @@ OVERLAY_MATRIX = MATRIX.replace(
 )
 
 
-def images_for(matrix_path: Path) -> Images:
-    client = cast(docker.DockerClient, FakeClient())
+def images_for(matrix_path: Path, *, base_present: bool = False) -> Images:
+    fake = FakeClient()
+    if base_present:
+        fake.images.present["linkmatrix/debian:bookworm"] = "sha256:base"
+    client = cast(docker.DockerClient, fake)
     return Images(client, load_matrix(matrix_path), lambda _: None, downloads=Path("/nowhere"))
 
 
@@ -53,7 +56,11 @@ def test_an_overlay_release_builds_on_the_default_release_image(
 
 def test_overlay_images_are_tagged_from_the_overlay_context(make_project: ProjectFactory) -> None:
     path = overlay_project(make_project)
-    images = images_for(path)
+    images = images_for(path, base_present=True)
+    assert images.build_args(ImageKey(image="glibc", release="1.85"), "sha256:p")["ROOT"] == (
+        "sha256:base"
+    )
+    assert "ROOT" not in images.build_args(ImageKey(image="glibc", release="1.96"), "sha256:p")
     tag = images._tag(ImageKey(image="glibc", release="1.85"), "sha256:parent")
     same_as_overlay = context_digest(path.parent / "images" / "rust-release")
     assert tag.startswith("linkmatrix/glibc:1.85-")
