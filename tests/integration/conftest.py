@@ -19,6 +19,40 @@ from orchestrator.errors import EngineError
 
 REPO = Path(__file__).resolve().parents[2]
 
+# What the integration tests run (the whole matrix is the main job, `nox -s matrix`): the core
+# scenarios on every toolchain of the default release (every 1.96 image and std build), the
+# whole catalogue on glibc for both releases, and one run-time check per runner kind the
+# core does not reach (a static executable alone in an empty container). Every 1.85 image is
+# touched by test_images.py, without a second std build per target.
+TOOLCHAINS = (
+    "glibc",
+    "musl",
+    "musl-dynamic",
+    "windows-gnu",
+    "msvc",
+    "macos",
+    "wasm",
+    "emscripten",
+    "ptx",
+    "msvc-xwin",
+    "macos-sdk",
+)
+CORE_SCENARIOS = (
+    "export-executable-symbols",
+    "exe-plugin-callback",
+    "cdylib-exports",
+    "reexport-staticlib",
+    "ptx-kernel",
+)
+CI_CELLS = (
+    *(f"{toolchain}/*/{scenario}" for toolchain in TOOLCHAINS for scenario in CORE_SCENARIOS),
+    "glibc/*/*",
+    "glibc@1.85/*/*",
+    "wasm@1.85/*/export-executable-symbols",
+    "musl/*/static-scratch",
+)
+CI_SELECTION = tuple(arg for glob in CI_CELLS for arg in ("--only", glob))
+
 
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:

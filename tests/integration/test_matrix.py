@@ -14,7 +14,7 @@ import pytest
 
 from orchestrator.container import LABEL
 from orchestrator.diff import Change, diff_results
-from tests.integration.conftest import REPO, Run, project_with, run_linkmatrix
+from tests.integration.conftest import CI_SELECTION, REPO, Run, project_with, run_linkmatrix
 from tests.unit.test_schema import assert_valid_results
 
 OK = {"pass", "xfail", "not-applicable"}
@@ -30,7 +30,10 @@ def cold_run(
     docker_client: docker.DockerClient, cell_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Run:
     return run_linkmatrix(
-        matrix=REPO / "matrix.yaml", out=tmp_path_factory.mktemp("cold"), cache=cell_cache
+        *CI_SELECTION,
+        matrix=REPO / "matrix.yaml",
+        out=tmp_path_factory.mktemp("cold"),
+        cache=cell_cache,
     )
 
 
@@ -172,7 +175,9 @@ def built_cells(run: Run) -> list[dict[str, object]]:
 
 
 def test_warm_rerun_builds_nothing(cold_run: Run, cell_cache: Path, tmp_path: Path) -> None:
-    warm = run_linkmatrix(matrix=REPO / "matrix.yaml", out=tmp_path, cache=cell_cache)
+    warm = run_linkmatrix(
+        *CI_SELECTION, matrix=REPO / "matrix.yaml", out=tmp_path, cache=cell_cache
+    )
     assert warm.exit_code == 0, warm.output
     assert "images to build: none" in warm.output
     assert built_cells(warm)
@@ -279,7 +284,12 @@ def test_two_shards_merged_equal_the_unsharded_run(
     for index in (1, 2):
         out = tmp_path / f"shard-{index}"
         shard = run_linkmatrix(
-            "--shard", f"{index}/2", matrix=REPO / "matrix.yaml", out=out, cache=cell_cache
+            *CI_SELECTION,
+            "--shard",
+            f"{index}/2",
+            matrix=REPO / "matrix.yaml",
+            out=out,
+            cache=cell_cache,
         )
         assert shard.exit_code == 0, shard.output
         shards.append(out / "results.json")
@@ -386,3 +396,39 @@ def test_a_plugin_calls_back_into_the_executable_only_with_the_flag(
     assert "plugin_entry() = -1" in runs["load-without-flag"]["stdout"]
     plugin = next(a for a in cell["artifacts"] if a["name"] == "plugin")
     assert runs["load-with-flag"]["command"][-1].endswith(plugin["file"].rsplit("/", 1)[-1])
+
+
+def test_a_static_executable_runs_alone_in_an_empty_container(
+    cold_run: Run, docker_client: docker.DockerClient
+) -> None:
+    cell = cold_run.cell(f"{MUSL}/static-scratch")
+    assert cell["status"] == "pass", cell["detail"]
+    alone = next(r for r in cell["runs"] if r["name"] == "run-alone")
+    assert alone["exit_code"] == 0
+    assert "system: /bin/sh present: false" in alone["stdout"]
+    assert "static-scratch: done" in alone["stdout"]
+    run_id = cold_run.results["provenance"]["run_id"]
+    assert docker_client.images.list(filters={"label": f"{LABEL}={run_id}"}) == []
+
+
+def test_java_calls_the_native_method_the_executable_exports(cold_run: Run) -> None:
+    cell = cold_run.cell(f"{GLIBC}/jni-static-callback")
+    assert cell["status"] == "pass", cell["detail"]
+    runs = {r["name"]: r["stdout"] for r in cell["runs"]}
+    assert "Callback.run() = 42" in runs["java-calls-exe-with-flag"]
+    assert "UnsatisfiedLinkError" in runs["java-calls-exe-without-flag"]
+    old = cold_run.cell("glibc@1.85/x86_64-unknown-linux-gnu/jni-static-callback")
+    assert old["status"] == "xfail"
+    assert "101610" in old["detail"]
+
+
+def test_mangled_names_are_recorded_with_their_demangled_form(cold_run: Run) -> None:
+    cell = f"{GLIBC}/symbol-mangling"
+    legacy = cold_run.artifact(cell, "legacy")
+    v0 = cold_run.artifact(cell, "v0")
+    default = cold_run.artifact(cell, "default")
+    assert any(text.startswith("mangled::answer::h") for text in legacy["demangled"].values())
+    assert "<mangled::Counter>::bump" in v0["demangled"].values()
+    assert "RUSTC_BOOTSTRAP" not in default["build"]["env"]
+    assert all(not name.startswith("_R") for name in default["demangled"])
+    assert any(member.endswith(".o") for member in default["members"])
