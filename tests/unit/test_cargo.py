@@ -330,3 +330,20 @@ def test_run_environment_names_artifact_folders() -> None:
     assert run_environment(spec, [unbuilt]) == {
         "LD_LIBRARY_PATH": "{artifact_dir:host-api}:/usr/lib"
     }
+
+
+def test_scenario_sources_are_stamped_now_so_cargo_never_reuses_another_scenarios_build(
+    matrix: Matrix,
+) -> None:
+    import io
+    import tarfile
+    import time
+
+    from orchestrator.run import scenario_tar
+
+    before = time.time()
+    with tarfile.open(fileobj=io.BytesIO(scenario_tar(matrix.scenario("alpha")))) as archive:
+        members = archive.getmembers()
+    assert members
+    assert all(member.mtime >= int(before) for member in members)
+    assert all(member.uid == 0 and not member.mode & 0o222 for member in members)
