@@ -62,8 +62,62 @@ def inspect_pe(path: Path) -> Inspection:
     )
 
 
+_COFF_HEADER = struct.Struct("<HHIIIHH")
+_COFF_SYMBOL = struct.Struct("<8sIhHBB")
+_SYM_CLASS_EXTERNAL = 2
+_SYM_CLASS_WEAK_EXTERNAL = 105
+
+
 def coff_object_symbols(data: bytes, member: str) -> ObjectSymbols:
-    """Link-time symbols of a COFF object held in memory (an archive member)."""
+    """Link-time symbols of a COFF object held in memory (an archive member).
+
+    A plain COFF object's symbol table is read here, byte by byte: LIEF 1.0 returns an empty
+    name for a symbol whose name is the tail of another string-table entry (LLVM shares such
+    tails: `SHARED_COUNTER` inside `.refptr.SHARED_COUNTER`). A /bigobj object goes to LIEF.
+    """
+    if not data.startswith(_ANON_OBJECT_SIGNATURE):
+        return _plain_coff_symbols(data, member)
+    return _lief_coff_symbols(data, member)
+
+
+def _plain_coff_symbols(data: bytes, member: str) -> ObjectSymbols:
+    if len(data) < _COFF_HEADER.size:
+        raise InspectionError(f"{member}: COFF header is truncated")
+    machine, _, _, table, count, _, _ = _COFF_HEADER.unpack_from(data)
+    strings = table + count * _COFF_SYMBOL.size
+    if strings > len(data):
+        raise InspectionError(f"{member}: COFF symbol table runs past the end")
+    defined: set[str] = set()
+    undefined: set[str] = set()
+    index = 0
+    while index < count:
+        raw, value, section, _, storage, aux = _COFF_SYMBOL.unpack_from(
+            data, table + index * _COFF_SYMBOL.size
+        )
+        index += 1 + aux
+        if storage not in (_SYM_CLASS_EXTERNAL, _SYM_CLASS_WEAK_EXTERNAL):
+            continue
+        name = _coff_name(raw, data, strings)
+        is_reference = storage == _SYM_CLASS_EXTERNAL and section == 0 and value == 0
+        (undefined if is_reference else defined).add(name)
+    return ObjectSymbols(
+        defined=frozenset(defined),
+        undefined=frozenset(undefined),
+        machine=_raw_machine_name(machine),
+    )
+
+
+def _coff_name(raw: bytes, data: bytes, strings: int) -> str:
+    """A short name in place, or a long one at an offset into the string table."""
+    if raw[:4] != b"\0\0\0\0":
+        text = raw.split(b"\0", 1)[0]
+    else:
+        offset = strings + int.from_bytes(raw[4:8], "little")
+        text = data[offset : data.find(b"\0", offset)]
+    return text.decode("utf-8", errors="backslashreplace")
+
+
+def _lief_coff_symbols(data: bytes, member: str) -> ObjectSymbols:
     binary, warnings = parse_with_lief(lief.COFF.parse, data, what=f"COFF object {member}")
     defined: set[str] = set()
     undefined: set[str] = set()
