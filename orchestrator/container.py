@@ -111,15 +111,8 @@ class CellContainer:
     def remove(self) -> None:
         """Kill and remove the container; quiet if it is already gone."""
         container, self._container = self._container, None
-        if container is None:
-            return
-        try:
-            container.remove(force=True)
-        except NotFound:
-            pass
-        except APIError:
-            time.sleep(1)
-            container.remove(force=True)
+        if container is not None:
+            remove_container(container)
 
     def restart(self) -> None:
         """A fresh container, after a command had to be killed."""
@@ -229,6 +222,17 @@ def _collect(
         out, err = item
         stdout.extend(out or b"")
         stderr.extend(err or b"")
+
+
+def remove_container(container: Container) -> None:
+    """Kill and remove `container`; quiet if it is gone, one retry if the engine is busy."""
+    try:
+        container.remove(force=True)
+    except NotFound:
+        pass
+    except APIError:
+        time.sleep(1)
+        container.remove(force=True)
 
 
 def cleanup_containers(client: docker.DockerClient, run_id: str) -> int:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import docker
 import requests
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import ImageNotFound, NotFound
 from docker.models.containers import Container
 
 from orchestrator.config import Limits
-from orchestrator.container import CELL_USER, LABEL, Deadline, ExecResult
+from orchestrator.container import CELL_USER, LABEL, Deadline, ExecResult, remove_container
 from orchestrator.engine import transient_retry
 
 SCRATCH_REPOSITORY = "linkmatrix/scratch-run"
@@ -98,13 +98,7 @@ class ScratchRunner:
 
     def _remove(self, container: Container | None, image: str) -> None:
         if container is not None:
-            try:
-                container.remove(force=True)
-            except NotFound:
-                pass
-            except APIError:
-                time.sleep(1)
-                container.remove(force=True)
+            remove_container(container)
         with contextlib.suppress(ImageNotFound, NotFound):
             self.client.images.remove(image, force=True)
 
