@@ -250,7 +250,14 @@ def test_ctrl_c_removes_containers_and_keeps_finished_cells(
         str(tmp_path / "cache"),
     ]
     process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # a test run started in the background inherits SIGINT ignored, and Python keeps an
+        # ignored SIGINT ignored: give the child the default, as a terminal's Ctrl-C finds it
+        preexec_fn=_default_sigint,  # noqa: PLW1509
     )
     results = out / "results.json"
     deadline = time.monotonic() + 600
@@ -267,6 +274,10 @@ def test_ctrl_c_removes_containers_and_keeps_finished_cells(
     assert [c["id"] for c in document["cells"]] == [f"{GLIBC}/cdylib-exports"]
     assert document["cells"][0]["status"] == "pass"
     assert leftover_containers(docker_client, results) == []
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _has_cell(path: Path, cell_id: str) -> bool:
