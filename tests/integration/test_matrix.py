@@ -266,7 +266,7 @@ def test_ctrl_c_removes_containers_and_keeps_finished_cells(
     time.sleep(3)  # the hang cell's container is up and building
     assert leftover_containers(docker_client, results), "the hang cell should be running"
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=600)  # removal can be slow on a busy engine
+    output, _ = process.communicate(timeout=600)
     print(output)
     assert process.returncode == 130, output
     assert "Interrupted. Every finished cell is kept" in output
