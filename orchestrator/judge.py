@@ -99,10 +99,15 @@ def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome,
     problems = []
     if record.exit_code != spec.exit_code:
         problems.append(f"exit code {record.exit_code}, expected {spec.exit_code}")
-    if spec.stdout is not None:
-        outcome, detail = match_set(spec.stdout, [record.stdout], substring=True)
+    for stream, matcher, text in (
+        ("stdout", spec.stdout, record.stdout),
+        ("stderr", spec.stderr, record.stderr),
+    ):
+        if matcher is None:
+            continue
+        outcome, detail = match_set(matcher, [text], substring=True)
         if outcome is CheckOutcome.FAIL:
-            problems.append(f"stdout {detail}")
+            problems.append(f"{stream} {detail}")
     if problems:
         tail = _tail_text(record.stdout + record.stderr)
         return CheckOutcome.FAIL, "; ".join(problems) + (f"; output: {tail}" if tail else "")

@@ -192,6 +192,7 @@ class RunSpec:
     container: RunPlace = RunPlace.CELL
     exit_code: int
     stdout: SetMatcher | None
+    stderr: SetMatcher | None = None
     when: Selector
     unless: Selector | None
     why: str
@@ -206,6 +207,8 @@ class RunSpec:
             parts.insert(0, "alone in an empty container")
         if self.stdout is not None:
             parts += [f"stdout {part}" for part in self.stdout.describe()]
+        if self.stderr is not None:
+            parts += [f"stderr {part}" for part in self.stderr.describe()]
         return "run: " + "; ".join(parts)
 
 
@@ -247,6 +250,7 @@ RUN_KEYS = (
     "container",
     "exit_code",
     "stdout",
+    "stderr",
     "when",
     "unless",
     "why",
@@ -389,6 +393,7 @@ def _run(node: Node, artifact_names: list[str]) -> RunSpec:
     place = keys.get("container")
     exit_code = keys.get("exit_code")
     stdout = keys.get("stdout")
+    stderr = keys.get("stderr")
     why = keys.get("why")
     return RunSpec(
         name=keys["name"].text(),
@@ -398,6 +403,7 @@ def _run(node: Node, artifact_names: list[str]) -> RunSpec:
         container=RunPlace(place.choice([p.value for p in RunPlace])) if place else RunPlace.CELL,
         exit_code=exit_code.integer() if exit_code else 0,
         stdout=_matcher(stdout) if stdout else None,
+        stderr=_matcher(stderr) if stderr else None,
         when=_selector(keys.get("when")),
         unless=_selector(unless) if (unless := keys.get("unless")) else None,
         why=why.text() if why else "",

@@ -299,6 +299,19 @@ def test_runs_are_judged_by_exit_code_and_output(
         assert verdict.checks[0].detail == "not run: no runner for this target"
 
 
+def test_a_run_can_require_text_on_stderr(glibc_cell: Cell, scenario: Scenario) -> None:
+    spec = run_spec(exit_code=127, stdout=None, stderr=SetMatcher(includes=("libapi.so",)))
+    scenario_ = replace(scenario, checks=(), runs=(spec,))
+    said = replace(run_record(127, ""), stderr="error while loading shared libraries: libapi.so")
+    silent = replace(said, stderr="Segmentation fault")
+    for record, status in ((said, Status.PASS), (silent, Status.FAIL)):
+        built = replace(observation(build("lib", ("answer",))), runs=(record,))
+        verdict = judge(glibc_cell, scenario_, built)
+        assert verdict.status is status, verdict
+    assert "stderr" in verdict.checks[0].detail
+    assert "stderr includes ['libapi.so']" in spec.describe()
+
+
 def test_a_check_can_read_another_file_of_the_artifact(
     glibc_cell: Cell, scenario: Scenario
 ) -> None:
