@@ -122,9 +122,9 @@ def _tail_text(text: str, limit: int = 300) -> str:
 def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
     if check.property is Property.BUILT:
         return _flag_outcome(expected=check.expected_flag, actual=build.built, name="built")
-    if check.property is Property.DIAGNOSTICS:
+    if check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT):
         assert check.matcher is not None
-        return match_set(check.matcher, [d.headline for d in build.diagnostics], substring=True)
+        return match_set(check.matcher, _diagnostic_texts(check.property, build), substring=True)
     chosen = _checked_file(build, check.file)
     if chosen is None:
         missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
@@ -146,10 +146,17 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
         ):
             assert check.matcher is not None
             return match_set(check.matcher, _names(inspection, check.property), substring=False)
-        case Property.BUILT | Property.DIAGNOSTICS:
+        case Property.BUILT | Property.DIAGNOSTICS | Property.DIAGNOSTICS_TEXT:
             raise AssertionError("handled above")
         case _:
             assert_never(check.property)
+
+
+def _diagnostic_texts(prop: Property, build: BuildRecord) -> list[str]:
+    """Headlines, or the whole rendered messages (whose notes carry the linker's stderr)."""
+    if prop is Property.DIAGNOSTICS:
+        return [d.headline for d in build.diagnostics]
+    return [d.rendered or d.headline for d in build.diagnostics]
 
 
 def _names(inspection: Inspection, prop: Property) -> Sequence[str]:

@@ -39,6 +39,7 @@ class Property(enum.StrEnum):
     MEMBERS = "members"
     DEMANGLED = "demangled"
     DIAGNOSTICS = "diagnostics"
+    DIAGNOSTICS_TEXT = "diagnostics_text"
     STATIC = "static"
     BUILT = "built"
 
@@ -50,6 +51,7 @@ SET_PROPERTIES = (
     Property.MEMBERS,
     Property.DEMANGLED,
     Property.DIAGNOSTICS,
+    Property.DIAGNOSTICS_TEXT,
 )
 MATCHERS = ("includes", "excludes", "includes_matching", "excludes_matching", "equals")
 

@@ -361,3 +361,34 @@ def test_members_and_demangled_names_are_checked(glibc_cell: Cell, scenario: Sce
     verdict = judge(glibc_cell, bad, observation(archive))
     assert verdict.status is Status.FAIL
     assert "missing answer" in verdict.detail
+
+
+def test_diagnostics_text_reads_the_notes_that_headlines_leave_out(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    from orchestrator.scenario import ANYWHERE, Property
+
+    def check(prop: Property) -> Check:
+        return Check(
+            artifact="lib",
+            property=prop,
+            file=None,
+            matcher=SetMatcher(includes=("undefined version",)),
+            expected_flag=None,
+            when=ANYWHERE,
+            unless=None,
+            xfail=None,
+            why="",
+        )
+
+    error = Diagnostic(
+        level="error",
+        message="linking with `cc` failed: exit status: 1",
+        code=None,
+        rendered="error: linking with `cc` failed\n  = note: ld: sum_ints: undefined version: \n",
+    )
+    failed = observation(replace(build("lib", None), diagnostics=(error,)))
+    text = judge(glibc_cell, with_checks(scenario, check(Property.DIAGNOSTICS_TEXT)), failed)
+    headline = judge(glibc_cell, with_checks(scenario, check(Property.DIAGNOSTICS)), failed)
+    assert text.checks[0].outcome is CheckOutcome.PASS, text
+    assert headline.checks[0].outcome is CheckOutcome.FAIL, headline
