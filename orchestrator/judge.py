@@ -143,6 +143,7 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
             | Property.NEEDED
             | Property.MEMBERS
             | Property.DEMANGLED
+            | Property.DATA
         ):
             assert check.matcher is not None
             return match_set(check.matcher, _names(inspection, check.property), substring=False)

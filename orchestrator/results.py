@@ -88,6 +88,7 @@ def _artifact_record(build: BuildRecord) -> dict[str, Any]:
         "needed": list(inspection.needed) if inspection else [],
         "members": list(inspection.members) if inspection else [],
         "demangled": dict(inspection.demangled) if inspection else {},
+        "data": list(inspection.data) if inspection else [],
         "interpreter": inspection.interpreter if inspection else None,
         "static": inspection.static if inspection else None,
         "notes": list(inspection.notes) if inspection else [],

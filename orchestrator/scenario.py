@@ -38,6 +38,7 @@ class Property(enum.StrEnum):
     NEEDED = "needed"
     MEMBERS = "members"
     DEMANGLED = "demangled"
+    DATA = "data"
     DIAGNOSTICS = "diagnostics"
     DIAGNOSTICS_TEXT = "diagnostics_text"
     STATIC = "static"
@@ -50,6 +51,7 @@ SET_PROPERTIES = (
     Property.NEEDED,
     Property.MEMBERS,
     Property.DEMANGLED,
+    Property.DATA,
     Property.DIAGNOSTICS,
     Property.DIAGNOSTICS_TEXT,
 )

@@ -57,6 +57,7 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
         raise InspectionError(f"{path}: malformed ar archive: {error}") from error
     defined: set[str] = set()
     undefined: set[str] = set()
+    data_names: set[str] = set()
     machines: set[str] = set()
     notes: list[str] = []
     imported_dlls: list[str] = []
@@ -71,6 +72,7 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
             continue
         defined |= symbols.defined
         undefined |= symbols.undefined
+        data_names |= symbols.data
         if is_short_import(member.data):
             imported_dlls.append(member.name)
         machines.add(symbols.machine)
@@ -88,6 +90,7 @@ def inspect_archive(path: Path, data: bytes) -> Inspection:
         file_type="archive",
         notes=tuple(notes),
         members=tuple(member.name for member in members),
+        data=sorted_unique(data_names),
     )
 
 

@@ -21,11 +21,13 @@ _ARCH = lief.ELF.ARCH
 _FILE_TYPE = lief.ELF.Header.FILE_TYPE
 _BINDING = lief.ELF.Symbol.BINDING
 _VISIBILITY = lief.ELF.Symbol.VISIBILITY
+_TYPE = lief.ELF.Symbol.TYPE
 
 ELF_MAGIC = b"\x7fELF"
 SHN_UNDEF = 0
 _LINKABLE_BINDINGS = frozenset({_BINDING.GLOBAL, _BINDING.WEAK, _BINDING.GNU_UNIQUE})
 _EXPORTED_VISIBILITIES = frozenset({_VISIBILITY.DEFAULT, _VISIBILITY.PROTECTED})
+_DATA_TYPES = frozenset({_TYPE.OBJECT, _TYPE.TLS, _TYPE.COMMON})
 
 _MACHINE_NAMES = {
     _ARCH.NONE: "",
@@ -55,9 +57,11 @@ def inspect_elf(path: Path) -> Inspection:
     is_relocatable = binary.header.file_type == _FILE_TYPE.REL
     if is_relocatable:
         symbols = _linkable_symbols(binary.symtab_symbols)
-        exports, imports = symbols.defined, symbols.undefined
+        exports, imports, data = symbols.defined, symbols.undefined, symbols.data
     else:
-        exports = frozenset(_dynamic_exports(binary.dynamic_symbols))
+        exported = list(_dynamic_exports(binary.dynamic_symbols))
+        exports = frozenset(as_text(symbol.name) for symbol in exported)
+        data = frozenset(as_text(symbol.name) for symbol in exported if _is_data(symbol))
         imports = frozenset(_dynamic_imports(binary.dynamic_symbols))
     notes = [] if binary.has_section(".symtab") else ["stripped: no .symtab"]
     return Inspection(
@@ -70,6 +74,7 @@ def inspect_elf(path: Path) -> Inspection:
         machine=_machine(binary.header),
         file_type=_file_type(binary),
         notes=(*notes, *(f"lief: {warning}" for warning in warnings)),
+        data=sorted_unique(data),
     )
 
 
@@ -80,7 +85,7 @@ def elf_object_symbols(data: bytes, member: str) -> ObjectSymbols:
     return replace(symbols, machine=_machine(binary.header), warnings=warnings)
 
 
-def _dynamic_exports(symbols: Iterable[lief.ELF.Symbol]) -> Iterable[str]:
+def _dynamic_exports(symbols: Iterable[lief.ELF.Symbol]) -> Iterable[lief.ELF.Symbol]:
     for symbol in symbols:
         if (
             symbol.shndx != SHN_UNDEF
@@ -88,7 +93,12 @@ def _dynamic_exports(symbols: Iterable[lief.ELF.Symbol]) -> Iterable[str]:
             and symbol.visibility in _EXPORTED_VISIBILITIES
             and symbol.name
         ):
-            yield as_text(symbol.name)
+            yield symbol
+
+
+def _is_data(symbol: lief.ELF.Symbol) -> bool:
+    """STT_OBJECT, STT_TLS and STT_COMMON name data; STT_FUNC and STT_GNU_IFUNC code."""
+    return symbol.type in _DATA_TYPES
 
 
 def _dynamic_imports(symbols: Iterable[lief.ELF.Symbol]) -> Iterable[str]:
@@ -101,12 +111,20 @@ def _linkable_symbols(symbols: Iterable[lief.ELF.Symbol]) -> ObjectSymbols:
     """Global/weak symbols of a `.symtab`, any visibility: a static link resolves them all."""
     defined: set[str] = set()
     undefined: set[str] = set()
+    data: set[str] = set()
     for symbol in symbols:
         if symbol.binding not in _LINKABLE_BINDINGS or not symbol.name:
             continue
-        target = undefined if symbol.shndx == SHN_UNDEF else defined
-        target.add(as_text(symbol.name))
-    return ObjectSymbols(defined=frozenset(defined), undefined=frozenset(undefined))
+        name = as_text(symbol.name)
+        if symbol.shndx == SHN_UNDEF:  # a common symbol has SHN_COMMON: defined
+            undefined.add(name)
+            continue
+        defined.add(name)
+        if _is_data(symbol):
+            data.add(name)
+    return ObjectSymbols(
+        defined=frozenset(defined), undefined=frozenset(undefined), data=frozenset(data)
+    )
 
 
 def _file_type(binary: lief.ELF.Binary) -> str:

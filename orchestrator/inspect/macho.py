@@ -53,6 +53,11 @@ N_STAB = 0xE0
 N_TYPE = 0x0E
 N_EXT = 0x01
 N_UNDF = 0x00
+N_SECT = 0x0E
+_CODE_FLAGS = (
+    lief.MachO.Section.FLAGS.PURE_INSTRUCTIONS,
+    lief.MachO.Section.FLAGS.SOME_INSTRUCTIONS,
+)
 
 
 def inspect_macho(path: Path) -> Inspection:
@@ -69,10 +74,12 @@ def inspect_macho(path: Path) -> Inspection:
     )
     is_object = binary.header.file_type == lief.MachO.Header.FILE_TYPE.OBJECT
     if is_object:
-        symbols = _linkable_symbols(binary.symbols)
-        exports, imports = symbols.defined, symbols.undefined
+        symbols = _linkable_symbols(binary)
+        exports, imports, data = symbols.defined, symbols.undefined, symbols.data
     else:
-        exports = frozenset(_strip_underscore(name) for name in _exported_names(binary))
+        exported = _exported(binary)
+        exports = frozenset(_strip_underscore(name) for name, _ in exported)
+        data = frozenset(_strip_underscore(name) for name, is_data in exported if is_data)
         imports = frozenset(_strip_underscore(as_text(s.name)) for s in binary.imported_symbols)
     return Inspection(
         format=ArtifactFormat.MACHO,
@@ -84,6 +91,7 @@ def inspect_macho(path: Path) -> Inspection:
         machine=_machine_name(binary),
         file_type=binary.header.file_type.name.lower(),
         notes=(*_fat_notes(slices), *(f"lief: {warning}" for warning in warnings)),
+        data=sorted_unique(data),
     )
 
 
@@ -93,12 +101,16 @@ def macho_object_symbols(data: bytes, member: str) -> ObjectSymbols:
     binary = fat.at(0)
     if binary is None:
         raise InspectionError(f"{member}: Mach-O object holds no slice LIEF could read")
-    symbols = _linkable_symbols(binary.symbols)
+    symbols = _linkable_symbols(binary)
     return replace(symbols, machine=_machine_name(binary), warnings=warnings)
 
 
-def _exported_names(binary: lief.MachO.Binary) -> list[str]:
-    """Names from LC_DYLD_EXPORTS_TRIE, else LC_DYLD_INFO; the symbol table loses them to strip."""
+def _exported(binary: lief.MachO.Binary) -> list[tuple[str, bool]]:
+    """(name, names data?) from LC_DYLD_EXPORTS_TRIE, else LC_DYLD_INFO, else the symbol table.
+
+    The symbol table loses exports to strip; the trie keeps each one's address, relative to
+    the image base: data when the section there holds no instructions, or a thread-local.
+    """
     trie = binary.dyld_exports_trie if binary.has_dyld_exports_trie else None
     dyld_info = binary.dyld_info if binary.has_dyld_info else None
     if trie is not None:
@@ -106,20 +118,59 @@ def _exported_names(binary: lief.MachO.Binary) -> list[str]:
     elif dyld_info is not None:
         entries = dyld_info.exports
     else:
-        return [as_text(symbol.name) for symbol in binary.exported_symbols]
-    return [as_text(symbol.name) for entry in entries if (symbol := entry.symbol) is not None]
+        return [
+            (as_text(symbol.name), _is_data_address(binary, symbol.value))
+            for symbol in binary.exported_symbols
+        ]
+    return [
+        (as_text(symbol.name), _is_data_export(binary, entry))
+        for entry in entries
+        if (symbol := entry.symbol) is not None
+    ]
 
 
-def _linkable_symbols(symbols: Iterable[lief.MachO.Symbol]) -> ObjectSymbols:
+def _is_data_export(binary: lief.MachO.Binary, entry: lief.MachO.ExportInfo) -> bool:
+    match entry.kind:
+        case lief.MachO.ExportInfo.KIND.THREAD_LOCAL_KIND:
+            return True
+        case lief.MachO.ExportInfo.KIND.REGULAR:
+            return _is_data_address(binary, binary.imagebase + entry.address)
+        case _:  # absolute: a value, in no section
+            return False
+
+
+def _is_data_address(binary: lief.MachO.Binary, address: int) -> bool:
+    section = binary.section_from_virtual_address(address)
+    return section is not None and not _holds_code(section)
+
+
+def _holds_code(section: lief.MachO.Section) -> bool:
+    return any(section.has(flag) for flag in _CODE_FLAGS)
+
+
+def _linkable_symbols(binary: lief.MachO.Binary) -> ObjectSymbols:
     """External nlist entries, private externs included; an N_UNDF with a value is common."""
+    sections = list(binary.sections)  # in n_sect order (numbered from 1)
     defined: set[str] = set()
     undefined: set[str] = set()
-    for symbol in symbols:
+    data: set[str] = set()
+    for symbol in binary.symbols:
         if symbol.raw_type & N_STAB or not symbol.raw_type & N_EXT:
             continue
-        is_reference = symbol.raw_type & N_TYPE == N_UNDF and symbol.value == 0
-        (undefined if is_reference else defined).add(_strip_underscore(as_text(symbol.name)))
-    return ObjectSymbols(defined=frozenset(defined), undefined=frozenset(undefined))
+        name = _strip_underscore(as_text(symbol.name))
+        kind = symbol.raw_type & N_TYPE
+        if kind == N_UNDF and symbol.value == 0:
+            undefined.add(name)
+            continue
+        defined.add(name)
+        in_section = kind == N_SECT and 0 < symbol.numberof_sections <= len(sections)
+        if (kind == N_UNDF) or (
+            in_section and not _holds_code(sections[symbol.numberof_sections - 1])
+        ):
+            data.add(name)
+    return ObjectSymbols(
+        defined=frozenset(defined), undefined=frozenset(undefined), data=frozenset(data)
+    )
 
 
 def _fat_notes(slices: list[lief.MachO.Binary]) -> list[str]:

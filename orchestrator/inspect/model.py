@@ -49,6 +49,7 @@ class Inspection:
     notes: tuple[str, ...] = ()
     members: tuple[str, ...] = ()  # an archive's members, in file order
     demangled: tuple[tuple[str, str], ...] = ()  # (export, its demangled name) for Rust names
+    data: tuple[str, ...] = ()  # the exports that name data (statics), not code
 
     @classmethod
     def empty(cls, artifact_format: ArtifactFormat, file_type: str = "") -> Inspection:
@@ -75,6 +76,7 @@ class ObjectSymbols:
 
     defined: frozenset[str]
     undefined: frozenset[str]
+    data: frozenset[str] = frozenset()  # the defined symbols that name data, not code
     machine: str = ""
     warnings: tuple[str, ...] = ()
 

@@ -46,9 +46,11 @@ def inspect_pe(path: Path) -> Inspection:
     delayed = [_import_table(table.name, table.entries) for table in binary.delay_imports]
     tables = regular + delayed
     is_dll = binary.header.has_characteristic(lief.PE.Header.CHARACTERISTICS.DLL)
+    exports, data = _export_names(binary)
     return Inspection(
         format=ArtifactFormat.PE,
-        exports=_export_names(binary),
+        exports=exports,
+        data=data,
         imports=sorted_unique(f"{dll.lower()}!{name}" for dll, names in tables for name in names),
         needed=tuple(dll for dll, _ in tables),
         interpreter=None,
@@ -64,6 +66,11 @@ def inspect_pe(path: Path) -> Inspection:
 
 _COFF_HEADER = struct.Struct("<HHIIIHH")
 _COFF_SYMBOL = struct.Struct("<8sIhHBB")
+_COFF_SECTION_SIZE = 40
+_COFF_SECTION_CHARACTERISTICS = struct.Struct("<36xI")
+_SCN_CNT_CODE = 0x20
+_SCN_MEM_EXECUTE = 0x20000000
+_CODE_CHARACTERISTICS = _SCN_CNT_CODE | _SCN_MEM_EXECUTE
 _SYM_CLASS_EXTERNAL = 2
 _SYM_CLASS_WEAK_EXTERNAL = 105
 
@@ -83,12 +90,14 @@ def coff_object_symbols(data: bytes, member: str) -> ObjectSymbols:
 def _plain_coff_symbols(data: bytes, member: str) -> ObjectSymbols:
     if len(data) < _COFF_HEADER.size:
         raise InspectionError(f"{member}: COFF header is truncated")
-    machine, _, _, table, count, _, _ = _COFF_HEADER.unpack_from(data)
+    machine, sections, _, table, count, optional_size, _ = _COFF_HEADER.unpack_from(data)
     strings = table + count * _COFF_SYMBOL.size
     if strings > len(data):
         raise InspectionError(f"{member}: COFF symbol table runs past the end")
+    code_sections = _code_sections(data, _COFF_HEADER.size + optional_size, sections, member)
     defined: set[str] = set()
     undefined: set[str] = set()
+    data_names: set[str] = set()
     index = 0
     while index < count:
         raw, value, section, _, storage, aux = _COFF_SYMBOL.unpack_from(
@@ -100,11 +109,35 @@ def _plain_coff_symbols(data: bytes, member: str) -> ObjectSymbols:
         name = _coff_name(raw, data, strings)
         is_reference = storage == _SYM_CLASS_EXTERNAL and section == 0 and value == 0
         (undefined if is_reference else defined).add(name)
+        if storage == _SYM_CLASS_EXTERNAL and _is_data_section(section, value, code_sections):
+            data_names.add(name)
     return ObjectSymbols(
         defined=frozenset(defined),
         undefined=frozenset(undefined),
+        data=frozenset(data_names),
         machine=_raw_machine_name(machine),
     )
+
+
+def _code_sections(data: bytes, offset: int, count: int, member: str) -> frozenset[int]:
+    """The 1-based numbers of the sections that hold code (CNT_CODE or MEM_EXECUTE)."""
+    if offset + count * _COFF_SECTION_SIZE > len(data):
+        raise InspectionError(f"{member}: COFF section table runs past the end")
+    return frozenset(
+        number
+        for number in range(1, count + 1)
+        if _COFF_SECTION_CHARACTERISTICS.unpack_from(
+            data, offset + (number - 1) * _COFF_SECTION_SIZE
+        )[0]
+        & _CODE_CHARACTERISTICS
+    )
+
+
+def _is_data_section(section: int, value: int, code_sections: frozenset[int]) -> bool:
+    """A defined symbol in a section without code, or a common symbol (section 0, a size)."""
+    if section == 0:
+        return value != 0
+    return section > 0 and section not in code_sections
 
 
 def _coff_name(raw: bytes, data: bytes, strings: int) -> str:
@@ -121,14 +154,25 @@ def _lief_coff_symbols(data: bytes, member: str) -> ObjectSymbols:
     binary, warnings = parse_with_lief(lief.COFF.parse, data, what=f"COFF object {member}")
     defined: set[str] = set()
     undefined: set[str] = set()
+    data_names: set[str] = set()
+    code_sections = frozenset(
+        number
+        for number, section in enumerate(binary.sections, start=1)
+        if section.characteristics & _CODE_CHARACTERISTICS
+    )
     for symbol in binary.symbols:
         if symbol.storage_class not in {_STORAGE_CLASS.EXTERNAL, _STORAGE_CLASS.WEAK_EXTERNAL}:
             continue
         is_reference = symbol.storage_class == _STORAGE_CLASS.EXTERNAL and symbol.is_undefined
         (undefined if is_reference else defined).add(as_text(symbol.name))
+        if symbol.storage_class == _STORAGE_CLASS.EXTERNAL and _is_data_section(
+            symbol.section_idx, symbol.value, code_sections
+        ):
+            data_names.add(as_text(symbol.name))
     return ObjectSymbols(
         defined=frozenset(defined),
         undefined=frozenset(undefined),
+        data=frozenset(data_names),
         machine=_machine_name(binary.header.machine),
         warnings=warnings,
     )
@@ -170,13 +214,24 @@ def _import_table(
     return as_text(dll), names
 
 
-def _export_names(binary: lief.PE.Binary) -> tuple[str, ...]:
+def _export_names(binary: lief.PE.Binary) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The exported names (or #ordinals), and those of them whose RVA is in a data section."""
     export = binary.get_export()
     if export is None:
-        return ()
-    return sorted_unique(
-        as_text(entry.name) if entry.name else f"#{entry.ordinal}" for entry in export.entries
-    )
+        return (), ()
+    names: list[str] = []
+    data_names: list[str] = []
+    for entry in export.entries:
+        name = as_text(entry.name) if entry.name else f"#{entry.ordinal}"
+        names.append(name)
+        if not entry.is_forwarded and _is_data_rva(binary, entry.address):
+            data_names.append(name)
+    return sorted_unique(names), sorted_unique(data_names)
+
+
+def _is_data_rva(binary: lief.PE.Binary, rva: int) -> bool:
+    section = binary.section_from_rva(rva)
+    return section is not None and not section.characteristics & _CODE_CHARACTERISTICS
 
 
 def _machine_name(machine: lief.PE.Header.MACHINE_TYPES) -> str:

@@ -1,4 +1,4 @@
-"""PTX assembly text: visible kernels and functions, extern functions, target directives."""
+"""PTX assembly text: visible kernels, functions and variables, extern functions, targets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ _ADDRESS_SIZE_64 = re.compile(r"^\s*\.address_size\s+64\b", re.MULTILINE)
 _VISIBLE_ENTRY = re.compile(rf"\.visible\s+\.entry\s+({_IDENTIFIER})\s*\(")
 _VISIBLE_FUNC = re.compile(rf"\.visible\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})\s*\(")
 _EXTERN_FUNC = re.compile(rf"\.extern\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})\s*\(")
+# `.visible .global .align 4 .u32 NAME;`, `.visible .const .align 8 .b8 NAME[16] = {...};`
+_VISIBLE_VARIABLE = re.compile(
+    rf"\.visible\s+\.(?:global|const)\b[^;{{(]*?({_IDENTIFIER})\s*(?:\[[^\]]*\]\s*)*[=;]"
+)
 
 
 def is_ptx(data: bytes) -> bool:
@@ -35,9 +39,12 @@ def inspect_ptx(data: bytes) -> Inspection:
         *([f"ptx-version {version[1]}"] if version else []),
         *([f"target {target[1].strip()}"] if target else []),
     )
+    variables = _VISIBLE_VARIABLE.findall(text)
+    functions = [*_VISIBLE_ENTRY.findall(text), *_VISIBLE_FUNC.findall(text)]
     return Inspection(
         format=ArtifactFormat.PTX,
-        exports=sorted_unique([*_VISIBLE_ENTRY.findall(text), *_VISIBLE_FUNC.findall(text)]),
+        exports=sorted_unique([*functions, *variables]),
+        data=sorted_unique(variables),
         imports=sorted_unique(_EXTERN_FUNC.findall(text)),
         needed=(),
         interpreter=None,

@@ -21,6 +21,7 @@ CUSTOM_SECTION = 0
 IMPORT_SECTION = 2
 MEMORY_SECTION = 5
 EXPORT_SECTION = 7
+_GLOBAL_EXPORT = 0x03  # export kind byte of a global
 DYLINK_SECTION_NAME = "dylink.0"
 WASM_DYLINK_NEEDED = 2
 
@@ -39,6 +40,7 @@ class _Interface:
     imports: tuple[str, ...]
     exports: tuple[str, ...]
     imports_memory64: bool
+    global_exports: tuple[str, ...] = ()  # a linked module exports a static as a global
 
 
 class _Reader:
@@ -129,6 +131,7 @@ def inspect_wasm(path: Path, data: bytes) -> Inspection:
         machine="wasm64" if memory64 else "wasm32",
         file_type="emscripten-side-module" if DYLINK_SECTION_NAME in custom else "module",
         notes=notes,
+        data=sorted_unique(interface.global_exports),
     )
 
 
@@ -171,6 +174,9 @@ def _module_interface(
         imports=tuple(name for name, _ in imports),
         exports=tuple(item.name for item in module.exports),
         imports_memory64=any(_is_memory64(extern_type) for _, extern_type in imports),
+        global_exports=tuple(
+            item.name for item in module.exports if isinstance(item.type, wasmtime.GlobalType)
+        ),
     ), ()
 
 
@@ -233,13 +239,18 @@ def _interface_from_sections(sections: list[tuple[int, bytes]]) -> _Interface:
             imports.append(f"{reader.name()}.{reader.name()}")
             imports_memory64 |= _skip_import_description(reader)
     exports: list[str] = []
+    global_exports: list[str] = []
     if reader := _section(sections, EXPORT_SECTION):
         for _ in range(reader.leb128()):
             exports.append(reader.name())
-            reader.byte()
+            if reader.byte() == _GLOBAL_EXPORT:
+                global_exports.append(exports[-1])
             reader.leb128()
     return _Interface(
-        imports=tuple(imports), exports=tuple(exports), imports_memory64=imports_memory64
+        imports=tuple(imports),
+        exports=tuple(exports),
+        imports_memory64=imports_memory64,
+        global_exports=tuple(global_exports),
     )
 
 

@@ -88,22 +88,32 @@ def _symbol_table(linking: bytes, imported: dict[int, list[str]]) -> ObjectSymbo
     reader.leb128()  # version
     defined: set[str] = set()
     undefined: set[str] = set()
+    data: set[str] = set()
     while not reader.at_end():
         subsection = reader.byte()
         body = _Reader(reader.take(reader.leb128()))
         if subsection != _SYMBOL_TABLE:
             continue
         for _ in range(body.leb128()):
-            name, flags = _symbol(body, imported)
+            kind, name, flags = _symbol(body, imported)
             if name is None or (flags & _BINDING_LOCAL and not flags & _UNDEFINED):
                 continue
-            (undefined if flags & _UNDEFINED else defined).add(name)
+            if flags & _UNDEFINED:
+                undefined.add(name)
+                continue
+            defined.add(name)
+            if kind == _KIND_DATA:
+                data.add(name)
     return ObjectSymbols(
-        defined=frozenset(defined), undefined=frozenset(undefined), machine="wasm32"
+        defined=frozenset(defined),
+        undefined=frozenset(undefined),
+        data=frozenset(data),
+        machine="wasm32",
     )
 
 
-def _symbol(body: _Reader, imported: dict[int, list[str]]) -> tuple[str | None, int]:
+def _symbol(body: _Reader, imported: dict[int, list[str]]) -> tuple[int, str | None, int]:
+    """(kind, name, flags) of one symbol-table entry; no name for a section symbol."""
     kind = body.byte()
     flags = body.leb128()
     if kind == _KIND_DATA:
@@ -112,12 +122,12 @@ def _symbol(body: _Reader, imported: dict[int, list[str]]) -> tuple[str | None, 
             body.leb128()  # segment
             body.leb128()  # offset
             body.leb128()  # size
-        return name, flags
+        return kind, name, flags
     if kind == _KIND_SECTION:
         body.leb128()
-        return None, flags
+        return kind, None, flags
     index = body.leb128()
     if flags & _UNDEFINED and not flags & _EXPLICIT_NAME:
         names = imported.get(kind, [])
-        return (names[index] if index < len(names) else None), flags
-    return body.name(), flags
+        return kind, (names[index] if index < len(names) else None), flags
+    return kind, body.name(), flags
