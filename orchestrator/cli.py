@@ -79,6 +79,12 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    prune = commands.add_parser(
+        "prune",
+        help="remove the images and cache volumes that the matrix's current images no longer use",
+    )
+    prune.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     return root
 
 
@@ -107,6 +113,8 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         return _merge(args, reporter)
     if args.command == "report":
         return _report(args, reporter)
+    if args.command == "prune":
+        return _prune(args)
     return _run_matrix(args, reporter)
 
 
@@ -162,6 +170,29 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     views = write_views(document, args.results.parent, baseline)
     reporter.summary(document["summary"], [str(args.results), *map(str, views)])
     return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from orchestrator.engine import connect  # noqa: PLC0415 - the other commands need no engine
+    from orchestrator.images import Images  # noqa: PLC0415
+    from orchestrator.prune import apply_prune, read_prune_plan  # noqa: PLC0415
+
+    matrix = load_matrix(require_matrix_file(args.matrix))
+    client = connect()
+    images = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
+    plan = read_prune_plan(client, images, list(make_plan(matrix).images))
+    verb = "would remove" if args.dry_run else "removing"
+    for tag in plan.stale_tags:
+        print(f"{verb} image {tag}")
+    for volume in plan.stale_volumes:
+        print(f"{verb} volume {volume}")
+    print(f"keeping {len(plan.kept_tags)} current images and their cache volumes")
+    if args.dry_run:
+        return 0
+    problems = apply_prune(client, plan)
+    for problem in problems:
+        print(f"not removed: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _list_cells(plan: Plan, *, as_json: bool) -> None:

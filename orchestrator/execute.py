@@ -36,6 +36,11 @@ CACHE_VOLUME_PREFIX = "linkmatrix-cache-"
 UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
 
 
+def cache_volume(image_id: str) -> str:
+    """The volume a cell container of `image_id` mounts at /cache (std builds, cargo dirs)."""
+    return CACHE_VOLUME_PREFIX + image_id.removeprefix("sha256:")[:16]
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
     """Where results and caches go, and whether to ignore the cell cache."""
@@ -150,7 +155,7 @@ class GroupRun:
                 )
 
     def _start(self, stack: contextlib.ExitStack, tag: str, image_id: str) -> CellRunner:
-        volume = CACHE_VOLUME_PREFIX + image_id.removeprefix("sha256:")[:16]
+        volume = cache_volume(image_id)
         container = stack.enter_context(
             CellContainer(
                 self.client,

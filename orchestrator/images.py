@@ -41,6 +41,7 @@ class ImageNeeds:
 
     to_build: list[str] = field(default_factory=list)
     sdk_missing: list[str] = field(default_factory=list)
+    present: dict[str, str] = field(default_factory=dict)  # tag → id of those already built
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +142,8 @@ class Images:
         """What a run of `keys` must build (parents included), and what lacks the user's SDK."""
         base_id = self._local_id(self.matrix.base.tag)
         needs = ImageNeeds(to_build=[] if base_id else [f"base ({self.matrix.base.tag})"])
+        if base_id:
+            needs.present[self.matrix.base.tag] = base_id
         known: dict[ImageKey, str | None] = {}
         for key in keys:
             for step in self._lineage(key):
@@ -166,9 +169,12 @@ class Images:
             needs.sdk_missing.append(str(step))
             return None
         parent_id = base_id if parent is None else known[parent]
-        image_id = self._local_id(self._tag(step, parent_id)) if parent_id else None
+        tag = self._tag(step, parent_id) if parent_id else None
+        image_id = self._local_id(tag) if tag else None
         if image_id is None:
             needs.to_build.append(str(step))
+        elif tag:
+            needs.present[tag] = image_id
         return image_id
 
     def _overlay(self, key: ImageKey) -> Path | None:
