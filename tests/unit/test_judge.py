@@ -366,19 +366,11 @@ def test_members_and_demangled_names_are_checked(glibc_cell: Cell, scenario: Sce
 def test_diagnostics_text_reads_the_notes_that_headlines_leave_out(
     glibc_cell: Cell, scenario: Scenario
 ) -> None:
-    from orchestrator.scenario import ANYWHERE, Property
+    from orchestrator.scenario import Property
 
     def check(prop: Property) -> Check:
-        return Check(
-            artifact="lib",
-            property=prop,
-            file=None,
-            matcher=SetMatcher(includes=("undefined version",)),
-            expected_flag=None,
-            when=ANYWHERE,
-            unless=None,
-            xfail=None,
-            why="",
+        return replace(
+            exports_check("lib", SetMatcher(includes=("undefined version",))), property=prop
         )
 
     error = Diagnostic(
