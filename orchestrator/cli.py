@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import orchestrator.diff
 import orchestrator.merge
@@ -91,6 +93,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     reporter = Reporter()
+    # A CI job's cancellation (SIGTERM) ends the run as Ctrl-C does: containers removed, every
+    # finished cell written to results.json.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _run(args, reporter)
     except KeyboardInterrupt:
@@ -104,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = exc
     print(f"linkmatrix: error: {error}", file=sys.stderr)
     return error.exit_code
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _run(args: argparse.Namespace, reporter: Reporter) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import platform
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,14 @@ def _run_record(run: RunRecord) -> dict[str, Any]:
     }
 
 
+# results.json grows with every artifact's symbol lists (a staticlib carries all of std's names):
+# rewriting it after every cell would make a run quadratic in its size. It is rewritten when the
+# time since the last write is at least this many times what that write took, so writing takes
+# at most about 1/(1+N) of a run; finish() (also reached on Ctrl-C) always writes. A killed run's
+# finished cells are in the cell cache too: the next run replays them without building.
+REWRITE_SPACING = 5
+
+
 @dataclass(kw_only=True)
 class ResultsFile:
     """The results document of one run, rewritten atomically as cells finish."""
@@ -142,10 +152,14 @@ class ResultsFile:
     started: str = field(default_factory=now_iso)
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     finished: str | None = None
+    _last_write_ended: float = -math.inf
+    _last_write_seconds: float = 0.0
 
     def add(self, record: dict[str, Any]) -> None:
         self.cells[record["id"]] = record
-        self.write()
+        since = time.monotonic() - self._last_write_ended
+        if since >= REWRITE_SPACING * self._last_write_seconds:
+            self.write()
 
     def finish(self) -> None:
         self.finished = now_iso()
@@ -170,7 +184,10 @@ class ResultsFile:
         }
 
     def write(self) -> None:
+        started = time.monotonic()
         write_json_atomic(self.path, self.document())
+        self._last_write_ended = time.monotonic()
+        self._last_write_seconds = self._last_write_ended - started
 
 
 def summarize(records: Any) -> dict[str, int]:

@@ -48,6 +48,17 @@ def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
     assert list(results.path.parent.iterdir()) == [results.path]
 
 
+def test_a_slow_write_spaces_out_the_next_ones_finish_always_writes(tmp_path: Path) -> None:
+    results = ResultsFile(path=tmp_path / "results.json", matrix="m", selection={}, run_id="r")
+    results.add(record("glibc/x86/a", "pass"))  # the first cell is written at once
+    results._last_write_seconds = 3600.0  # as if that write had taken an hour
+    results.add(record("glibc/x86/b", "pass"))
+    assert [c["id"] for c in json.loads(results.path.read_text())["cells"]] == ["glibc/x86/a"]
+    results.finish()
+    final = json.loads(results.path.read_text())
+    assert [c["id"] for c in final["cells"]] == ["glibc/x86/a", "glibc/x86/b"]
+
+
 def test_atomic_write_leaves_the_old_file_when_serialisation_fails(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     write_json_atomic(path, {"ok": True})
