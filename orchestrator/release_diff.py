@@ -13,9 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.inspect.demangle import is_mangled_rust
+
 NOT_APPLICABLE = "not-applicable"
 HEADING = "## Where the rustc releases differ"
 BUILT_WORDS = {None: "absent", True: "yes", False: "no"}
+NAMES_SHOWN = 40
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,7 +221,19 @@ def _change_items(change: ReleaseChange) -> list[str]:
 
 
 def _codes(names: Sequence[str]) -> str:
-    return ", ".join(_code(name) for name in names)
+    """Plain names in full (up to NAMES_SHOWN); mangled Rust names counted, not listed.
+
+    Between releases every std symbol's hash or crate disambiguator changes, so thousands of
+    mangled names come and go with no change in what a program can link against; results.json
+    keeps each of them.
+    """
+    plain = [name for name in names if not is_mangled_rust(name)]
+    parts = [_code(name) for name in plain[:NAMES_SHOWN]]
+    if len(plain) > NAMES_SHOWN:
+        parts.append(f"and {len(plain) - NAMES_SHOWN} more")
+    if mangled := len(names) - len(plain):
+        parts.append(f"{mangled} mangled Rust name{'s' if mangled > 1 else ''} (in results.json)")
+    return ", ".join(parts)
 
 
 def _code(text: str) -> str:

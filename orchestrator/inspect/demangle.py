@@ -32,3 +32,14 @@ def demangle(symbol: str) -> str | None:
 def demangled_pairs(symbols: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """(raw, demangled) for each mangled Rust symbol among `symbols`, in their order."""
     return tuple((raw, text) for raw in symbols if (text := demangle(raw)) is not None)
+
+
+# What linkers and import libraries put before a name: mingw's `.refptr.`, PE's `__imp_`.
+_REFERENCE_PREFIXES = (".refptr.", "__imp_")
+
+
+def is_mangled_rust(symbol: str) -> bool:
+    """A legacy or v0 Rust name, bare or behind a `.refptr.`/`__imp_` prefix (views fold these)."""
+    for prefix in _REFERENCE_PREFIXES:
+        symbol = symbol.removeprefix(prefix)
+    return _MANGLED.match(symbol) is not None

@@ -12,6 +12,7 @@ import jinja2
 import markupsafe
 
 from orchestrator.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
+from orchestrator.inspect.demangle import is_mangled_rust
 from orchestrator.outcome import Status
 from orchestrator.report.grid import (
     cell_anchor,
@@ -28,6 +29,10 @@ from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 SYMBOL_PAGES = "symbols"
 # Export/import lists longer than this start folded in a cell's detail.
 FOLD_NAMES_OVER = 40
+# A staticlib lists every std symbol (thousands, and again demangled): a cell's lists show this
+# many names each, plain (C-level) names before mangled Rust ones, and say how many more
+# results.json holds; all of them would make the page weigh 100 MB.
+NAMES_SHOWN = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +72,7 @@ def environment() -> jinja2.Environment:
         command_line=command_line,
         first_line=first_line,
         breakable=breakable,
+        plain_first=plain_first,
     )
     env.globals.update(
         statuses=list(Status),
@@ -74,11 +80,17 @@ def environment() -> jinja2.Environment:
         changes=list(Change),
         change_meanings=CHANGE_MEANINGS,
         fold_names_over=FOLD_NAMES_OVER,
+        names_shown=NAMES_SHOWN,
         symbol_pages=SYMBOL_PAGES,
         page_name=page_name,
         cell_anchor=cell_anchor,
     )
     return env
+
+
+def plain_first(names: list[str]) -> list[str]:
+    """C-level names first, then mangled Rust names; each part in its given order."""
+    return sorted(names, key=is_mangled_rust)
 
 
 def command_line(command: list[str], env: dict[str, str] | None = None) -> str:

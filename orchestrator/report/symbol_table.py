@@ -12,7 +12,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.inspect.demangle import is_mangled_rust
 from orchestrator.report.grid import cell_anchor, column_of, grid_columns
+
+# Where the artifacts export more mangled Rust names than this (a staticlib or a Mach-O
+# executable carries std's), the page leaves them out: one row per std symbol per page would
+# weigh tens of megabytes, and their hashes differ per toolchain and release anyway.
+MANGLED_ROWS_MAX = 200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +74,7 @@ class SymbolTable:
     groups: tuple[ArtifactGroup, ...]
     differing: tuple[SymbolRow, ...]
     common: tuple[SymbolRow, ...]
+    mangled_omitted: int = 0  # mangled Rust names left out (see MANGLED_ROWS_MAX)
 
 
 def name_order(name: str) -> tuple[str, str]:
@@ -89,13 +96,17 @@ def symbol_table(document: dict[str, Any], scenario: str) -> SymbolTable:
             columns.append(_column(record, artifact))
     columns.sort(key=lambda c: (artifact_order[c.artifact], column_order[c.column]))
     groups = _groups(columns)
-    rows = [_row(name, columns) for name in _all_names(columns)]
+    names = _all_names(columns)
+    plain = [name for name in names if not is_mangled_rust(name)]
+    omitted = len(names) - len(plain) if len(names) - len(plain) > MANGLED_ROWS_MAX else 0
+    rows = [_row(name, columns) for name in (plain if omitted else names)]
     return SymbolTable(
         scenario=scenario,
         columns=tuple(columns),
         groups=tuple(groups),
         differing=tuple(r for r in rows if r.differs),
         common=tuple(r for r in rows if not r.differs),
+        mangled_omitted=omitted,
     )
 
 

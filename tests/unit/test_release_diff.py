@@ -160,3 +160,16 @@ def test_a_message_ending_in_a_backtick_is_padded_inside_its_code_span() -> None
     doc = document(cell("s", "1.85", warnings=("unused variable: `x`",)), cell("s", "1.96"))
     lines = render_release_diff(release_diffs(doc))
     assert "  - diagnostic removed: `` warning: unused variable: `x` ``" in lines
+
+
+def test_mangled_names_are_counted_and_plain_ones_listed() -> None:
+    from orchestrator.release_diff import NAMES_SHOWN, _codes
+
+    mangled = [
+        "_ZN3std2io5stdio6_print17h0123456789abcdefE",
+        "_RNvCs42qtOjJ1J5Z_3std4exit",
+        ".refptr._RNvCs42qtOjJ1J5Z_3std4exit",
+    ]
+    assert _codes(["foo", *mangled]) == "`foo`, 3 mangled Rust names (in results.json)"
+    many = [f"name{i}" for i in range(NAMES_SHOWN + 2)]
+    assert _codes(many).endswith(f"`name{NAMES_SHOWN - 1}`, and 2 more")

@@ -184,6 +184,22 @@ def test_symbol_table_needs_inspected_artifacts() -> None:
     assert not table.differing
 
 
+def test_symbol_table_leaves_out_many_mangled_names_and_says_so() -> None:
+    import copy
+
+    from orchestrator.report.symbol_table import MANGLED_ROWS_MAX
+
+    document = copy.deepcopy(load_sample())
+    cell = next(c for c in document["cells"] if c["id"] == "ptx/nvptx64-nvidia-cuda/ptx-kernel")
+    mangled = [f"_RNvCs42qtOjJ1J5Z_3std{i}f" for i in range(MANGLED_ROWS_MAX + 1)]
+    cell["artifacts"][0]["exports"] = [*cell["artifacts"][0]["exports"], *mangled]
+    table = symbol_table(document, "ptx-kernel")
+    assert [r.name for r in table.common] == ["answer", "write_answer"]
+    assert table.mangled_omitted == MANGLED_ROWS_MAX + 1
+    cell["artifacts"][0]["exports"] = cell["artifacts"][0]["exports"][:-1]  # at the limit: shown
+    assert symbol_table(document, "ptx-kernel").mangled_omitted == 0
+
+
 def test_write_views_writes_every_page(results_dir: Path) -> None:
     paths = write_views(load_sample(), results_dir, baseline=load_sample())
     names = sorted(p.relative_to(results_dir).as_posix() for p in paths)
