@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orchestrator.config import Matrix, load_matrix  # noqa: E402
+from orchestrator.config.matrix import Matrix, load_matrix  # noqa: E402
 from orchestrator.inspect import inspect_file  # noqa: E402
 from orchestrator.plan import Shard, make_plan  # noqa: E402
 

@@ -10,20 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-import orchestrator.diff
-import orchestrator.merge
+import orchestrator.results.diff
+import orchestrator.results.merge
 from orchestrator import __version__
-from orchestrator.config import load_matrix, require_matrix_file
-from orchestrator.diff import diff_results, render_diff_text
+from orchestrator.config.matrix import load_matrix, require_matrix_file
 from orchestrator.errors import Interrupted, LinkmatrixError
 from orchestrator.log import Reporter
-from orchestrator.merge import merge_results
-from orchestrator.outcome import Status
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
-from orchestrator.results import load_results
+from orchestrator.results.diff import diff_results, render_diff_text
+from orchestrator.results.document import load_results
+from orchestrator.results.merge import merge_results
 from orchestrator.serial import to_data
+from orchestrator.status import Status
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="class every cell of NEW against OLD (regressed, fixed, ...); exit 1 on a regression",
-        description=orchestrator.diff.__doc__,
+        description=orchestrator.results.diff.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="the baseline results.json")
@@ -69,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     merge = commands.add_parser(
         "merge",
         help="combine shard results into one results.json and report",
-        description=orchestrator.merge.__doc__,
+        description=orchestrator.results.merge.__doc__,
     )
     merge.add_argument(
         "inputs", type=Path, nargs="+", metavar="RESULTS", help="results.json files (or folders)"
@@ -133,8 +133,8 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
         return 0
-    from orchestrator.engine import connect  # noqa: PLC0415 - listing needs no engine
-    from orchestrator.execute import RunOptions, run_plan  # noqa: PLC0415
+    from orchestrator.engine.client import connect  # noqa: PLC0415 - listing needs no engine
+    from orchestrator.pipeline import RunOptions, run_plan  # noqa: PLC0415
 
     baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
     client = connect()
@@ -182,9 +182,9 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from orchestrator.engine import connect  # noqa: PLC0415 - the other commands need no engine
-    from orchestrator.images import Images  # noqa: PLC0415
-    from orchestrator.prune import apply_prune, read_prune_plan  # noqa: PLC0415
+    from orchestrator.engine.client import connect  # noqa: PLC0415 - the other commands need no engine
+    from orchestrator.images.build import Images  # noqa: PLC0415
+    from orchestrator.images.prune import apply_prune, read_prune_plan  # noqa: PLC0415
 
     matrix = load_matrix(require_matrix_file(args.matrix))
     client = connect()

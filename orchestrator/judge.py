@@ -5,22 +5,39 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import assert_never
 
+from orchestrator.cell.observation import ArtifactFile, BuildRecord, Observation, RunRecord
+from orchestrator.config.scenario import Check, Property, RunSpec, Scenario, SetMatcher
 from orchestrator.inspect import Inspection
-from orchestrator.outcome import (
-    ArtifactFile,
-    BuildRecord,
-    CheckOutcome,
-    CheckResult,
-    Observation,
-    Reason,
-    RunRecord,
-    Status,
-    Verdict,
-)
 from orchestrator.plan import Cell
-from orchestrator.scenario import Check, Property, RunSpec, Scenario, SetMatcher
+from orchestrator.status import CheckOutcome, Reason, Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """One expectation and how it came out for this cell."""
+
+    artifact: str
+    property: str
+    expectation: str
+    outcome: CheckOutcome
+    detail: str
+    why: str
+    xfail_reason: str | None
+    xfail_link: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """A judged cell: status, reason, one line of detail, and each check."""
+
+    status: Status
+    reason: Reason | None
+    detail: str
+    checks: tuple[CheckResult, ...]
+
 
 LOG_TAIL_LINES = 25
 

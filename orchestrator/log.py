@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from orchestrator.images import ImageNeeds
-from orchestrator.outcome import Status
+from orchestrator.images.build import ImageNeeds
 from orchestrator.plan import Plan
 from orchestrator.report.symbols import symbol
+from orchestrator.status import Status
 
 LOG_BLOCK_LINES = 40
 

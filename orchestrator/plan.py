@@ -7,9 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator.config import Matrix, TargetSpec, Toolchain
+from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
+from orchestrator.config.scenario import Scenario
 from orchestrator.errors import SelectionError
-from orchestrator.scenario import Scenario
 
 
 @dataclass(frozen=True, kw_only=True)

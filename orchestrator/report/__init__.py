@@ -2,7 +2,7 @@
 
 `write_views` writes them all beside results.json: matrix.md, index.html, symbols/<scenario>.html
 and summary.md (for a CI step summary); with a baseline document, the HTML and the summary show
-what changed since it (see orchestrator.diff).
+what changed since it (see orchestrator.results.diff).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.diff import diff_results
 from orchestrator.report.grid import page_name, scenario_names
 from orchestrator.report.html import SYMBOL_PAGES, render_index, render_symbol_page
 from orchestrator.report.markdown import render_markdown
 from orchestrator.report.summary import render_step_summary
+from orchestrator.results.diff import diff_results
 
 MATRIX_MD = "matrix.md"
 INDEX_HTML = "index.html"

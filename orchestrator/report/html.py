@@ -11,9 +11,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from orchestrator.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
 from orchestrator.inspect.demangle import is_mangled_rust
-from orchestrator.outcome import Status
 from orchestrator.report.grid import (
     cell_anchor,
     cells_by_place,
@@ -25,6 +23,8 @@ from orchestrator.report.grid import (
 from orchestrator.report.logs import LogTail, read_log_tail
 from orchestrator.report.symbol_table import symbol_table
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
+from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
+from orchestrator.status import Status
 
 SYMBOL_PAGES = "symbols"
 # Export/import lists longer than this start folded in a cell's detail.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.outcome import Status
-from orchestrator.release_diff import release_diffs, render_release_diff
 from orchestrator.report.grid import column_of
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
+from orchestrator.results.release_diff import release_diffs, render_release_diff
+from orchestrator.status import Status
 
 __all__ = ["column_of", "render_markdown"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.diff import Change, ResultsDiff
-from orchestrator.outcome import Status
 from orchestrator.report.symbols import symbol
+from orchestrator.results.diff import Change, ResultsDiff
+from orchestrator.status import Status
 
 # A step summary is capped at 1 MiB; beyond these many rows a table says how many it left out.
 MAX_ROWS = 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.outcome import CheckOutcome, Status
+from orchestrator.status import CheckOutcome, Status
 
 SYMBOLS: dict[Status, str] = {
     Status.PASS: "✅",

@@ -14,7 +14,7 @@ from typing import Any
 import docker
 import pytest
 
-from orchestrator.engine import connect
+from orchestrator.engine.client import connect
 from orchestrator.errors import EngineError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,13 +11,13 @@ import uuid
 import docker
 import pytest
 
-from orchestrator.config import load_matrix
-from orchestrator.execute import cache_volume
-from orchestrator.fetch import SdkMissing
-from orchestrator.images import Images
+from orchestrator.config.matrix import load_matrix
+from orchestrator.engine.scratch import scratch_tar
+from orchestrator.images.build import Images
+from orchestrator.images.fetch import SdkMissing
+from orchestrator.images.prune import PrunePlan, apply_prune, read_prune_plan
+from orchestrator.images.volumes import cache_volume
 from orchestrator.plan import make_plan
-from orchestrator.prune import PrunePlan, apply_prune, read_prune_plan
-from orchestrator.scratch import scratch_tar
 from tests.integration.conftest import REPO
 
 CONNECTED_ROUTES = {"msvc-xwin", "macos-sdk"}  # need the user's SDK

@@ -12,8 +12,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from orchestrator.container import LABEL
-from orchestrator.diff import Change, diff_results
+from orchestrator.engine.container import LABEL
+from orchestrator.results.diff import Change, diff_results
 from tests.integration.conftest import CI_SELECTION, REPO, Run, project_with, run_linkmatrix
 from tests.unit.test_schema import assert_valid_results
 

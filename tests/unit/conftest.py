@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import Matrix, load_matrix
+from orchestrator.config.matrix import Matrix, load_matrix
 
 UNREACHABLE_DOCKER = "unix:///nonexistent/linkmatrix-unit-tests.sock"
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from orchestrator.cargo import (
+from orchestrator.cell.cargo import (
     artifact_dir,
     build_dir,
     cargo_invocation,
@@ -17,11 +17,11 @@ from orchestrator.cargo import (
     parse_cargo_messages,
     target_dirs,
 )
-from orchestrator.config import Matrix, load_matrix
-from orchestrator.container import CellContainer, Deadline, ExecResult
+from orchestrator.cell.runner import CellRunner
+from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.scenario import ArtifactSpec
+from orchestrator.engine.container import CellContainer, Deadline, ExecResult
 from orchestrator.plan import Cell
-from orchestrator.run import CellRunner
-from orchestrator.scenario import ArtifactSpec
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 
@@ -254,9 +254,9 @@ def test_each_artifact_is_copied_out_before_the_next_build(
 
 
 def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
+    from orchestrator.cell.observation import ArtifactFile, BuildRecord
+    from orchestrator.cell.runner import artifact_arguments
     from orchestrator.inspect.model import ArtifactFormat, Inspection
-    from orchestrator.outcome import ArtifactFile, BuildRecord
-    from orchestrator.run import artifact_arguments
 
     plugin_file = ArtifactFile(
         file="libplugin.so",
@@ -286,10 +286,10 @@ def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
 def test_run_environment_names_artifact_folders() -> None:
     from dataclasses import replace as change
 
+    from orchestrator.cell.observation import ArtifactFile, BuildRecord
+    from orchestrator.cell.runner import artifact_arguments, run_environment
+    from orchestrator.config.scenario import ANYWHERE, RunSpec
     from orchestrator.inspect.model import ArtifactFormat, Inspection
-    from orchestrator.outcome import ArtifactFile, BuildRecord
-    from orchestrator.run import artifact_arguments, run_environment
-    from orchestrator.scenario import ANYWHERE, RunSpec
 
     host = BuildRecord(
         name="host-api",
@@ -339,7 +339,7 @@ def test_scenario_sources_are_stamped_now_so_cargo_never_reuses_another_scenario
     import tarfile
     import time
 
-    from orchestrator.run import scenario_tar
+    from orchestrator.cell.sources import scenario_tar
 
     before = time.time()
     with tarfile.open(fileobj=io.BytesIO(scenario_tar(matrix.scenario("alpha")))) as archive:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import Matrix, load_matrix
+from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.scenario import CrateType, Property, TargetKind
 from orchestrator.errors import ConfigError
-from orchestrator.scenario import CrateType, Property, TargetKind
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 

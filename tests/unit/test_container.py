@@ -8,9 +8,9 @@ import docker
 import pytest
 from docker.errors import APIError
 
-from orchestrator.config import Limits
-from orchestrator.container import CellContainer, Deadline
-from orchestrator.engine import connect
+from orchestrator.config.matrix import Limits
+from orchestrator.engine.client import connect
+from orchestrator.engine.container import CellContainer, Deadline
 from orchestrator.errors import EngineError
 from tests.unit.fake_docker import FakeClient, hangs, prints
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.diff import Change, classify, diff_results, render_diff_text
-from orchestrator.outcome import Status
+from orchestrator.results.diff import Change, classify, diff_results, render_diff_text
+from orchestrator.status import Status
 from tests.unit.conftest import ProjectFactory
 from tests.unit.test_schema import load_sample
 

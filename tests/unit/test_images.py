@@ -7,8 +7,9 @@ from typing import cast
 
 import docker
 
-from orchestrator.config import load_matrix
-from orchestrator.images import Images, context_digest
+from orchestrator.config.matrix import load_matrix
+from orchestrator.images.build import Images
+from orchestrator.images.tags import context_digest
 from orchestrator.plan import ImageKey
 from tests.unit.conftest import MATRIX, ProjectFactory
 from tests.unit.fake_docker import FakeClient

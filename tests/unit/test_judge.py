@@ -6,22 +6,20 @@ from dataclasses import replace
 
 import pytest
 
-from orchestrator.config import Matrix
-from orchestrator.inspect.model import ArtifactFormat, Inspection
-from orchestrator.judge import judge, match_set
-from orchestrator.outcome import (
+from orchestrator.cell.observation import (
     ArtifactFile,
     BuildRecord,
-    CheckOutcome,
     Diagnostic,
     Failure,
     Observation,
-    Reason,
     RunRecord,
-    Status,
 )
+from orchestrator.config.matrix import Matrix
+from orchestrator.config.scenario import Check, RunSpec, Scenario, SetMatcher, XFail
+from orchestrator.inspect.model import ArtifactFormat, Inspection
+from orchestrator.judge import judge, match_set
 from orchestrator.plan import Cell, all_cells
-from orchestrator.scenario import Check, RunSpec, Scenario, SetMatcher, XFail
+from orchestrator.status import CheckOutcome, Reason, Status
 
 
 def inspection(exports: tuple[str, ...]) -> Inspection:
@@ -161,7 +159,7 @@ def with_checks(scenario: Scenario, *checks: Check) -> Scenario:
 def exports_check(
     artifact: str, matcher: SetMatcher, xfail: XFail | None = None, file: str | None = None
 ) -> Check:
-    from orchestrator.scenario import ANYWHERE, Property
+    from orchestrator.config.scenario import ANYWHERE, Property
 
     return Check(
         artifact=artifact,
@@ -195,7 +193,7 @@ def test_xfail_and_xpass(glibc_cell: Cell, scenario: Scenario) -> None:
 def test_expected_build_failure_passes_and_hides_unknowns(
     glibc_cell: Cell, scenario: Scenario
 ) -> None:
-    from orchestrator.scenario import ANYWHERE, Property
+    from orchestrator.config.scenario import ANYWHERE, Property
 
     refused = Check(
         artifact="lib",
@@ -246,7 +244,7 @@ def test_match_set_equals_reports_both_sides() -> None:
 
 
 def run_spec(**changes: object) -> RunSpec:
-    from orchestrator.scenario import ANYWHERE
+    from orchestrator.config.scenario import ANYWHERE
 
     options: dict[str, object] = {
         "name": "run-exe",
@@ -338,7 +336,7 @@ def test_a_check_can_read_another_file_of_the_artifact(
 
 
 def test_members_and_demangled_names_are_checked(glibc_cell: Cell, scenario: Scenario) -> None:
-    from orchestrator.scenario import ANYWHERE, Property
+    from orchestrator.config.scenario import ANYWHERE, Property
 
     def check(prop: Property, matcher: SetMatcher) -> Check:
         return replace(exports_check("lib", matcher), property=prop, when=ANYWHERE)
@@ -366,7 +364,7 @@ def test_members_and_demangled_names_are_checked(glibc_cell: Cell, scenario: Sce
 def test_diagnostics_text_reads_the_notes_that_headlines_leave_out(
     glibc_cell: Cell, scenario: Scenario
 ) -> None:
-    from orchestrator.scenario import Property
+    from orchestrator.config.scenario import Property
 
     def check(prop: Property) -> Check:
         return replace(

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from orchestrator.config import Matrix
-from orchestrator.images import ImageNeeds
+from orchestrator.config.matrix import Matrix
+from orchestrator.images.build import ImageNeeds
 from orchestrator.log import Reporter, wants_bar
 from orchestrator.plan import make_plan
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.config import Matrix, load_matrix
+from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.errors import ResultsError
-from orchestrator.merge import ShardResults, merge_documents, read_shard
 from orchestrator.plan import Cell, Shard, make_plan
-from orchestrator.results import ResultsFile
+from orchestrator.results.document import ResultsFile
+from orchestrator.results.merge import ShardResults, merge_documents, read_shard
 from tests.unit.conftest import SCENARIO, ProjectFactory
 from tests.unit.test_schema import assert_valid_results, load_sample
 

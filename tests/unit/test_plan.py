@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.config import Matrix
+from orchestrator.config.matrix import Matrix
 from orchestrator.errors import SelectionError
 from orchestrator.plan import Shard, all_cells, make_plan
 from tests.unit.conftest import ProjectFactory
@@ -38,7 +38,7 @@ def test_only_matching_nothing_is_an_error_listing_example_ids(matrix: Matrix) -
 
 
 def test_not_applicable_cells_are_planned_but_run_nowhere(make_project: ProjectFactory) -> None:
-    from orchestrator.config import load_matrix
+    from orchestrator.config.matrix import load_matrix
     from tests.unit.conftest import MATRIX
 
     matrix = load_matrix(make_project(MATRIX.replace('    releases: ["1.96"]\n', "")))

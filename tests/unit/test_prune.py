@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestrator.execute import cache_volume
-from orchestrator.prune import plan_prune
+from orchestrator.images.prune import plan_prune
+from orchestrator.images.volumes import cache_volume
 
 CURRENT = {
     "linkmatrix/debian:bookworm": "sha256:base0000000000000000",

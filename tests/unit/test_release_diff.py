@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.release_diff import (
+from orchestrator.results.release_diff import (
     ArtifactChange,
     release_diffs,
     release_key,
@@ -163,7 +163,7 @@ def test_a_message_ending_in_a_backtick_is_padded_inside_its_code_span() -> None
 
 
 def test_mangled_names_are_counted_and_plain_ones_listed() -> None:
-    from orchestrator.release_diff import NAMES_SHOWN, _codes
+    from orchestrator.results.release_diff import NAMES_SHOWN, _codes
 
     mangled = [
         "_ZN3std2io5stdio6_print17h0123456789abcdefE",

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.diff import diff_results
-from orchestrator.outcome import Status
 from orchestrator.report import write_views
 from orchestrator.report.html import command_line, render_index
 from orchestrator.report.logs import read_log_tail
 from orchestrator.report.summary import render_step_summary
 from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, SYMBOLS
+from orchestrator.results.diff import diff_results
+from orchestrator.status import Status
 from tests.unit.test_schema import SAMPLE, load_sample
 
 FAILING = "musl/x86_64-unknown-linux-musl/reexport-staticlib"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.images import image_tag
+from orchestrator.images.tags import image_tag
 from orchestrator.report.markdown import render_markdown
-from orchestrator.results import ResultsFile, write_json_atomic
+from orchestrator.results.document import ResultsFile
+from orchestrator.serial import write_json_atomic
 
 
 def record(cell_id: str, status: str, detail: str = "") -> dict[str, object]:

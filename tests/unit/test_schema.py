@@ -16,23 +16,20 @@ from typing import Any
 import jsonschema
 import pytest
 
-from orchestrator.config import Matrix
-from orchestrator.inspect.model import ArtifactFormat, Inspection
-from orchestrator.outcome import (
+from orchestrator.cell.observation import (
     ArtifactFile,
     BuildRecord,
-    CheckOutcome,
-    CheckResult,
     Diagnostic,
     Observation,
-    Reason,
     RunRecord,
-    Status,
     ToolInfo,
-    Verdict,
 )
+from orchestrator.config.matrix import Matrix
+from orchestrator.inspect.model import ArtifactFormat, Inspection
+from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import make_plan
-from orchestrator.results import CellRun, ResultsFile, cell_record, unbuilt_record
+from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
+from orchestrator.status import CheckOutcome, Reason, Status
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"

@@ -12,9 +12,9 @@ import docker
 import pytest
 import requests
 
-from orchestrator.config import Limits
-from orchestrator.container import Deadline
-from orchestrator.scratch import ScratchRunner, scratch_tar
+from orchestrator.config.matrix import Limits
+from orchestrator.engine.container import Deadline
+from orchestrator.engine.scratch import ScratchRunner, scratch_tar
 
 LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cargo import cargo_invocation, vendor_merge_command
-from orchestrator.config import Matrix
+from orchestrator.cell.cargo import cargo_invocation, vendor_merge_command
+from orchestrator.cell.vendor import registry_packages, vendor_scenario
+from orchestrator.config.matrix import Matrix
 from orchestrator.errors import FetchError
-from orchestrator.vendor import registry_packages, vendor_scenario
 
 LOCK = """\
 version = 4

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import docker
 from docker.errors import APIError, NotFound
 
-from orchestrator.engine import transient_retry
-from orchestrator.execute import CACHE_VOLUME_PREFIX, cache_volume
-from orchestrator.images import Images
+from orchestrator.engine.client import transient_retry
+from orchestrator.images.build import Images
+from orchestrator.images.volumes import CACHE_VOLUME_PREFIX, cache_volume
 from orchestrator.plan import ImageKey
 
 IMAGE_REFERENCE = "linkmatrix/*"

@@ -10,35 +10,32 @@ from pathlib import Path
 
 import docker
 
-from orchestrator.cache import CellCache, cell_key
-from orchestrator.config import Matrix, TargetSpec, Toolchain
-from orchestrator.container import CellContainer, cleanup_containers
+from orchestrator.cell.cache import CellCache, cell_key
+from orchestrator.cell.observation import Observation
+from orchestrator.cell.runner import CellRunner
+from orchestrator.cell.vendor import vendor_scenario
+from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
+from orchestrator.engine.container import CellContainer, cleanup_containers
+from orchestrator.engine.scratch import ScratchRunner, cleanup_scratch_images
 from orchestrator.errors import ImageBuildError
-from orchestrator.fetch import SdkMissing
-from orchestrator.images import ImagePrefetch, Images
+from orchestrator.images.build import Images
+from orchestrator.images.fetch import SdkMissing
+from orchestrator.images.prefetch import ImagePrefetch
+from orchestrator.images.volumes import cache_volume
 from orchestrator.judge import judge
 from orchestrator.log import Reporter
-from orchestrator.outcome import Observation, Reason, Status
 from orchestrator.plan import Cell, Group, Plan
 from orchestrator.report import write_views as render_views
-from orchestrator.results import (
+from orchestrator.results.document import (
     RESULTS_FILE,
     CellRun,
     ResultsFile,
     cell_record,
     unbuilt_record,
 )
-from orchestrator.run import CellRunner
-from orchestrator.scratch import ScratchRunner, cleanup_scratch_images
-from orchestrator.vendor import vendor_scenario
+from orchestrator.status import Reason, Status
 
-CACHE_VOLUME_PREFIX = "linkmatrix-cache-"
 UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
-
-
-def cache_volume(image_id: str) -> str:
-    """The volume a cell container of `image_id` mounts at /cache (std builds, cargo dirs)."""
-    return CACHE_VOLUME_PREFIX + image_id.removeprefix("sha256:")[:16]
 
 
 @dataclass(frozen=True, kw_only=True)

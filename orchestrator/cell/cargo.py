@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.config import TargetSpec
-from orchestrator.outcome import Diagnostic
-from orchestrator.scenario import ArtifactSpec, TargetKind
+from orchestrator.cell.observation import Diagnostic
+from orchestrator.config.matrix import TargetSpec
+from orchestrator.config.scenario import ArtifactSpec, TargetKind
 
 SOURCE_ROOT = "/src"
 CACHE_ROOT = "/cache"

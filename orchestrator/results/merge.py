@@ -16,7 +16,8 @@ from typing import Any
 
 from orchestrator import __version__
 from orchestrator.errors import ResultsError
-from orchestrator.results import RESULTS_FILE, SCHEMA_VERSION, summarize, write_json_atomic
+from orchestrator.results.document import RESULTS_FILE, SCHEMA_VERSION, summarize
+from orchestrator.serial import write_json_atomic
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,9 +20,9 @@ import requests
 from docker.errors import ImageNotFound, NotFound
 from docker.models.containers import Container
 
-from orchestrator.config import Limits
-from orchestrator.container import CELL_USER, LABEL, Deadline, ExecResult, remove_container
-from orchestrator.engine import transient_retry
+from orchestrator.config.matrix import Limits
+from orchestrator.engine.client import transient_retry
+from orchestrator.engine.container import CELL_USER, LABEL, Deadline, ExecResult, remove_container
 
 SCRATCH_REPOSITORY = "linkmatrix/scratch-run"
 

@@ -1,26 +1,28 @@
-"""results.json: versioned, written atomically after every cell, each artifact with its sha256."""
+"""results.json: versioned, written atomically as cells finish, each artifact with its sha256."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orchestrator import __version__
-from orchestrator.config import Toolchain
+from orchestrator.cell.observation import BuildRecord, Observation, RunRecord
+from orchestrator.config.matrix import Toolchain
 from orchestrator.errors import ResultsError
-from orchestrator.outcome import BuildRecord, Observation, Reason, RunRecord, Status, Verdict
+from orchestrator.judge import Verdict
 from orchestrator.plan import Cell
-from orchestrator.serial import to_data
+from orchestrator.serial import to_data, write_json_atomic
+from orchestrator.status import Reason, Status
 
 SCHEMA_VERSION = 1
+
+
 RESULTS_FILE = "results.json"
 
 
@@ -196,20 +198,6 @@ def summarize(records: Any) -> dict[str, int]:
     for record in records:
         counts[record["status"]] += 1
     return counts
-
-
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Write to a temporary file beside `path`, then rename over it: never a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2, sort_keys=False)
-            stream.write("\n")
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def load_results(path: Path) -> dict[str, Any]:

@@ -1,60 +1,11 @@
-"""What a cell observed and what it was judged: the values results.json is made of."""
+"""What a cell observed in its container: builds, files, runs, the toolchain, a failure."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from orchestrator.inspect.model import Inspection
-
-
-class Status(enum.StrEnum):
-    """A cell's verdict."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    XFAIL = "xfail"
-    XPASS = "xpass"
-    SKIP = "skip"
-    NOT_APPLICABLE = "not-applicable"
-    ERROR = "error"
-
-    @property
-    def ok(self) -> bool:
-        """Statuses that leave the exit code at 0."""
-        return self in (Status.PASS, Status.XFAIL, Status.SKIP, Status.NOT_APPLICABLE)
-
-
-class Reason(enum.StrEnum):
-    """Why a cell is not a plain pass."""
-
-    BUILD_ERROR = "build-error"
-    LINK_ERROR = "link-error"
-    PREPARE_ERROR = "prepare-error"
-    SYMBOL_MISSING = "symbol-missing"
-    SYMBOL_UNEXPECTED = "symbol-unexpected"
-    CHECK_FAILED = "check-failed"
-    RUN_FAILED = "run-failed"
-    INSPECTION_ERROR = "inspection-error"
-    KNOWN_UPSTREAM = "known-upstream"
-    UNEXPECTED_PASS = "unexpected-pass"
-    NOT_APPLICABLE = "not-applicable"
-    TIMEOUT = "timeout"
-    OOM = "oom"
-    TOOLCHAIN_MISSING = "toolchain-missing"
-    SDK_MISSING = "sdk-missing"
-    ENGINE_ERROR = "engine-error"
-
-
-class CheckOutcome(enum.StrEnum):
-    """How one expectation came out."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    XFAIL = "xfail"
-    XPASS = "xpass"
-    UNKNOWN = "unknown"
-    NOT_RUN = "not-run"
+from orchestrator.status import Reason
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,27 +101,3 @@ class Observation:
     failure: Failure | None
     log: str
     duration_s: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckResult:
-    """One expectation and how it came out for this cell."""
-
-    artifact: str
-    property: str
-    expectation: str
-    outcome: CheckOutcome
-    detail: str
-    why: str
-    xfail_reason: str | None
-    xfail_link: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Verdict:
-    """A judged cell: status, reason, one line of detail, and each check."""
-
-    status: Status
-    reason: Reason | None
-    detail: str
-    checks: tuple[CheckResult, ...]

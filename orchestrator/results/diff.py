@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.outcome import Status
+from orchestrator.status import Status
 
 
 class Change(enum.StrEnum):

@@ -1,16 +1,10 @@
-"""Images with or without a registry: the Debian base, then toolchain images by content hash."""
+"""Toolchain images: each (image, release) built once, parents first, only what changed."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,21 +12,19 @@ from typing import Any
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from orchestrator.config import BASE_IMAGE, BaseImage, Matrix
-from orchestrator.engine import transient_retry
+from orchestrator.config.matrix import BASE_IMAGE, BaseImage, Matrix
+from orchestrator.engine.client import transient_retry
 from orchestrator.errors import ImageBuildError
-from orchestrator.fetch import (
-    FETCHED_DIR,
+from orchestrator.images.base import BUILD_LOG_TAIL, make_base_image
+from orchestrator.images.fetch import (
     SdkMissing,
-    load_fetch_spec,
     local_inputs_digest,
     stage_context,
 )
+from orchestrator.images.tags import image_tag
 from orchestrator.plan import ImageKey
 
-HASH_VERSION = "1"
 LABEL = "org.linkmatrix"
-BUILD_LOG_TAIL = 40
 
 
 @dataclass(kw_only=True)
@@ -53,59 +45,6 @@ class ReadyImage:
     id: str
     built: bool
     seconds: float
-
-
-def context_digest(context: Path) -> str:
-    """sha256 over every file of a build context: relative path, exec bit and bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in context.rglob("*") if p.is_file()):
-        if FETCHED_DIR in path.relative_to(context).parts:
-            continue  # generated from fetch.yaml, whose pins are hashed
-        relative = path.relative_to(context).as_posix()
-        executable = os.access(path, os.X_OK)
-        digest.update(f"{relative}\0{int(executable)}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for outside in _vendored_outside(context):
-        digest.update(f"{os.path.relpath(outside, context.resolve())}\0".encode())
-        digest.update(hashlib.sha256(outside.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _vendored_outside(context: Path) -> list[Path]:
-    """Cargo manifests and locks that fetch.yaml vendors from another image folder.
-
-    A manifest inside the context is hashed with it already; one shared from a sibling folder
-    (`../rust/std-vendor-1.85/Cargo.toml`) must be hashed here, or a changed pin would go unseen.
-    """
-    files = []
-    for manifest in load_fetch_spec(context).cargo_vendor:
-        folder = (context / manifest).resolve().parent
-        if not folder.is_relative_to(context.resolve()):
-            files += [f for f in (folder / "Cargo.toml", folder / "Cargo.lock") if f.is_file()]
-    return files
-
-
-def image_tag(
-    *,
-    name: str,
-    release: str,
-    context: Path,
-    parent_id: str,
-    build_args: dict[str, str],
-    local_inputs: str = "",
-) -> str:
-    """`linkmatrix/<name>:<release>-<hash>`: the hash covers all that goes into the image."""
-    digest = hashlib.sha256()
-    for part in (
-        HASH_VERSION,
-        parent_id,
-        context_digest(context),
-        local_inputs,
-        *(f"{k}={v}" for k, v in sorted(build_args.items())),
-    ):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return f"linkmatrix/{name}:{release}-{digest.hexdigest()[:16]}"
 
 
 class Images:
@@ -317,101 +256,3 @@ class Images:
 def _chunk_lines(chunk: dict[str, Any]) -> list[str]:
     text = chunk.get("stream") or chunk.get("status") or ""
     return [line for line in str(text).splitlines() if line.strip()]
-
-
-def make_base_image(client: docker.DockerClient, base: BaseImage) -> str:
-    """debootstrap a minimal Debian root, give it bookworm-updates/-security, `docker import` it."""
-    debootstrap = shutil.which("debootstrap") or _sbin("debootstrap")
-    if debootstrap is None:
-        raise ImageBuildError(
-            "The base image is missing, no registry is configured, and debootstrap is not "
-            "installed. Install it (`apt-get install debootstrap`), or set `base.pull: "
-            "debian:bookworm` in matrix.yaml where a registry is reachable."
-        )
-    if os.geteuid() != 0:
-        raise ImageBuildError(
-            f"Making the base image {base.tag} with debootstrap needs root. Run once as root "
-            "(e.g. `sudo nox -s matrix`), or set `base.pull: debian:bookworm` in matrix.yaml."
-        )
-    with tempfile.TemporaryDirectory(prefix="linkmatrix-base-") as temp:
-        root = Path(temp) / "root"
-        _debootstrap(debootstrap, base, root)
-        _write_sources(base, root)
-        return _import_root(client, base, root, Path(temp) / "root.tar")
-
-
-def _sbin(name: str) -> str | None:
-    candidate = Path("/usr/sbin") / name
-    return str(candidate) if candidate.exists() else None
-
-
-def _debootstrap(debootstrap: str, base: BaseImage, root: Path) -> None:
-    command = [debootstrap, "--variant=minbase", base.suite, str(root), base.mirror]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-BUILD_LOG_TAIL:])
-        raise ImageBuildError(
-            f"`{' '.join(command)}` failed (exit {done.returncode}).\n{tail}\n"
-            f"Check that {base.mirror} is reachable from this machine."
-        )
-
-
-def _write_sources(base: BaseImage, root: Path) -> None:
-    """rustc-web 1.96 comes from bookworm-security: the base must see it."""
-    sources = (
-        f"deb {base.mirror} {base.suite} main\n"
-        f"deb {base.mirror} {base.suite}-updates main\n"
-        f"deb {base.security_mirror} {base.suite}-security main\n"
-    )
-    (root / "etc/apt/sources.list").write_text(sources, encoding="utf-8")
-    apt_cache = root / "var/cache/apt/archives"
-    for leftover in apt_cache.glob("*.deb"):
-        leftover.unlink()
-
-
-def _import_root(client: docker.DockerClient, base: BaseImage, root: Path, tarball: Path) -> str:
-    subprocess.run(
-        ["tar", "-C", str(root), "-cf", str(tarball), "--numeric-owner", "."], check=True
-    )
-    repository, _, tag = base.tag.rpartition(":")
-    changes = ['CMD ["/bin/bash"]', "ENV LANG=C.UTF-8"]
-    with tarball.open("rb") as data:
-        client.api.import_image_from_data(
-            data,
-            repository=repository or base.tag,
-            tag=tag if repository else None,
-            changes=changes,
-        )
-    image_id = client.images.get(base.tag).id
-    return str(image_id)
-
-
-class ImagePrefetch:
-    """Makes the plan's images one after another in a background thread, in plan order.
-
-    A group's cells (std builds, CPU-bound) then run while the next image downloads its
-    packages, so a cold run waits for the two only where it must. The thread is a daemon:
-    Ctrl-C does not wait for an image build to end (the engine drops it with the connection).
-    """
-
-    def __init__(self, images: Images, keys: Sequence[ImageKey]) -> None:
-        self._images = images
-        self._futures: dict[ImageKey, Future[ReadyImage]] = {key: Future() for key in keys}
-        self._thread = threading.Thread(
-            target=self._make_all, args=(list(self._futures),), daemon=True, name="images"
-        )
-        self._thread.start()
-
-    def _make_all(self, keys: list[ImageKey]) -> None:
-        for key in keys:
-            future = self._futures[key]
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(self._images.ensure(key))
-            except Exception as exc:  # noqa: BLE001 - handed to the waiting group as is
-                future.set_exception(exc)
-
-    def get(self, key: ImageKey) -> ReadyImage:
-        """The image of `key`, waiting for it (raises what making it raised)."""
-        return self._futures[key].result()

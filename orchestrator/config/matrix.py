@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.config.reader import Node
+from orchestrator.config.scenario import Scenario, load_scenario
+from orchestrator.config.source import load_yaml
 from orchestrator.errors import ConfigError
-from orchestrator.reader import Node
-from orchestrator.scenario import Scenario, load_scenario
-from orchestrator.yamlsource import load_yaml
 
 SCHEMA_VERSION = 1
 BASE_IMAGE = "base"

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.reader import Node
-from orchestrator.yamlsource import load_yaml
+from orchestrator.config.reader import Node
+from orchestrator.config.source import load_yaml
 
 
 class TargetKind(enum.StrEnum):

@@ -15,9 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.config.reader import Node
+from orchestrator.config.source import load_yaml
 from orchestrator.errors import ImageBuildError
-from orchestrator.reader import Node
-from orchestrator.yamlsource import load_yaml
 
 FETCH_FILE = "fetch.yaml"
 FETCHED_DIR = "fetched"

@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from orchestrator.config.source import KeyPath, YamlDocument, format_key_path
 from orchestrator.errors import ConfigError
-from orchestrator.yamlsource import KeyPath, YamlDocument, format_key_path
 
 _MISSING = object()
 

@@ -9,17 +9,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.config import TargetSpec
-from orchestrator.outcome import Observation
-from orchestrator.results import write_json_atomic
-from orchestrator.scenario import Scenario
-from orchestrator.serial import from_data, to_data
+from orchestrator.cell.observation import Observation
+from orchestrator.config.matrix import TargetSpec
+from orchestrator.config.scenario import Scenario
+from orchestrator.serial import from_data, to_data, write_json_atomic
 
 CACHE_VERSION = "2"
 OBSERVATION_FILE = "observation.json"
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 # The code that decides what a cell builds, runs and reads: a change to it re-runs the cells.
-BUILD_CODE = ("cargo.py", "run.py", "container.py", "outcome.py", "inspect")
+BUILD_CODE = ("cell", "engine", "status.py", "inspect")
 
 
 @functools.cache

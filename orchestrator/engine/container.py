@@ -17,8 +17,8 @@ import docker
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
-from orchestrator.config import Limits
-from orchestrator.engine import transient_retry
+from orchestrator.config.matrix import Limits
+from orchestrator.engine.client import transient_retry
 
 CELL_USER = "1000:1000"
 LABEL = "org.linkmatrix.run"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import io
 import json
 import posixpath
 import re
 import shlex
-import tarfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +16,8 @@ from pathlib import Path
 import requests
 from docker.errors import DockerException
 
-from orchestrator.cargo import (
+from orchestrator.cell.cargo import (
     SOURCE_ROOT,
-    VENDOR_DIR,
     WORK_ROOT,
     artifact_dir,
     cargo_invocation,
@@ -29,25 +26,30 @@ from orchestrator.cargo import (
     parse_cargo_messages,
     vendor_merge_command,
 )
-from orchestrator.config import Limits, Release, TargetSpec
-from orchestrator.container import CellContainer, Deadline, ExecResult
-from orchestrator.errors import FetchError
-from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
-from orchestrator.outcome import (
+from orchestrator.cell.observation import (
     ArtifactFile,
     BuildRecord,
     Failure,
     Observation,
-    Reason,
     RunRecord,
     ToolInfo,
 )
+from orchestrator.cell.sources import scenario_tar
+from orchestrator.config.matrix import Limits, Release, TargetSpec
+from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
+from orchestrator.engine.container import CellContainer, Deadline, ExecResult
+from orchestrator.engine.scratch import ScratchRunner
+from orchestrator.errors import FetchError
+from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
 from orchestrator.plan import Cell
-from orchestrator.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
-from orchestrator.scratch import ScratchRunner
+from orchestrator.status import Reason
 
 RUST_INFO = "/etc/linkmatrix/rust.json"
+
+
 ROOT_USER = "0:0"
+
+
 PRIMARY_FORMATS = (
     ArtifactFormat.ELF,
     ArtifactFormat.PE,
@@ -81,39 +83,6 @@ class CellLog:
 
     def text(self) -> str:
         return "\n".join(self.parts)
-
-
-def scenario_tar(scenario: Scenario, vendored: Path | None = None) -> bytes:
-    """The scenario's files under src/<name>/, root-owned and not writable by the cell user.
-
-    `vendored`: its crates.io dependencies (vendor.vendor_scenario), put under src/<name>/.vendor.
-    Every file is stamped with the current time: the std build dir is shared by every scenario
-    of an image, cargo names a workspace member's build by its path *within* the workspace
-    (`host/` of two scenarios is the same unit to it) and decides freshness by modification
-    times, so sources older than another scenario's last build would reuse that build.
-    """
-    now = time.time()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        _add_tree(archive, scenario.folder, posixpath.join("src", scenario.name), now)
-        if vendored is not None:
-            _add_tree(archive, vendored, posixpath.join("src", scenario.name, VENDOR_DIR), now)
-    return buffer.getvalue()
-
-
-def _add_tree(archive: tarfile.TarFile, folder: Path, prefix: str, mtime: float) -> None:
-    for path in [folder, *sorted(folder.rglob("*"))]:
-        relative = path.relative_to(folder)
-        if "target" in relative.parts:
-            continue
-        name = posixpath.join(prefix, relative.as_posix()).rstrip("/.")
-        info = archive.gettarinfo(str(path), arcname=name)
-        info.uid = info.gid = 0
-        info.uname = info.gname = "root"
-        info.mode = 0o555 if path.is_dir() or info.mode & 0o111 else 0o444
-        info.mtime = int(mtime)
-        with path.open("rb") if path.is_file() else io.BytesIO() as data:
-            archive.addfile(info, data if path.is_file() else None)
 
 
 @dataclass(frozen=True, kw_only=True)

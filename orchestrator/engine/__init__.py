@@ -1,0 +1,1 @@
+"""The Docker engine: the client, the one cell-container wrapper, one-file scratch runs."""

@@ -1,0 +1,41 @@
+"""The plan's images made one after another in the background while cells run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+from orchestrator.images.build import Images, ReadyImage
+from orchestrator.plan import ImageKey
+
+
+class ImagePrefetch:
+    """Makes the plan's images one after another in a background thread, in plan order.
+
+    A group's cells (std builds, CPU-bound) then run while the next image downloads its
+    packages, so a cold run waits for the two only where it must. The thread is a daemon:
+    Ctrl-C does not wait for an image build to end (the engine drops it with the connection).
+    """
+
+    def __init__(self, images: Images, keys: Sequence[ImageKey]) -> None:
+        self._images = images
+        self._futures: dict[ImageKey, Future[ReadyImage]] = {key: Future() for key in keys}
+        self._thread = threading.Thread(
+            target=self._make_all, args=(list(self._futures),), daemon=True, name="images"
+        )
+        self._thread.start()
+
+    def _make_all(self, keys: list[ImageKey]) -> None:
+        for key in keys:
+            future = self._futures[key]
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._images.ensure(key))
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting group as is
+                future.set_exception(exc)
+
+    def get(self, key: ImageKey) -> ReadyImage:
+        """The image of `key`, waiting for it (raises what making it raised)."""
+        return self._futures[key].result()

@@ -1,0 +1,1 @@
+"""Stage 7, results: the results document, written atomically; merge, diff, release diff."""

@@ -1,0 +1,54 @@
+"""The closed sets every stage shares: a cell's status, why, and how one check came out."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Status(enum.StrEnum):
+    """A cell's verdict."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+    SKIP = "skip"
+    NOT_APPLICABLE = "not-applicable"
+    ERROR = "error"
+
+    @property
+    def ok(self) -> bool:
+        """Statuses that leave the exit code at 0."""
+        return self in (Status.PASS, Status.XFAIL, Status.SKIP, Status.NOT_APPLICABLE)
+
+
+class Reason(enum.StrEnum):
+    """Why a cell is not a plain pass."""
+
+    BUILD_ERROR = "build-error"
+    LINK_ERROR = "link-error"
+    PREPARE_ERROR = "prepare-error"
+    SYMBOL_MISSING = "symbol-missing"
+    SYMBOL_UNEXPECTED = "symbol-unexpected"
+    CHECK_FAILED = "check-failed"
+    RUN_FAILED = "run-failed"
+    INSPECTION_ERROR = "inspection-error"
+    KNOWN_UPSTREAM = "known-upstream"
+    UNEXPECTED_PASS = "unexpected-pass"
+    NOT_APPLICABLE = "not-applicable"
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    TOOLCHAIN_MISSING = "toolchain-missing"
+    SDK_MISSING = "sdk-missing"
+    ENGINE_ERROR = "engine-error"
+
+
+class CheckOutcome(enum.StrEnum):
+    """How one expectation came out."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+    UNKNOWN = "unknown"
+    NOT_RUN = "not-run"
