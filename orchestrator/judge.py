@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
-from orchestrator.cell.observation import ArtifactFile, BuildRecord, Observation, RunRecord
-from orchestrator.config.scenario import Check, Property, RunSpec, Scenario, SetMatcher
+from orchestrator.cell.observation import ArtifactFile, BuildRecord, NotRun, Observation, RunRecord
+from orchestrator.config.scenario import Check, Property, RunSpec, SetMatcher
 from orchestrator.inspect import Inspection
-from orchestrator.plan import Cell
+from orchestrator.plan import CellWork
 from orchestrator.status import CheckOutcome, Reason, Status
+
+
+class RunCheck(enum.StrEnum):
+    """The property a run's expectation reports (runs are declared apart from checks)."""
+
+    RUN = "run"
+
+
+CheckKind = Property | RunCheck
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,11 +49,53 @@ class Verdict:
     checks: tuple[CheckResult, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class MatchResult:
+    """A set of names compared with a matcher: what was missing, what was unexpected."""
+
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    names: tuple[str, ...]  # the names compared
+
+    @property
+    def outcome(self) -> CheckOutcome:
+        return CheckOutcome.FAIL if self.missing or self.unexpected else CheckOutcome.PASS
+
+    @property
+    def detail(self) -> str:
+        """What was missing and unexpected, or the names seen when nothing was."""
+        problems = ([f"missing {_short(self.missing)}"] if self.missing else []) + (
+            [f"unexpected {_short(self.unexpected)}"] if self.unexpected else []
+        )
+        if problems:
+            return "; ".join(problems)
+        shown = _short(sorted(self.names)) if self.names else "none"
+        return f"as expected ({len(self.names)}: {shown})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Outcome:
+    """How an expectation came out before xfail, with the set match it came from (if any)."""
+
+    outcome: CheckOutcome
+    detail: str
+    match: MatchResult | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Judged:
+    """A check's result with what the verdict needs to know of it beyond the published text."""
+
+    result: CheckResult
+    kind: CheckKind
+    match: MatchResult | None
+
+
 LOG_TAIL_LINES = 25
 
 
-def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
-    """The verdict of one executed cell."""
+def judge(work: CellWork, observation: Observation) -> Verdict:
+    """The verdict of one executed cell: its observation against the checks and runs of `work`."""
     if observation.failure is not None:
         failure = observation.failure
         return Verdict(
@@ -53,18 +105,14 @@ def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
             checks=(),
         )
     builds = {build.name: build for build in observation.builds}
-    checks = tuple(
+    judged = tuple(
         _evaluate(check, builds[check.artifact])
-        for check in scenario.checks
+        for check in work.checks
         if check.artifact in builds
-        and check.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
     )
-    checks += tuple(
-        _evaluate_run(spec, observation.runs)
-        for spec in scenario.runs
-        if spec.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
-    )
-    unexplained = _unexplained_build_failure(observation.builds, checks)
+    judged += tuple(_evaluate_run(spec, observation.runs) for spec in work.runs)
+    checks = tuple(item.result for item in judged)
+    unexplained = _unexplained_build_failure(observation.builds, judged)
     if unexplained is not None:
         return Verdict(
             status=Status.ERROR,
@@ -72,31 +120,33 @@ def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
             detail=_build_detail(unexplained, observation.log),
             checks=checks,
         )
-    return _verdict_from_checks(checks)
+    return _verdict_from_checks(judged)
 
 
-def _evaluate(check: Check, build: BuildRecord) -> CheckResult:
-    outcome, detail = _raw_outcome(check, build)
+def _evaluate(check: Check, build: BuildRecord) -> _Judged:
+    raw = _raw_outcome(check, build)
+    outcome = raw.outcome
     if check.xfail is not None and outcome is not CheckOutcome.UNKNOWN:
         outcome = CheckOutcome.XFAIL if outcome is CheckOutcome.FAIL else CheckOutcome.XPASS
-    return CheckResult(
+    result = CheckResult(
         artifact=check.artifact,
         property=check.property.value,
         expectation=check.describe(),
         outcome=outcome,
-        detail=detail,
+        detail=raw.detail,
         why=check.why,
         xfail_reason=check.xfail.reason if check.xfail else None,
         xfail_link=check.xfail.link if check.xfail else None,
     )
+    return _Judged(result=result, kind=check.property, match=raw.match)
 
 
-def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> CheckResult:
+def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> _Judged:
     record = next((r for r in records if r.name == spec.name), None)
     outcome, detail = _run_outcome(spec, record)
-    return CheckResult(
+    result = CheckResult(
         artifact=spec.artifact,
-        property="run",
+        property=RunCheck.RUN.value,
         expectation=spec.describe(),
         outcome=outcome,
         detail=detail,
@@ -104,15 +154,16 @@ def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> CheckResult:
         xfail_reason=None,
         xfail_link=None,
     )
+    return _Judged(result=result, kind=RunCheck.RUN, match=None)
 
 
 def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome, str]:
     if record is None:
         return CheckOutcome.UNKNOWN, "the run was not recorded"
+    if record.not_run is NotRun.ARTIFACT_NOT_BUILT:
+        return CheckOutcome.UNKNOWN, record.not_run.value
     if record.not_run is not None:
-        if record.not_run == "the artifact was not built":
-            return CheckOutcome.UNKNOWN, record.not_run
-        return CheckOutcome.NOT_RUN, f"not run: {record.not_run}"
+        return CheckOutcome.NOT_RUN, f"not run: {record.not_run.value}"
     problems = []
     if record.exit_code != spec.exit_code:
         problems.append(f"exit code {record.exit_code}, expected {spec.exit_code}")
@@ -122,9 +173,9 @@ def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome,
     ):
         if matcher is None:
             continue
-        outcome, detail = match_set(matcher, [text], substring=True)
-        if outcome is CheckOutcome.FAIL:
-            problems.append(f"{stream} {detail}")
+        match = match_set(matcher, [text], substring=True)
+        if match.outcome is CheckOutcome.FAIL:
+            problems.append(f"{stream} {match.detail}")
     if problems:
         tail = _tail_text(record.stdout + record.stderr)
         return CheckOutcome.FAIL, "; ".join(problems) + (f"; output: {tail}" if tail else "")
@@ -136,21 +187,25 @@ def _tail_text(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
+def _raw_outcome(check: Check, build: BuildRecord) -> _Outcome:
     if check.property is Property.BUILT:
         return _flag_outcome(expected=check.expected_flag, actual=build.built, name="built")
     if check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT):
         assert check.matcher is not None
-        return match_set(check.matcher, _diagnostic_texts(check.property, build), substring=True)
+        texts = _diagnostic_texts(check.property, build)
+        return _set_outcome(match_set(check.matcher, texts, substring=True))
     chosen = _checked_file(build, check.file)
     if chosen is None:
         missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
-        return CheckOutcome.UNKNOWN, f"the artifact was {missing}"
+        return _Outcome(outcome=CheckOutcome.UNKNOWN, detail=f"the artifact was {missing}")
     inspection = chosen.inspection
     match check.property:
         case Property.STATIC:
             if inspection.static is None:
-                return CheckOutcome.UNKNOWN, f"'static' has no meaning for {inspection.format}"
+                return _Outcome(
+                    outcome=CheckOutcome.UNKNOWN,
+                    detail=f"'static' has no meaning for {inspection.format}",
+                )
             return _flag_outcome(
                 expected=check.expected_flag, actual=inspection.static, name="static"
             )
@@ -163,7 +218,8 @@ def _raw_outcome(check: Check, build: BuildRecord) -> tuple[CheckOutcome, str]:
             | Property.DATA
         ):
             assert check.matcher is not None
-            return match_set(check.matcher, _names(inspection, check.property), substring=False)
+            names = _names(inspection, check.property)
+            return _set_outcome(match_set(check.matcher, names, substring=False))
         case Property.BUILT | Property.DIAGNOSTICS | Property.DIAGNOSTICS_TEXT:
             raise AssertionError("handled above")
         case _:
@@ -192,14 +248,16 @@ def _checked_file(build: BuildRecord, file_glob: str | None) -> ArtifactFile | N
     return next((f for f in build.files if fnmatch.fnmatchcase(f.file, file_glob)), None)
 
 
-def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> tuple[CheckOutcome, str]:
+def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> _Outcome:
     outcome = CheckOutcome.PASS if actual == expected else CheckOutcome.FAIL
-    return outcome, f"{name}: {str(actual).lower()}"
+    return _Outcome(outcome=outcome, detail=f"{name}: {str(actual).lower()}")
 
 
-def match_set(
-    matcher: SetMatcher, names: Sequence[str], *, substring: bool
-) -> tuple[CheckOutcome, str]:
+def _set_outcome(match: MatchResult) -> _Outcome:
+    return _Outcome(outcome=match.outcome, detail=match.detail, match=match)
+
+
+def match_set(matcher: SetMatcher, names: Sequence[str], *, substring: bool) -> MatchResult:
     """Compare names with a matcher; the detail names exactly what was missing or unexpected.
 
     With `substring`, `includes`/`excludes` match any name containing the text (diagnostics are
@@ -216,13 +274,7 @@ def match_set(
     if matcher.equals is not None and sorted(set(names)) != sorted(set(matcher.equals)):
         missing += [w for w in matcher.equals if w not in names]
         unexpected += [n for n in names if n not in matcher.equals]
-    problems = ([f"missing {_short(missing)}"] if missing else []) + (
-        [f"unexpected {_short(unexpected)}"] if unexpected else []
-    )
-    if problems:
-        return CheckOutcome.FAIL, "; ".join(problems)
-    shown = _short(sorted(names)) if names else "none"
-    return CheckOutcome.PASS, f"as expected ({len(names)}: {shown})"
+    return MatchResult(missing=tuple(missing), unexpected=tuple(unexpected), names=tuple(names))
 
 
 def _short(names: Sequence[str], limit: int = 8) -> str:
@@ -232,10 +284,10 @@ def _short(names: Sequence[str], limit: int = 8) -> str:
 
 
 def _unexplained_build_failure(
-    builds: Sequence[BuildRecord], checks: Sequence[CheckResult]
+    builds: Sequence[BuildRecord], judged: Sequence[_Judged]
 ) -> BuildRecord | None:
     """The first failed build that no `built` check on its artifact accounts for."""
-    explained = {c.artifact for c in checks if c.property == Property.BUILT.value}
+    explained = {j.result.artifact for j in judged if j.kind is Property.BUILT}
     return next((b for b in builds if not b.built and b.name not in explained), None)
 
 
@@ -259,9 +311,10 @@ def _build_detail(build: BuildRecord, log: str) -> str:
     )
 
 
-def _verdict_from_checks(checks: Sequence[CheckResult]) -> Verdict:
+def _verdict_from_checks(judged: Sequence[_Judged]) -> Verdict:
+    checks = [j.result for j in judged]
     by_outcome = {outcome: [c for c in checks if c.outcome is outcome] for outcome in CheckOutcome}
-    if by_outcome[CheckOutcome.UNKNOWN] and not _explained_unknowns(checks):
+    if by_outcome[CheckOutcome.UNKNOWN] and not _explained_unknowns(judged):
         first = by_outcome[CheckOutcome.UNKNOWN][0]
         return Verdict(
             status=Status.ERROR,
@@ -272,7 +325,7 @@ def _verdict_from_checks(checks: Sequence[CheckResult]) -> Verdict:
     if failed := by_outcome[CheckOutcome.FAIL]:
         return Verdict(
             status=Status.FAIL,
-            reason=_fail_reason(failed[0]),
+            reason=_fail_reason(next(j for j in judged if j.result is failed[0])),
             detail=_describe(failed),
             checks=tuple(checks),
         )
@@ -291,25 +344,26 @@ def _verdict_from_checks(checks: Sequence[CheckResult]) -> Verdict:
     return Verdict(status=Status.PASS, reason=None, detail="", checks=tuple(checks))
 
 
-def _explained_unknowns(checks: Sequence[CheckResult]) -> bool:
+def _explained_unknowns(judged: Sequence[_Judged]) -> bool:
     """Unknowns on an artifact whose `built` check passed (expected not to build) are fine."""
     expected_unbuilt = {
-        c.artifact
-        for c in checks
-        if c.property == Property.BUILT.value and c.outcome is CheckOutcome.PASS
+        j.result.artifact
+        for j in judged
+        if j.kind is Property.BUILT and j.result.outcome is CheckOutcome.PASS
     }
-    return all(c.artifact in expected_unbuilt for c in checks if c.outcome is CheckOutcome.UNKNOWN)
+    return all(
+        j.result.artifact in expected_unbuilt
+        for j in judged
+        if j.result.outcome is CheckOutcome.UNKNOWN
+    )
 
 
-def _fail_reason(check: CheckResult) -> Reason:
-    if check.property == "run":
+def _fail_reason(failed: _Judged) -> Reason:
+    if failed.kind is RunCheck.RUN:
         return Reason.RUN_FAILED
-    if check.property in (Property.EXPORTS.value, Property.IMPORTS.value):
-        return (
-            Reason.SYMBOL_MISSING
-            if check.detail.startswith("missing")
-            else Reason.SYMBOL_UNEXPECTED
-        )
+    if failed.kind in (Property.EXPORTS, Property.IMPORTS):
+        assert failed.match is not None  # a set property's failure is a set match's
+        return Reason.SYMBOL_MISSING if failed.match.missing else Reason.SYMBOL_UNEXPECTED
     return Reason.CHECK_FAILED
 
 

@@ -1,4 +1,8 @@
-"""Carry out a plan: images, one container per group, cells, judgement, results as they finish."""
+"""Carry out a plan: images, one container per group, cells, judgement, results as they finish.
+
+Per cell: the cell cache (or the cell run in its container, then stored), the inspection step
+(its own cache, by file content and inspector version), the judge, then the record published.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from pathlib import Path
 import docker
 
 from orchestrator.cell.cache import CellCache, cell_key
-from orchestrator.cell.observation import Observation
+from orchestrator.cell.observation import CellOutput, Observation
+from orchestrator.cell.observe import observe
 from orchestrator.cell.runner import CellRunner
 from orchestrator.cell.vendor import vendor_scenario
 from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
@@ -22,9 +27,12 @@ from orchestrator.images.build import Images
 from orchestrator.images.fetch import SdkMissing
 from orchestrator.images.prefetch import ImagePrefetch
 from orchestrator.images.volumes import cache_volume
-from orchestrator.judge import judge
+from orchestrator.inspect import inspect_file
+from orchestrator.inspect.cache import InspectionCache, inspector_version
+from orchestrator.judge import Verdict, judge
+from orchestrator.layout import Layout
 from orchestrator.log import Reporter
-from orchestrator.plan import Cell, Group, Plan
+from orchestrator.plan import Cell, Group, Plan, cell_work
 from orchestrator.report import write_views as render_views
 from orchestrator.results.document import (
     RESULTS_FILE,
@@ -60,7 +68,8 @@ def run_plan(
         run_id=run_id,
     )
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
-    images = Images(client, matrix, reporter.event, downloads=options.cache_dir / "downloads")
+    layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
+    images = Images(client, matrix, reporter.event, downloads=layout.downloads)
     reporter.plan(plan, images.needs(list(plan.images)))
     for cell in plan.cells:
         if cell.not_applicable is not None:
@@ -73,6 +82,7 @@ def run_plan(
             )
             _finish(results, reporter, record)
     prefetch = ImagePrefetch(images, plan.images)
+    completed = False
     try:
         for group in plan.groups:
             GroupRun(
@@ -80,21 +90,27 @@ def run_plan(
                 matrix=matrix,
                 images=prefetch,
                 options=options,
+                layout=layout,
                 run_id=run_id,
                 results=results,
                 reporter=reporter,
             ).run(group)
+        completed = True
     finally:
         with contextlib.suppress(docker.errors.DockerException):
             cleanup_containers(client, run_id)
             cleanup_scratch_images(client, run_id)
         results.finish()
-        write_views(results)
+        if not completed:
+            write_views(results)
     return results
 
 
 def write_views(results: ResultsFile) -> None:
-    """Every view of the results so far, beside results.json (also after an interruption)."""
+    """Every view of what finished, beside results.json, when a run is interrupted or fails.
+
+    A completed run's views are written once, by the caller (the CLI adds its baseline's diff).
+    """
     render_views(results.document(), results.path.parent)
 
 
@@ -111,6 +127,7 @@ class GroupRun:
     matrix: Matrix
     images: ImagePrefetch
     options: RunOptions
+    layout: Layout
     run_id: str
     results: ResultsFile
     reporter: Reporter
@@ -126,26 +143,33 @@ class GroupRun:
             for cell in group.cells:
                 self._record_unbuilt(cell, Status.ERROR, Reason.TOOLCHAIN_MISSING, str(exc))
             return
-        cache = CellCache(root=self.options.cache_dir)
+        cache = CellCache(root=self.layout.cells)
+        inspections = InspectionCache(
+            root=self.layout.inspections, version=inspector_version(), inspector=inspect_file
+        )
         with contextlib.ExitStack() as stack:
             runner: CellRunner | None = None
             for cell in group.cells:
                 toolchain, target = self._coordinates(cell)
-                scenario = self.matrix.scenario(cell.scenario)
-                key = cell_key(cell_id=cell.id, image_id=image.id, target=target, scenario=scenario)
-                observation = None if self.options.fresh else cache.load(key)
-                cached = observation is not None
-                if observation is None:
+                work = cell_work(cell, self.matrix.scenario(cell.scenario))
+                key = cell_key(
+                    cell_id=cell.id, image_id=image.id, target=target, scenario=work.scenario
+                )
+                output = None if self.options.fresh else cache.load(key)
+                cached = output is not None
+                if output is None:
                     if runner is None:
                         runner = self._start(stack, image.tag, image.id)
                     cache.discard(key)
-                    observation = runner.run(cell, scenario, target, cache.files(key))
-                    if observation.failure is None or observation.failure.reason not in UNCACHED:
-                        cache.store(key, observation)
+                    output = runner.run(work, target, cache.files(key))
+                    if _cacheable(output):
+                        cache.store(key, output)
+                observation = observe(output, cache.files(key), inspections)
                 self._publish(
                     cell=cell,
                     toolchain=toolchain,
                     observation=observation,
+                    verdict=judge(work, observation),
                     image_id=image.id,
                     cached=cached,
                     files=cache.files(key),
@@ -163,7 +187,7 @@ class GroupRun:
             )
         )
         scratch = ScratchRunner(client=self.client, limits=self.matrix.limits, run_id=self.run_id)
-        vendor_root = self.options.cache_dir / "vendor"
+        vendor_root = self.layout.vendor
         return CellRunner(
             container,
             self.matrix.limits,
@@ -183,19 +207,18 @@ class GroupRun:
         cell: Cell,
         toolchain: Toolchain,
         observation: Observation,
+        verdict: Verdict,
         image_id: str,
         cached: bool,
         files: Path,
     ) -> None:
-        out = self.options.out_dir
-        artifacts = out / "artifacts" / cell.slug
+        artifacts = self.layout.artifacts(cell.slug)
         shutil.rmtree(artifacts, ignore_errors=True)
         if files.is_dir():
             shutil.copytree(files, artifacts)
-        log_path = out / "logs" / f"{cell.slug}.log"
+        log_path = self.layout.log(cell.slug)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(observation.log, encoding="utf-8")
-        verdict = judge(cell, self.matrix.scenario(cell.scenario), observation)
         record = cell_record(
             CellRun(
                 cell=cell,
@@ -204,7 +227,7 @@ class GroupRun:
                 observation=observation,
                 image_id=image_id,
                 cached=cached,
-                log_path=log_path.relative_to(out).as_posix(),
+                log_path=self.layout.relative(log_path),
             )
         )
         _finish(self.results, self.reporter, record)
@@ -220,3 +243,8 @@ class GroupRun:
             detail=f"image {cell.image}@{cell.release}: {message}",
         )
         _finish(self.results, self.reporter, record)
+
+
+def _cacheable(output: CellOutput) -> bool:
+    """A cell that ended on its own; a timeout, an OOM kill or the engine failing may not recur."""
+    return output.failure is None or output.failure.reason not in UNCACHED

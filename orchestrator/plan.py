@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
-from orchestrator.config.scenario import Scenario
+from orchestrator.config.scenario import ArtifactSpec, Check, RunSpec, Scenario
 from orchestrator.errors import SelectionError
+from orchestrator.layout import slug
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +28,34 @@ class Cell:
     @property
     def slug(self) -> str:
         """The id as a file name."""
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", self.id)
+        return slug(self.id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellWork:
+    """What one cell does, resolved once from its scenario: the runner and the judge share it.
+
+    `artifacts` are those the cell's coordinates select; `checks` and `runs` those that apply to
+    the cell (a check on an artifact that was not selected is left out later, by the judge).
+    """
+
+    cell: Cell
+    scenario: Scenario
+    artifacts: tuple[ArtifactSpec, ...]
+    checks: tuple[Check, ...]
+    runs: tuple[RunSpec, ...]
+
+
+def cell_work(cell: Cell, scenario: Scenario) -> CellWork:
+    """The artifacts, checks and runs of `scenario` that apply to `cell`."""
+    where = {"toolchain": cell.toolchain, "target": cell.target, "release": cell.release}
+    return CellWork(
+        cell=cell,
+        scenario=scenario,
+        artifacts=tuple(a for a in scenario.artifacts if a.when.matches(**where)),
+        checks=tuple(c for c in scenario.checks if c.applies(**where)),
+        runs=tuple(r for r in scenario.runs if r.applies(**where)),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,22 +9,26 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.cell.observation import Observation
+from orchestrator.cell.observation import CellOutput
 from orchestrator.config.matrix import TargetSpec
 from orchestrator.config.scenario import Scenario
 from orchestrator.serial import from_data, to_data, write_json_atomic
 
-CACHE_VERSION = "2"
-OBSERVATION_FILE = "observation.json"
+CACHE_VERSION = "3"  # 3: the cell keeps un-inspected files (CellOutput); inspection is apart
+OUTPUT_FILE = "output.json"
 PACKAGE = Path(__file__).resolve().parents[1]
-# The code that decides what a cell builds, runs and reads: a change to it re-runs the cells.
-BUILD_CODE = ("cell", "engine", "status.py", "inspect")
+# The code whose behaviour a cached cell output records, hashed whole so that no file is
+# forgotten: the cell stage and the engine it drives (what is built, run and copied out), format
+# detection (which file is primary, which one runs), the output layout (the paths the files are
+# recorded under) and the closed sets of status.py. The inspectors are not in it: they run after
+# the cache, with their own (inspect/cache.py), so fixing one re-inspects instead of rebuilding.
+CELL_STAGE_CODE = ("cell", "engine", "inspect/detect.py", "layout.py", "status.py")
 
 
 @functools.cache
-def build_code_digest() -> str:
+def cell_code_digest() -> str:
     digest = hashlib.sha256()
-    for entry in BUILD_CODE:
+    for entry in CELL_STAGE_CODE:
         path = PACKAGE / entry
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(source.relative_to(PACKAGE).as_posix().encode() + b"\0")
@@ -53,7 +57,7 @@ def cell_key(*, cell_id: str, image_id: str, target: TargetSpec, scenario: Scena
     text = json.dumps(
         [
             CACHE_VERSION,
-            build_code_digest(),
+            cell_code_digest(),
             cell_id,
             image_id,
             to_data(target),
@@ -65,27 +69,30 @@ def cell_key(*, cell_id: str, image_id: str, target: TargetSpec, scenario: Scena
 
 @dataclass(frozen=True, kw_only=True)
 class CellCache:
-    """`<root>/cells/<key>/`: observation.json and the artifact files it names."""
+    """`<root>/<key>/`: output.json and the artifact files it names (`files/<artifact>/<file>`).
+
+    `root` is the layout's `cells` folder.
+    """
 
     root: Path
 
     def folder(self, key: str) -> Path:
-        return self.root / "cells" / key
+        return self.root / key
 
     def files(self, key: str) -> Path:
         return self.folder(key) / "files"
 
-    def load(self, key: str) -> Observation | None:
-        path = self.folder(key) / OBSERVATION_FILE
+    def load(self, key: str) -> CellOutput | None:
+        path = self.folder(key) / OUTPUT_FILE
         if not path.is_file():
             return None
         try:
-            return from_data(Observation, json.loads(path.read_text(encoding="utf-8")))
+            return from_data(CellOutput, json.loads(path.read_text(encoding="utf-8")))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             return None
 
-    def store(self, key: str, observation: Observation) -> None:
-        write_json_atomic(self.folder(key) / OBSERVATION_FILE, to_data(observation))
+    def store(self, key: str, output: CellOutput) -> None:
+        write_json_atomic(self.folder(key) / OUTPUT_FILE, to_data(output))
 
     def discard(self, key: str) -> None:
         shutil.rmtree(self.folder(key), ignore_errors=True)

@@ -1,10 +1,16 @@
-"""What a cell observed in its container: builds, files, runs, the toolchain, a failure."""
+"""What a cell observed in its container: builds, files, runs, the toolchain, a failure.
+
+Two shapes: `CellOutput` is what the container side produced (files named, hashed and their
+format told, not inspected); it is what the cell cache keeps. `Observation` is the same with every
+file inspected: what the judge and results.json read.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from orchestrator.inspect.model import Inspection
+from orchestrator.inspect.model import ArtifactFormat, Inspection
 from orchestrator.status import Reason
 
 
@@ -20,6 +26,18 @@ class Diagnostic:
     @property
     def headline(self) -> str:
         return f"{self.level}: {self.message}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuiltFile:
+    """A file a build produced, copied out of the container; its format told by its bytes."""
+
+    file: str  # its name, in the cell's files folder `<artifact>/<file>`
+    path: str  # where the output folder shows it: artifacts/<slug>/<artifact>/<file>
+    source: str  # its path in the container
+    sha256: str
+    size: int
+    format: ArtifactFormat
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +95,14 @@ class Failure:
     detail: str
 
 
+class NotRun(enum.StrEnum):
+    """Why a run was not carried out; the value is the text results.json shows."""
+
+    ARTIFACT_NOT_BUILT = "the artifact was not built"
+    NO_RUNNER = "no runner for this target"
+    NO_ENGINE = "no engine to make an empty container with"
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunRecord:
     """One execution of a built artifact in the container, or why it did not happen."""
@@ -88,7 +114,7 @@ class RunRecord:
     stdout: str
     stderr: str
     duration_s: float
-    not_run: str | None
+    not_run: NotRun | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +123,48 @@ class Observation:
 
     tools: ToolInfo | None
     builds: tuple[BuildRecord, ...]
+    runs: tuple[RunRecord, ...]
+    failure: Failure | None
+    log: str
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOutput:
+    """One artifact's build as the container side saw it: a BuildRecord before inspection.
+
+    `log_end`: the length of the cell's log once this build was logged. Inspection used to run
+    inside the cell, right after each build, and a file it could not read ended the cell there;
+    the inspection step cuts the log at this point to give the same record.
+    """
+
+    name: str
+    package: str
+    target_kind: str
+    crate_type: str | None
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    exit_code: int
+    duration_s: float
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[BuiltFile, ...]
+    primary: str | None
+    log_end: int
+
+    @property
+    def built(self) -> bool:
+        return self.exit_code == 0 and self.primary is not None
+
+    def primary_file(self) -> BuiltFile | None:
+        return next((f for f in self.files if f.file == self.primary), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellOutput:
+    """Everything a cell's container run produced, files not yet inspected; the cell cache's."""
+
+    tools: ToolInfo | None
+    builds: tuple[BuildOutput, ...]
     runs: tuple[RunRecord, ...]
     failure: Failure | None
     log: str

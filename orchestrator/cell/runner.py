@@ -1,4 +1,10 @@
-"""A cell's steps inside its container: sources in, prepare, cargo per artifact, files out."""
+"""A cell's steps inside its container: sources in, prepare, cargo per artifact, files out, runs.
+
+Each step is a small function over a `GroupSession` (the container, typed by the `CellSandbox`
+protocol, and what it already holds) and a `CellJob` (the cell being run). Every command goes
+through `exec_step`, the one policy for a command that fails to finish. The files come out
+un-inspected (their format detected from their bytes): inspection is a later, cached step.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import posixpath
 import re
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,28 +33,30 @@ from orchestrator.cell.cargo import (
     vendor_merge_command,
 )
 from orchestrator.cell.observation import (
-    ArtifactFile,
-    BuildRecord,
+    BuildOutput,
+    BuiltFile,
+    CellOutput,
     Failure,
-    Observation,
+    NotRun,
     RunRecord,
     ToolInfo,
 )
 from orchestrator.cell.sources import scenario_tar
 from orchestrator.config.matrix import Limits, Release, TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
-from orchestrator.engine.container import CellContainer, Deadline, ExecResult
+from orchestrator.engine.container import CellSandbox, Deadline, ExecResult
 from orchestrator.engine.scratch import ScratchRunner
 from orchestrator.errors import FetchError
-from orchestrator.inspect import ArtifactFormat, Inspection, InspectionError, inspect_file
-from orchestrator.plan import Cell
+from orchestrator.inspect.detect import detect_format
+from orchestrator.inspect.model import ArtifactFormat
+from orchestrator.layout import artifact_report_path
+from orchestrator.plan import CellWork
 from orchestrator.status import Reason
 
 RUST_INFO = "/etc/linkmatrix/rust.json"
-
-
-ROOT_USER = "0:0"
-
+# What the engine raises when it fails (not the command): the cell ends as an engine error.
+ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
+OOM_EXIT_CODE = 137  # SIGKILL; in a memory-limited container, most likely the OOM killer
 
 PRIMARY_FORMATS = (
     ArtifactFormat.ELF,
@@ -85,12 +93,33 @@ class CellLog:
         return "\n".join(self.parts)
 
 
+@dataclass(kw_only=True)
+class GroupSession:
+    """One image group's container and what it holds across cells.
+
+    `sources`: the scenarios whose sources are in the container (lost when it is restarted);
+    `tools`: the toolchain probe per target; `vendored`: each scenario's vendored crates (host).
+    """
+
+    container: CellSandbox
+    limits: Limits
+    scratch: ScratchRunner | None = None
+    vendors: Callable[[Scenario], Path | None] | None = None
+    sources: set[str] = field(default_factory=set)
+    tools: dict[str, ToolInfo] = field(default_factory=dict)
+    vendored: dict[str, Path | None] = field(default_factory=dict)
+
+    def restart(self) -> None:
+        """A fresh container after a kill: nothing of the old one is left in it."""
+        self.sources.clear()
+        self.container.restart()
+
+
 @dataclass(frozen=True, kw_only=True)
 class CellJob:
     """One cell being run: what it builds, where, until when, and where its log goes."""
 
-    cell: Cell
-    scenario: Scenario
+    work: CellWork
     target: TargetSpec
     deadline: Deadline
     log: CellLog
@@ -98,28 +127,12 @@ class CellJob:
     has_build_dir: bool = True
 
     @property
+    def scenario(self) -> Scenario:
+        return self.work.scenario
+
+    @property
     def workdir(self) -> str:
-        return f"{WORK_ROOT}/{self.cell.slug}"
-
-    def runs(self) -> list[RunSpec]:
-        """The scenario's runs that apply to this cell."""
-        cell = self.cell
-        return [
-            run
-            for run in self.scenario.runs
-            if run.applies(toolchain=cell.toolchain, target=cell.target, release=cell.release)
-        ]
-
-    def artifacts(self) -> list[ArtifactSpec]:
-        """The scenario's artifacts that this cell's coordinates select."""
-        cell = self.cell
-        return [
-            artifact
-            for artifact in self.scenario.artifacts
-            if artifact.when.matches(
-                toolchain=cell.toolchain, target=cell.target, release=cell.release
-            )
-        ]
+        return f"{WORK_ROOT}/{self.work.cell.slug}"
 
 
 class CellRunner:
@@ -131,50 +144,44 @@ class CellRunner:
 
     def __init__(
         self,
-        container: CellContainer,
+        container: CellSandbox,
         limits: Limits,
         releases: Sequence[Release] = (),
         scratch: ScratchRunner | None = None,
         vendors: Callable[[Scenario], Path | None] | None = None,
     ) -> None:
-        self.container = container
-        self.limits = limits
-        self.scratch = scratch
-        self._vendors = vendors
-        self._vendored: dict[str, Path | None] = {}
+        self.session = GroupSession(
+            container=container, limits=limits, scratch=scratch, vendors=vendors
+        )
         self._releases = {release.name: release for release in releases}
-        self._sources: set[str] = set()
-        self._tools: dict[str, ToolInfo] = {}
 
-    def run(
-        self, cell: Cell, scenario: Scenario, target: TargetSpec, files_dir: Path
-    ) -> Observation:
+    def run(self, work: CellWork, target: TargetSpec, files_dir: Path) -> CellOutput:
         """Build every artifact of the cell; never raises for a failed build or a timeout."""
         started = time.monotonic()
+        limits = self.session.limits
         job = CellJob(
-            cell=cell,
-            scenario=scenario,
+            work=work,
             target=target,
-            deadline=Deadline.after(self.limits.cell_timeout_s, self.limits.idle_timeout_s),
+            deadline=Deadline.after(limits.cell_timeout_s, limits.idle_timeout_s),
             log=CellLog(),
             files_dir=files_dir,
-            has_build_dir=self._has_build_dir(cell.release),
+            has_build_dir=self._has_build_dir(work.cell.release),
         )
-        builds: list[BuildRecord] = []
+        builds: list[BuildOutput] = []
         runs: list[RunRecord] = []
         tools: ToolInfo | None = None
         failure: Failure | None = None
         try:
-            tools = self._tool_info(target, job.deadline)
-            self._prepare(job)
-            builds.extend(self._build(job, artifact) for artifact in job.artifacts())
-            runs.extend(self._run(job, spec, builds) for spec in job.runs())
-            self._exec("cleanup", ["rm", "-rf", job.workdir], job.deadline)
+            tools = probe_tools(self.session, target, job.deadline)
+            prepare(self.session, job)
+            builds.extend(build_artifact(self.session, job, spec) for spec in work.artifacts)
+            runs.extend(run_one(self.session, job, spec, builds) for spec in work.runs)
+            exec_step(self.session, "cleanup", ["rm", "-rf", job.workdir], job.deadline)
         except CellAborted as aborted:
             failure = aborted.failure
-        except (DockerException, requests.exceptions.RequestException) as exc:
-            failure = Failure(reason=Reason.ENGINE_ERROR, step="docker", detail=str(exc))
-        return Observation(
+        except ENGINE_ERRORS as exc:  # from copying files in or out
+            failure = engine_failure(exc)
+        return CellOutput(
             tools=tools,
             builds=tuple(builds),
             runs=tuple(runs),
@@ -187,256 +194,294 @@ class CellRunner:
         known = self._releases.get(release)
         return known.build_dir if known else True
 
-    # -- steps -------------------------------------------------------------------------------
-    def _exec(
-        self,
-        step: str,
-        command: list[str],
-        deadline: Deadline,
-        env: dict[str, str] | None = None,
-        workdir: str | None = None,
-    ) -> ExecResult:
-        result = self.container.run(command, deadline=deadline, env=env, workdir=workdir)
-        if result.timed_out is not None:
-            self._sources.clear()
-            self.container.start()
-            raise CellAborted(
-                Failure(reason=Reason.TIMEOUT, step=step, detail=f"killed: {result.timed_out}")
+
+# -- the one policy for a command that did not finish ----------------------------------------
+def exec_step(
+    session: GroupSession,
+    step: str,
+    command: Sequence[str],
+    deadline: Deadline,
+    *,
+    env: Mapping[str, str] | None = None,
+    workdir: str | None = None,
+) -> ExecResult:
+    """Run one command of a cell; a command that did not finish ends the cell.
+
+    Killed at its deadline → TIMEOUT, and the container (killed with it) is restarted for the
+    next cell; exit 137 → OOM; the engine failing → ENGINE_ERROR. None of these is cached.
+    """
+    try:
+        result = session.container.run(command, deadline=deadline, env=env, workdir=workdir)
+    except ENGINE_ERRORS as exc:
+        raise CellAborted(engine_failure(exc)) from exc
+    if result.timed_out is not None:
+        session.restart()
+        raise CellAborted(
+            Failure(reason=Reason.TIMEOUT, step=step, detail=f"killed: {result.timed_out}")
+        )
+    if result.exit_code == OOM_EXIT_CODE:
+        raise CellAborted(
+            Failure(
+                reason=Reason.OOM,
+                step=step,
+                detail=(
+                    "killed by SIGKILL (exit 137), most likely the memory limit "
+                    f"({session.limits.memory}) was reached"
+                ),
             )
-        if result.exit_code == 137:
+        )
+    return result
+
+
+def engine_failure(exc: Exception) -> Failure:
+    return Failure(reason=Reason.ENGINE_ERROR, step="docker", detail=str(exc))
+
+
+# -- steps -----------------------------------------------------------------------------------
+def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -> ToolInfo:
+    """The toolchain and linker versions, probed once per target and container group."""
+    if target.triple not in session.tools:
+        info = exec_step(session, "toolchain probe", ["cat", RUST_INFO], deadline)
+        try:
+            versions = json.loads(info.stdout)
+        except json.JSONDecodeError as exc:
             raise CellAborted(
                 Failure(
-                    reason=Reason.OOM,
-                    step=step,
-                    detail=(
-                        "killed by SIGKILL (exit 137), most likely the memory limit "
-                        f"({self.limits.memory}) was reached"
-                    ),
+                    reason=Reason.TOOLCHAIN_MISSING,
+                    step="toolchain probe",
+                    detail=f"{RUST_INFO} is not JSON: {info.stderr}",
+                )
+            ) from exc
+        linker = exec_step(session, "linker probe", list(target.linker_version), deadline)
+        if linker.exit_code != 0:
+            raise CellAborted(
+                Failure(
+                    reason=Reason.TOOLCHAIN_MISSING,
+                    step="linker probe",
+                    detail=f"`{' '.join(target.linker_version)}` failed: "
+                    f"{(linker.stderr or linker.stdout).strip()[:500]}",
                 )
             )
-        return result
+        session.tools[target.triple] = ToolInfo(
+            rustc=str(versions.get("rustc", "")),
+            cargo=str(versions.get("cargo", "")),
+            llvm=str(versions.get("llvm", "")),
+            linker_version=_first_line(linker.stdout + linker.stderr),
+        )
+    return session.tools[target.triple]
 
-    def _tool_info(self, target: TargetSpec, deadline: Deadline) -> ToolInfo:
-        if target.triple not in self._tools:
-            info = self._exec("toolchain probe", ["cat", RUST_INFO], deadline)
-            try:
-                versions = json.loads(info.stdout)
-            except json.JSONDecodeError as exc:
-                raise CellAborted(
-                    Failure(
-                        reason=Reason.TOOLCHAIN_MISSING,
-                        step="toolchain probe",
-                        detail=f"{RUST_INFO} is not JSON: {info.stderr}",
-                    )
-                ) from exc
-            linker = self._exec("linker probe", list(target.linker_version), deadline)
-            if linker.exit_code != 0:
-                raise CellAborted(
-                    Failure(
-                        reason=Reason.TOOLCHAIN_MISSING,
-                        step="linker probe",
-                        detail=f"`{' '.join(target.linker_version)}` failed: "
-                        f"{(linker.stderr or linker.stdout).strip()[:500]}",
-                    )
+
+def vendor(session: GroupSession, scenario: Scenario) -> Path | None:
+    """The scenario's vendored crates.io dependencies (fetched on the host, once per run)."""
+    if scenario.name not in session.vendored:
+        try:
+            fetched = session.vendors(scenario) if session.vendors else None
+        except FetchError as exc:
+            raise CellAborted(
+                Failure(
+                    reason=Reason.PREPARE_ERROR,
+                    step="vendor crates.io dependencies (host)",
+                    detail=str(exc),
                 )
-            self._tools[target.triple] = ToolInfo(
-                rustc=str(versions.get("rustc", "")),
-                cargo=str(versions.get("cargo", "")),
-                llvm=str(versions.get("llvm", "")),
-                linker_version=_first_line(linker.stdout + linker.stderr),
-            )
-        return self._tools[target.triple]
+            ) from exc
+        session.vendored[scenario.name] = fetched
+    return session.vendored[scenario.name]
 
-    def _prepare(self, job: CellJob) -> None:
-        scenario = job.scenario
-        vendored = self._vendor(scenario)
-        if scenario.name not in self._sources:
-            self.container.put_tree(scenario_tar(scenario, vendored))
-            self._sources.add(scenario.name)
-        workdir = job.workdir
-        self._exec(
-            "workdir",
-            ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
-            job.deadline,
-        )
-        if vendored is not None:
-            merge = vendor_merge_command(scenario.name, workdir)
-            merged = self._exec("vendor", list(merge), job.deadline)
-            job.log.step("vendored crates", shlex.join(merge), merged)
-        env = {
-            "SRC": f"{SOURCE_ROOT}/{scenario.name}",
-            "NATIVE": f"{workdir}/native",
-            "TARGET": job.target.triple,
-            **dict(job.target.env),
-        }
-        for command in scenario.prepare:
-            result = self._exec(
-                "prepare", ["sh", "-c", command], job.deadline, env=env, workdir=workdir
-            )
-            job.log.step("prepare", command, result, extra=result.stdout)
-            if result.exit_code != 0:
-                raise CellAborted(
-                    Failure(
-                        reason=Reason.PREPARE_ERROR,
-                        step=f"prepare `{command}`",
-                        detail=_tail(result.stdout + result.stderr),
-                    )
-                )
 
-    def _vendor(self, scenario: Scenario) -> Path | None:
-        """The scenario's vendored crates.io dependencies (fetched on the host, once per run)."""
-        if scenario.name not in self._vendored:
-            try:
-                self._vendored[scenario.name] = self._vendors(scenario) if self._vendors else None
-            except FetchError as exc:
-                raise CellAborted(
-                    Failure(
-                        reason=Reason.PREPARE_ERROR,
-                        step="vendor crates.io dependencies (host)",
-                        detail=str(exc),
-                    )
-                ) from exc
-        return self._vendored[scenario.name]
+def put_sources(session: GroupSession, scenario: Scenario, vendored: Path | None) -> None:
+    """The scenario's sources (and vendored crates) into the container, once per container."""
+    if scenario.name not in session.sources:
+        session.container.put_tree(scenario_tar(scenario, vendored))
+        session.sources.add(scenario.name)
 
-    def _build(self, job: CellJob, artifact: ArtifactSpec) -> BuildRecord:
-        invocation = cargo_invocation(
-            scenario=job.scenario.name,
-            target=job.target,
-            artifact=artifact,
-            workdir=job.workdir,
-            has_build_dir=job.has_build_dir,
-            vendored=self._vendored.get(job.scenario.name) is not None,
-        )
-        result = self._exec(
-            f"build {artifact.name}",
-            list(invocation.argv),
-            job.deadline,
-            env=dict(invocation.env),
-            workdir=job.workdir,
-        )
-        report = parse_cargo_messages(
-            result.stdout, scenario=job.scenario.name, artifact=artifact, stderr=result.stderr
-        )
-        job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
-        files = (
-            self._fetch(
-                self._collect(job, artifact, report.filenames),
-                job.files_dir / artifact.name,
-                f"artifacts/{job.cell.slug}/{artifact.name}",
-            )
-            if result.exit_code == 0
-            else ()
-        )
-        return BuildRecord(
-            name=artifact.name,
-            package=artifact.package,
-            target_kind=artifact.target_kind.value,
-            crate_type=artifact.crate_type.value if artifact.crate_type else None,
-            command=invocation.argv,
-            env=invocation.env,
-            exit_code=result.exit_code,
-            duration_s=result.seconds,
-            diagnostics=report.diagnostics,
-            files=files,
-            primary=choose_primary(files),
-        )
 
-    def _collect(
-        self, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
-    ) -> tuple[str, ...]:
-        """Copy a build's files into the artifact's own folder of the workdir, right away.
-
-        The next build may overwrite cargo's `release/<name>` (a shared target dir when the
-        release's cargo has no build-dir); the copies are what is inspected and run.
-        """
-        if not filenames:
-            return ()
-        destination = artifact_dir(job.workdir, artifact.name)
-        result = self._exec(
-            f"collect {artifact.name}", list(collect_command(filenames, destination)), job.deadline
+def prepare(session: GroupSession, job: CellJob) -> None:
+    """Sources in, a clean workdir, vendored crates merged, the scenario's prepare commands."""
+    scenario = job.scenario
+    vendored = vendor(session, scenario)
+    put_sources(session, scenario, vendored)
+    workdir = job.workdir
+    exec_step(
+        session,
+        "workdir",
+        ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
+        job.deadline,
+    )
+    if vendored is not None:
+        merge = vendor_merge_command(scenario.name, workdir)
+        merged = exec_step(session, "vendor", list(merge), job.deadline)
+        job.log.step("vendored crates", shlex.join(merge), merged)
+    env = {
+        "SRC": f"{SOURCE_ROOT}/{scenario.name}",
+        "NATIVE": f"{workdir}/native",
+        "TARGET": job.target.triple,
+        **dict(job.target.env),
+    }
+    for command in scenario.prepare:
+        result = exec_step(
+            session, "prepare", ["sh", "-c", command], job.deadline, env=env, workdir=workdir
         )
+        job.log.step("prepare", command, result, extra=result.stdout)
         if result.exit_code != 0:
             raise CellAborted(
                 Failure(
-                    reason=Reason.INSPECTION_ERROR,
-                    step=f"collect {artifact.name}",
+                    reason=Reason.PREPARE_ERROR,
+                    step=f"prepare `{command}`",
                     detail=_tail(result.stdout + result.stderr),
                 )
             )
-        return collected_paths(filenames, destination)
-
-    def _run(self, job: CellJob, spec: RunSpec, builds: list[BuildRecord]) -> RunRecord:
-        """Run one built artifact with the target's runner (or record why it could not run)."""
-        build = next((b for b in builds if b.name == spec.artifact), None)
-        if spec.container is RunPlace.SCRATCH:
-            return self._run_alone(job, spec, builds, build)
-        runner = job.target.runner
-        file = _runnable_file(build, runner.file_glob if runner else None)
-        if runner is None or file is None:
-            reason = "no runner for this target" if runner is None else "the artifact was not built"
-            return _not_run(spec, reason)
-        command = runner.argv(file.source, artifact_arguments(spec.args, builds))
-        env = run_environment(spec, builds)
-        result = self._exec(
-            f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
-        )
-        job.log.step(f"run {spec.name}", _shell_with_env(env, command), result, extra=result.stdout)
-        return _run_record(spec, command, result)
-
-    def _run_alone(
-        self, job: CellJob, spec: RunSpec, builds: list[BuildRecord], build: BuildRecord | None
-    ) -> RunRecord:
-        """Run the artifact's primary file as the only file of an empty container."""
-        file = _runnable_file(build, None)
-        if file is None:
-            return _not_run(spec, "the artifact was not built")
-        if self.scratch is None:
-            return _not_run(spec, "no engine to make an empty container with")
-        data = (job.files_dir / spec.artifact / file.file).read_bytes()
-        args = artifact_arguments(spec.args, builds)
-        result = self.scratch.run(file.file, data, args, deadline=job.deadline)
-        command = ("<scratch container>", f"/{file.file}", *args)
-        job.log.step(
-            f"run {spec.name} (alone, FROM scratch)", shlex.join(command), result, result.stdout
-        )
-        if result.timed_out is not None:
-            raise CellAborted(
-                Failure(reason=Reason.TIMEOUT, step=f"run {spec.name}", detail=result.timed_out)
-            )
-        return _run_record(spec, command, result)
-
-    def _fetch(
-        self, filenames: tuple[str, ...], destination: Path, report_prefix: str
-    ) -> tuple[ArtifactFile, ...]:
-        destination.mkdir(parents=True, exist_ok=True)
-        fetched = []
-        for filename in filenames:
-            data = self.container.get_file(filename)
-            local = destination / posixpath.basename(filename)
-            local.write_bytes(data)
-            fetched.append(
-                ArtifactFile(
-                    file=local.name,
-                    path=f"{report_prefix}/{local.name}",
-                    source=filename,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    size=len(data),
-                    inspection=_inspect(local),
-                )
-            )
-        return tuple(fetched)
 
 
-def _inspect(path: Path) -> Inspection:
-    try:
-        return inspect_file(path)
-    except InspectionError as exc:
+def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) -> BuildOutput:
+    """cargo for one artifact, its files collected in the workdir and copied out."""
+    invocation = cargo_invocation(
+        scenario=job.scenario.name,
+        target=job.target,
+        artifact=artifact,
+        workdir=job.workdir,
+        has_build_dir=job.has_build_dir,
+        vendored=session.vendored.get(job.scenario.name) is not None,
+    )
+    result = exec_step(
+        session,
+        f"build {artifact.name}",
+        list(invocation.argv),
+        job.deadline,
+        env=dict(invocation.env),
+        workdir=job.workdir,
+    )
+    report = parse_cargo_messages(
+        result.stdout, scenario=job.scenario.name, artifact=artifact, stderr=result.stderr
+    )
+    job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
+    files = (
+        fetch_files(session, job, artifact, collect_files(session, job, artifact, report.filenames))
+        if result.exit_code == 0
+        else ()
+    )
+    return BuildOutput(
+        name=artifact.name,
+        package=artifact.package,
+        target_kind=artifact.target_kind.value,
+        crate_type=artifact.crate_type.value if artifact.crate_type else None,
+        command=invocation.argv,
+        env=invocation.env,
+        exit_code=result.exit_code,
+        duration_s=result.seconds,
+        diagnostics=report.diagnostics,
+        files=files,
+        primary=choose_primary(files),
+        log_end=len(job.log.text()),
+    )
+
+
+def collect_files(
+    session: GroupSession, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Copy a build's files into the artifact's own folder of the workdir, right away.
+
+    The next build may overwrite cargo's `release/<name>` (a shared target dir when the
+    release's cargo has no build-dir); the copies are what is inspected and run.
+    """
+    if not filenames:
+        return ()
+    destination = artifact_dir(job.workdir, artifact.name)
+    result = exec_step(
+        session,
+        f"collect {artifact.name}",
+        list(collect_command(filenames, destination)),
+        job.deadline,
+    )
+    if result.exit_code != 0:
         raise CellAborted(
-            Failure(reason=Reason.INSPECTION_ERROR, step=f"inspect {path.name}", detail=str(exc))
-        ) from exc
+            Failure(
+                reason=Reason.INSPECTION_ERROR,
+                step=f"collect {artifact.name}",
+                detail=_tail(result.stdout + result.stderr),
+            )
+        )
+    return collected_paths(filenames, destination)
 
 
-def artifact_arguments(args: Sequence[str], builds: Sequence[BuildRecord]) -> tuple[str, ...]:
+def fetch_files(
+    session: GroupSession, job: CellJob, artifact: ArtifactSpec, sources: tuple[str, ...]
+) -> tuple[BuiltFile, ...]:
+    """Copy the collected files to `<files_dir>/<artifact>/`, hashed, their format detected."""
+    destination = job.files_dir / artifact.name
+    destination.mkdir(parents=True, exist_ok=True)
+    fetched = []
+    for source in sources:
+        data = session.container.get_file(source)
+        local = destination / posixpath.basename(source)
+        local.write_bytes(data)
+        fetched.append(
+            BuiltFile(
+                file=local.name,
+                path=artifact_report_path(job.work.cell.slug, artifact.name, local.name),
+                source=source,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                format=detect_format(data),
+            )
+        )
+    return tuple(fetched)
+
+
+def run_one(
+    session: GroupSession, job: CellJob, spec: RunSpec, builds: Sequence[BuildOutput]
+) -> RunRecord:
+    """Run one built artifact with the target's runner (or record why it could not run)."""
+    build = next((b for b in builds if b.name == spec.artifact), None)
+    if spec.container is RunPlace.SCRATCH:
+        return run_alone(session, job, spec, builds, build)
+    runner = job.target.runner
+    file = _runnable_file(build, runner.file_glob if runner else None)
+    if runner is None:
+        return _not_run(spec, NotRun.NO_RUNNER)
+    if file is None:
+        return _not_run(spec, NotRun.ARTIFACT_NOT_BUILT)
+    command = runner.argv(file.source, artifact_arguments(spec.args, builds))
+    env = run_environment(spec, builds)
+    result = exec_step(
+        session, f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
+    )
+    job.log.step(f"run {spec.name}", _shell_with_env(env, command), result, extra=result.stdout)
+    return _run_record(spec, command, result)
+
+
+def run_alone(
+    session: GroupSession,
+    job: CellJob,
+    spec: RunSpec,
+    builds: Sequence[BuildOutput],
+    build: BuildOutput | None,
+) -> RunRecord:
+    """Run the artifact's primary file as the only file of an empty container.
+
+    Not under `exec_step`: the empty container is the scratch runner's own (nothing to restart)
+    and a program's exit code there is its own; a kill at the deadline still ends the cell.
+    """
+    file = _runnable_file(build, None)
+    if file is None:
+        return _not_run(spec, NotRun.ARTIFACT_NOT_BUILT)
+    if session.scratch is None:
+        return _not_run(spec, NotRun.NO_ENGINE)
+    data = (job.files_dir / spec.artifact / file.file).read_bytes()
+    args = artifact_arguments(spec.args, builds)
+    result = session.scratch.run(file.file, data, args, deadline=job.deadline)
+    command = ("<scratch container>", f"/{file.file}", *args)
+    job.log.step(
+        f"run {spec.name} (alone, FROM scratch)", shlex.join(command), result, result.stdout
+    )
+    if result.timed_out is not None:
+        raise CellAborted(
+            Failure(reason=Reason.TIMEOUT, step=f"run {spec.name}", detail=result.timed_out)
+        )
+    return _run_record(spec, command, result)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def artifact_arguments(args: Sequence[str], builds: Sequence[BuildOutput]) -> tuple[str, ...]:
     """`{artifact:NAME}` becomes the container path of NAME's primary file, `{artifact_dir:NAME}`
     the folder of NAME's files.
 
@@ -456,14 +501,14 @@ def artifact_arguments(args: Sequence[str], builds: Sequence[BuildRecord]) -> tu
     return tuple(re.sub(r"\{(artifact|artifact_dir):([\w.-]+)\}", path_of, arg) for arg in args)
 
 
-def run_environment(spec: RunSpec, builds: Sequence[BuildRecord]) -> dict[str, str]:
+def run_environment(spec: RunSpec, builds: Sequence[BuildOutput]) -> dict[str, str]:
     """The run's `env:` with `{artifact:…}` / `{artifact_dir:…}` resolved."""
     names = [name for name, _ in spec.env]
     values = artifact_arguments([value for _, value in spec.env], builds)
     return dict(zip(names, values, strict=True))
 
 
-def _not_run(spec: RunSpec, reason: str) -> RunRecord:
+def _not_run(spec: RunSpec, reason: NotRun) -> RunRecord:
     return RunRecord(
         name=spec.name,
         artifact=spec.artifact,
@@ -494,7 +539,7 @@ def _shell_with_env(env: dict[str, str], command: Sequence[str]) -> str:
     return f"{assignments} {shlex.join(command)}".strip()
 
 
-def _runnable_file(build: BuildRecord | None, file_glob: str | None) -> ArtifactFile | None:
+def _runnable_file(build: BuildOutput | None, file_glob: str | None) -> BuiltFile | None:
     """The file a runner gets: the one matching its glob, else the artifact's primary file."""
     if build is None or not build.built:
         return None
@@ -503,11 +548,11 @@ def _runnable_file(build: BuildRecord | None, file_glob: str | None) -> Artifact
     return next((f for f in build.files if fnmatch.fnmatchcase(f.file, file_glob)), None)
 
 
-def choose_primary(files: tuple[ArtifactFile, ...]) -> str | None:
+def choose_primary(files: tuple[BuiltFile, ...]) -> str | None:
     """The file whose exports a check reads: a linked binary before an archive before the rest."""
     for wanted in PRIMARY_FORMATS:
         for item in files:
-            if item.inspection.format is wanted:
+            if item.format is wanted:
                 return item.file
     return files[0].file if files else None
 

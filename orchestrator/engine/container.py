@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import docker
 from docker.errors import APIError, NotFound
@@ -45,6 +45,25 @@ class ExecResult:
     stderr: str
     timed_out: str | None
     seconds: float
+
+
+class CellSandbox(Protocol):
+    """What a cell's steps need of its container: CellContainer is one; a test fake another."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        deadline: Deadline,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult: ...
+
+    def put_tree(self, tar_bytes: bytes) -> None: ...
+
+    def get_file(self, path: str) -> bytes: ...
+
+    def restart(self) -> None: ...
 
 
 class CellContainer:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.inspect.elf import ELF_MAGIC, elf_object_symbols
-from orchestrator.inspect.macho import MACHO_MAGICS, macho_object_symbols
+from orchestrator.inspect.detect import AR_MAGIC, ELF_MAGIC, MACHO_MAGICS
+from orchestrator.inspect.elf import elf_object_symbols
+from orchestrator.inspect.macho import macho_object_symbols
 from orchestrator.inspect.model import (
     ArtifactFormat,
     Inspection,
@@ -23,7 +24,6 @@ from orchestrator.inspect.pe import (
 )
 from orchestrator.inspect.wasm_object import is_wasm_object, wasm_object_symbols
 
-AR_MAGIC = b"!<arch>\n"
 _HEADER_SIZE = 60
 _HEADER_END = b"`\n"
 _NAME_FIELD = slice(0, 16)

@@ -12,7 +12,6 @@ import re
 
 from orchestrator.inspect.model import ArtifactFormat, Inspection
 
-_MARKERS = (b'Module["asm"]', b"wasmExports", b"createExportWrapper", b"Module['asm']")
 _EXPORT = re.compile(
     r"""Module\[["']_(?P<name>\w+)["']\]\s*=\s*"""
     r"""(?:function\(\)\s*\{\s*return\s*\(\s*\w+\s*=\s*Module\[["']_\w+["']\]\s*=\s*)?"""
@@ -21,13 +20,6 @@ _EXPORT = re.compile(
 _WRAPPED = re.compile(
     r"""Module\[["']_(?P<name>\w+)["']\]\s*=\s*createExportWrapper\(["'](?P<wasm>\w+)["']"""
 )
-_SNIFF_BYTES = 1 << 20
-
-
-def is_emscripten_glue(data: bytes) -> bool:
-    """A JS file that loads a wasm module the emscripten way."""
-    head = data[:_SNIFF_BYTES]
-    return b"Module" in head and any(marker in data for marker in _MARKERS)
 
 
 def inspect_glue(data: bytes) -> Inspection:

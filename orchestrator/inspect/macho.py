@@ -40,13 +40,6 @@ _MACHINE_NAMES = {
     _CPU.ANY: "",
 }
 
-MACHO_MAGICS = (
-    b"\xfe\xed\xfa\xce",  # 32-bit, big-endian
-    b"\xce\xfa\xed\xfe",  # 32-bit, little-endian
-    b"\xfe\xed\xfa\xcf",  # 64-bit, big-endian
-    b"\xcf\xfa\xed\xfe",  # 64-bit, little-endian
-)
-FAT_MAGIC = b"\xca\xfe\xba\xbe"
 
 # nlist n_type bits (<mach-o/nlist.h>)
 N_STAB = 0xE0

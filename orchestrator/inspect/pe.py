@@ -29,7 +29,6 @@ _MACHINE_NAMES = {
     _MACHINE.UNKNOWN: "",
 }
 
-MZ_MAGIC = b"MZ"
 _KNOWN_MACHINES = frozenset(machine.value for machine in _MACHINE.__members__.values()) - {0}
 _ANON_OBJECT_SIGNATURE = b"\x00\x00\xff\xff"  # short import (version 0) or /bigobj (2)
 _SHORT_IMPORT_HEADER = struct.Struct("<HHHHIIHH")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from orchestrator.inspect.detect import PTX_COMMENT as _COMMENT
+from orchestrator.inspect.detect import PTX_TARGET_DIRECTIVE as _TARGET_DIRECTIVE
+from orchestrator.inspect.detect import PTX_VERSION_DIRECTIVE as _VERSION_DIRECTIVE
 from orchestrator.inspect.model import ArtifactFormat, Inspection, sorted_unique
 
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 _IDENTIFIER = r"[A-Za-z_$%][\w$%]*"
 _RETURN_PARAMS = r"(?:\([^)]*\)\s*)?"
-_VERSION_DIRECTIVE = re.compile(r"^\s*\.version\s+(\d+\.\d+)", re.MULTILINE)
-_TARGET_DIRECTIVE = re.compile(r"^\s*\.target\s+([^\n]+)", re.MULTILINE)
 _ADDRESS_SIZE_64 = re.compile(r"^\s*\.address_size\s+64\b", re.MULTILINE)
 _VISIBLE_ENTRY = re.compile(rf"\.visible\s+\.entry\s+({_IDENTIFIER})\s*\(")
 _VISIBLE_FUNC = re.compile(rf"\.visible\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})\s*\(")
@@ -19,15 +19,6 @@ _EXTERN_FUNC = re.compile(rf"\.extern\s+\.func\s+{_RETURN_PARAMS}({_IDENTIFIER})
 _VISIBLE_VARIABLE = re.compile(
     rf"\.visible\s+\.(?:global|const)\b[^;{{(]*?({_IDENTIFIER})\s*(?:\[[^\]]*\]\s*)*[=;]"
 )
-
-
-def is_ptx(data: bytes) -> bool:
-    """Text carrying both a `.version` and a `.target` directive."""
-    try:
-        text = _COMMENT.sub("", data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return False
-    return bool(_VERSION_DIRECTIVE.search(text) and _TARGET_DIRECTIVE.search(text))
 
 
 def inspect_ptx(data: bytes) -> Inspection:

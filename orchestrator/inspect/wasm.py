@@ -10,9 +10,9 @@ from pathlib import Path
 import wasmtime
 import wasmtime.component
 
+from orchestrator.inspect.detect import WASM_MAGIC
 from orchestrator.inspect.model import ArtifactFormat, Inspection, InspectionError, sorted_unique
 
-WASM_MAGIC = b"\0asm"
 _MODULE_VERSION = b"\x01\x00\x00\x00"
 _COMPONENT_VERSION = b"\x0d\x00\x01\x00"
 _HEADER_SIZE = 8

@@ -8,11 +8,11 @@ their name from the import they refer to.
 
 from __future__ import annotations
 
+from orchestrator.inspect.detect import WASM_MAGIC
 from orchestrator.inspect.model import InspectionError, ObjectSymbols
 from orchestrator.inspect.wasm import (
     CUSTOM_SECTION,
     IMPORT_SECTION,
-    WASM_MAGIC,
     WasmFormatError,
     _Reader,
     _sections,

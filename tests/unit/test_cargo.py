@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
 from orchestrator.cell.cargo import (
     artifact_dir,
@@ -20,8 +20,8 @@ from orchestrator.cell.cargo import (
 from orchestrator.cell.runner import CellRunner
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.config.scenario import ArtifactSpec
-from orchestrator.engine.container import CellContainer, Deadline, ExecResult
-from orchestrator.plan import Cell
+from orchestrator.engine.container import Deadline, ExecResult
+from orchestrator.plan import Cell, cell_work
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 
@@ -175,21 +175,22 @@ class FakeCellContainer:
         self.copies: dict[str, bytes] = {}
         self.current = b""
 
-    def start(self) -> None:
+    def restart(self) -> None:
         pass
 
-    def put_tree(self, tar_bytes: bytes, destination: str = "/") -> None:
+    def put_tree(self, tar_bytes: bytes) -> None:
         pass
 
     def run(
         self,
-        command: list[str],
+        command: Sequence[str],
         *,
         deadline: Deadline,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
         workdir: str | None = None,
     ) -> ExecResult:
-        self.commands.append((command, env or {}))
+        command = list(command)
+        self.commands.append((command, dict(env or {})))
         stdout = ""
         if command[:2] == ["cat", "/etc/linkmatrix/rust.json"]:
             stdout = '{"rustc": "rustc 1.85.0", "cargo": "cargo 1.85.0", "llvm": "19"}'
@@ -227,7 +228,7 @@ def test_each_artifact_is_copied_out_before_the_next_build(
     releases = (replace(loaded.release("1.85"), build_dir=False), loaded.release("1.96"))
     glibc = loaded.toolchains[0].targets[0]
     container = FakeCellContainer()
-    runner = CellRunner(cast(CellContainer, container), loaded.limits, releases)
+    runner = CellRunner(container, loaded.limits, releases)
     cell = Cell(
         id="glibc@1.85/x86_64-unknown-linux-gnu/alpha",
         toolchain="glibc",
@@ -237,7 +238,7 @@ def test_each_artifact_is_copied_out_before_the_next_build(
         image="glibc",
         not_applicable=None,
     )
-    observation = runner.run(cell, loaded.scenario("alpha"), glibc, tmp_path / "files")
+    observation = runner.run(cell_work(cell, loaded.scenario("alpha")), glibc, tmp_path / "files")
     assert observation.failure is None, observation.failure
     builds = {b.name: b for b in observation.builds if b.name in ("exe", "exe-plain")}
     workdir = f"/home/builder/work/{cell.slug}"
@@ -254,19 +255,19 @@ def test_each_artifact_is_copied_out_before_the_next_build(
 
 
 def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
-    from orchestrator.cell.observation import ArtifactFile, BuildRecord
+    from orchestrator.cell.observation import BuildOutput, BuiltFile
     from orchestrator.cell.runner import artifact_arguments
-    from orchestrator.inspect.model import ArtifactFormat, Inspection
+    from orchestrator.inspect.model import ArtifactFormat
 
-    plugin_file = ArtifactFile(
+    plugin_file = BuiltFile(
         file="libplugin.so",
         path="a/libplugin.so",
         source="/w/artifacts/plugin/libplugin.so",
         sha256="0" * 64,
         size=1,
-        inspection=Inspection.empty(ArtifactFormat.ELF),
+        format=ArtifactFormat.ELF,
     )
-    plugin = BuildRecord(
+    plugin = BuildOutput(
         name="plugin",
         package="plugin",
         target_kind="lib",
@@ -278,6 +279,7 @@ def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
         diagnostics=(),
         files=(plugin_file,),
         primary="libplugin.so",
+        log_end=0,
     )
     args = artifact_arguments(["--load={artifact:plugin}", "{artifact:missing}", "plain"], [plugin])
     assert args == ("--load=/w/artifacts/plugin/libplugin.so", "{artifact:missing}", "plain")
@@ -286,12 +288,12 @@ def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
 def test_run_environment_names_artifact_folders() -> None:
     from dataclasses import replace as change
 
-    from orchestrator.cell.observation import ArtifactFile, BuildRecord
+    from orchestrator.cell.observation import BuildOutput, BuiltFile
     from orchestrator.cell.runner import artifact_arguments, run_environment
     from orchestrator.config.scenario import ANYWHERE, RunSpec
-    from orchestrator.inspect.model import ArtifactFormat, Inspection
+    from orchestrator.inspect.model import ArtifactFormat
 
-    host = BuildRecord(
+    host = BuildOutput(
         name="host-api",
         package="host-api",
         target_kind="lib",
@@ -302,16 +304,17 @@ def test_run_environment_names_artifact_folders() -> None:
         duration_s=0.1,
         diagnostics=(),
         files=(
-            ArtifactFile(
+            BuiltFile(
                 file="libhost_api.so",
                 path="a/libhost_api.so",
                 source="/w/artifacts/host-api/libhost_api.so",
                 sha256="0" * 64,
                 size=1,
-                inspection=Inspection.empty(ArtifactFormat.ELF),
+                format=ArtifactFormat.ELF,
             ),
         ),
         primary="libhost_api.so",
+        log_end=0,
     )
     spec = RunSpec(
         name="with-libs",

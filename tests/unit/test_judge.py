@@ -11,15 +11,22 @@ from orchestrator.cell.observation import (
     BuildRecord,
     Diagnostic,
     Failure,
+    NotRun,
     Observation,
     RunRecord,
 )
 from orchestrator.config.matrix import Matrix
 from orchestrator.config.scenario import Check, RunSpec, Scenario, SetMatcher, XFail
 from orchestrator.inspect.model import ArtifactFormat, Inspection
-from orchestrator.judge import judge, match_set
-from orchestrator.plan import Cell, all_cells
+from orchestrator.judge import Verdict, match_set
+from orchestrator.judge import judge as judge_work
+from orchestrator.plan import Cell, all_cells, cell_work
 from orchestrator.status import CheckOutcome, Reason, Status
+
+
+def judge(cell: Cell, scenario: Scenario, observation: Observation) -> Verdict:
+    """The verdict with the cell's work resolved as the pipeline resolves it."""
+    return judge_work(cell_work(cell, scenario), observation)
 
 
 def inspection(exports: tuple[str, ...]) -> Inspection:
@@ -237,10 +244,13 @@ def test_expected_build_failure_passes_and_hides_unknowns(
 
 
 def test_match_set_equals_reports_both_sides() -> None:
-    outcome, detail = match_set(SetMatcher(equals=("a", "b")), ["b", "c"], substring=False)
-    assert outcome is CheckOutcome.FAIL
-    assert detail == "missing a; unexpected c"
-    assert match_set(SetMatcher(equals=("a",)), ["a"], substring=False)[0] is CheckOutcome.PASS
+    match = match_set(SetMatcher(equals=("a", "b")), ["b", "c"], substring=False)
+    assert match.outcome is CheckOutcome.FAIL
+    assert (match.missing, match.unexpected) == (("a",), ("c",))
+    assert match.detail == "missing a; unexpected c"
+    passed = match_set(SetMatcher(equals=("a",)), ["a"], substring=False)
+    assert passed.outcome is CheckOutcome.PASS
+    assert passed.detail == "as expected (1: a)"
 
 
 def run_spec(**changes: object) -> RunSpec:
@@ -260,7 +270,7 @@ def run_spec(**changes: object) -> RunSpec:
     return RunSpec(**options)  # type: ignore[arg-type]
 
 
-def run_record(exit_code: int | None, stdout: str, not_run: str | None = None) -> RunRecord:
+def run_record(exit_code: int | None, stdout: str, not_run: NotRun | None = None) -> RunRecord:
     return RunRecord(
         name="run-exe",
         artifact="lib",
@@ -279,7 +289,7 @@ def run_record(exit_code: int | None, stdout: str, not_run: str | None = None) -
         (run_record(0, "f() = 7\n"), Status.PASS, CheckOutcome.PASS),
         (run_record(0, "f() = 8\n"), Status.FAIL, CheckOutcome.FAIL),
         (run_record(1, "f() = 7\n"), Status.FAIL, CheckOutcome.FAIL),
-        (run_record(None, "", "no runner for this target"), Status.PASS, CheckOutcome.NOT_RUN),
+        (run_record(None, "", NotRun.NO_RUNNER), Status.PASS, CheckOutcome.NOT_RUN),
     ],
 )
 def test_runs_are_judged_by_exit_code_and_output(

@@ -20,6 +20,7 @@ from orchestrator.cell.observation import (
     ArtifactFile,
     BuildRecord,
     Diagnostic,
+    NotRun,
     Observation,
     RunRecord,
     ToolInfo,
@@ -207,7 +208,7 @@ def _observation() -> Observation:
         stdout="",
         stderr="",
         duration_s=0.0,
-        not_run="no runner for this target",
+        not_run=NotRun.NO_RUNNER,
     )
     return Observation(
         tools=ToolInfo(

@@ -1,0 +1,67 @@
+"""Where a run's files go: the output folder's artifacts and logs, and the cache's folders. Pure.
+
+Every stage that names one of these paths asks this module, so the runner (which writes the
+report path into each file it fetches), the pipeline (which copies files and logs there) and the
+report agree by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+ARTIFACTS = "artifacts"
+LOGS = "logs"
+
+
+def slug(text: str) -> str:
+    """`text` as one file name: every run of other characters becomes `_`."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def artifact_report_path(cell_slug: str, artifact: str, file: str) -> str:
+    """`artifacts/<slug>/<artifact>/<file>`: a fetched file's path, relative to the output."""
+    return PurePosixPath(ARTIFACTS, cell_slug, artifact, file).as_posix()
+
+
+def log_report_path(cell_slug: str) -> str:
+    """`logs/<slug>.log`: a cell's log, relative to the output folder."""
+    return PurePosixPath(LOGS, f"{cell_slug}.log").as_posix()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layout:
+    """The output folder (results, views, artifacts, logs) and the cache folder of one run."""
+
+    out_dir: Path
+    cache_dir: Path
+
+    def artifacts(self, cell_slug: str) -> Path:
+        """A cell's copied files, one folder per artifact."""
+        return self.out_dir / ARTIFACTS / cell_slug
+
+    def log(self, cell_slug: str) -> Path:
+        return self.out_dir / log_report_path(cell_slug)
+
+    def relative(self, path: Path) -> str:
+        """A path inside the output folder as results.json names it."""
+        return path.relative_to(self.out_dir).as_posix()
+
+    @property
+    def cells(self) -> Path:
+        """The cell cache: `<key>/` per cell."""
+        return self.cache_dir / "cells"
+
+    @property
+    def inspections(self) -> Path:
+        """The inspection cache: `<sha256>-<inspector version>.json` per file."""
+        return self.cache_dir / "inspections"
+
+    @property
+    def downloads(self) -> Path:
+        return self.cache_dir / "downloads"
+
+    @property
+    def vendor(self) -> Path:
+        return self.cache_dir / "vendor"
