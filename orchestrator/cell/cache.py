@@ -25,14 +25,21 @@ PACKAGE = Path(__file__).resolve().parents[1]
 CELL_STAGE_CODE = ("cell", "engine", "inspect/detect.py", "layout.py", "status.py")
 
 
+def cell_code_files() -> list[Path]:
+    """The source files of CELL_STAGE_CODE, in a stable order."""
+    files: list[Path] = []
+    for entry in CELL_STAGE_CODE:
+        path = PACKAGE / entry
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
 @functools.cache
 def cell_code_digest() -> str:
     digest = hashlib.sha256()
-    for entry in CELL_STAGE_CODE:
-        path = PACKAGE / entry
-        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(source.relative_to(PACKAGE).as_posix().encode() + b"\0")
-            digest.update(source.read_bytes())
+    for source in cell_code_files():
+        digest.update(source.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 

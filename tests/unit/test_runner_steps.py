@@ -1,0 +1,169 @@
+"""The cell's step functions over a typed fake container: the one policy for exec failures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from docker.errors import APIError
+
+from orchestrator.cell.observation import NotRun
+from orchestrator.cell.runner import (
+    CellAborted,
+    CellJob,
+    CellLog,
+    CellRunner,
+    GroupSession,
+    exec_step,
+    run_one,
+)
+from orchestrator.config.matrix import Limits, Matrix, Runner
+from orchestrator.config.scenario import ANYWHERE, RunPlace, RunSpec
+from orchestrator.engine.container import Deadline, ExecResult
+from orchestrator.plan import all_cells, cell_work
+from orchestrator.status import Reason
+
+LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
+DEADLINE = Deadline(ends_at=float("inf"), idle_s=30)
+
+
+class FakeSandbox:
+    """A container that answers every command with `result` (or raises `error`)."""
+
+    def __init__(self, result: ExecResult | None = None, error: Exception | None = None) -> None:
+        self.result = result or ExecResult(
+            exit_code=0, stdout="", stderr="", timed_out=None, seconds=0.0
+        )
+        self.error = error
+        self.commands: list[list[str]] = []
+        self.restarts = 0
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        deadline: Deadline,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
+        self.commands.append(list(command))
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def put_tree(self, tar_bytes: bytes) -> None:
+        pass
+
+    def get_file(self, path: str) -> bytes:
+        return b""
+
+    def restart(self) -> None:
+        self.restarts += 1
+
+
+def exited(code: int, timed_out: str | None = None) -> ExecResult:
+    return ExecResult(exit_code=code, stdout="", stderr="", timed_out=timed_out, seconds=1.0)
+
+
+def test_a_killed_command_restarts_the_container_and_ends_the_cell_as_a_timeout() -> None:
+    sandbox = FakeSandbox(exited(-9, timed_out="no output for 30 s"))
+    session = GroupSession(container=sandbox, limits=LIMITS, sources={"alpha"})
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.TIMEOUT
+    assert aborted.value.failure.step == "build lib"
+    assert aborted.value.failure.detail == "killed: no output for 30 s"
+    assert sandbox.restarts == 1
+    assert session.sources == set()  # the fresh container has no sources yet
+
+
+def test_exit_137_is_an_oom_kill_with_the_memory_limit() -> None:
+    sandbox = FakeSandbox(exited(137))
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.OOM
+    assert aborted.value.failure.detail == (
+        "killed by SIGKILL (exit 137), most likely the memory limit (1g) was reached"
+    )
+    assert sandbox.restarts == 0
+
+
+@pytest.mark.parametrize(
+    "error", [APIError("engine gone"), requests.exceptions.ConnectionError("engine gone")]
+)
+def test_an_engine_failure_is_an_engine_error(error: Exception) -> None:
+    session = GroupSession(container=FakeSandbox(error=error), limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.ENGINE_ERROR
+    assert aborted.value.failure.step == "docker"
+    assert aborted.value.failure.detail == str(error)
+
+
+def test_other_exit_codes_are_the_steps_to_judge() -> None:
+    session = GroupSession(container=FakeSandbox(exited(101)), limits=LIMITS)
+    assert exec_step(session, "build lib", ["cargo", "build"], DEADLINE).exit_code == 101
+
+
+def test_the_runner_records_an_engine_failure_and_does_not_raise(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(
+        t
+        for tc in matrix.toolchains
+        if tc.name == cell.toolchain
+        for t in tc.targets
+        if t.triple == cell.target
+    )
+    runner = CellRunner(FakeSandbox(error=APIError("boom")), LIMITS)
+    output = runner.run(cell_work(cell, matrix.scenario(cell.scenario)), target, tmp_path)
+    assert output.failure is not None
+    assert output.failure.reason is Reason.ENGINE_ERROR
+    assert output.builds == ()
+
+
+def run_spec(container: RunPlace) -> RunSpec:
+    return RunSpec(
+        name="run-exe",
+        artifact="exe",
+        args=(),
+        container=container,
+        exit_code=0,
+        stdout=None,
+        when=ANYWHERE,
+        unless=None,
+        why="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("place", "has_runner", "reason"),
+    [
+        (RunPlace.CELL, False, NotRun.NO_RUNNER),
+        (RunPlace.CELL, True, NotRun.ARTIFACT_NOT_BUILT),
+        (RunPlace.SCRATCH, False, NotRun.ARTIFACT_NOT_BUILT),
+    ],
+)
+def test_why_a_run_was_not_run_is_a_closed_set(
+    matrix: Matrix, tmp_path: Path, place: RunPlace, has_runner: bool, reason: NotRun
+) -> None:
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
+    runner = Runner(command=("{file}",), file_glob=None) if has_runner else None
+    target = replace(target, runner=runner)
+    job = CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=target,
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+    sandbox = FakeSandbox()
+    record = run_one(GroupSession(container=sandbox, limits=LIMITS), job, run_spec(place), [])
+    assert record.not_run is reason
+    assert sandbox.commands == []
