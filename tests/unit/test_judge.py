@@ -392,3 +392,30 @@ def test_diagnostics_text_reads_the_notes_that_headlines_leave_out(
     headline = judge(glibc_cell, with_checks(scenario, check(Property.DIAGNOSTICS)), failed)
     assert text.checks[0].outcome is CheckOutcome.PASS, text
     assert headline.checks[0].outcome is CheckOutcome.FAIL, headline
+
+
+def test_a_run_of_an_unbuilt_artifact_is_unknown_with_todays_text(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    scenario_ = replace(scenario, checks=(), runs=(run_spec(),))
+    record = run_record(None, "", NotRun.ARTIFACT_NOT_BUILT)
+    verdict = judge(
+        glibc_cell, scenario_, replace(observation(build("lib", ("answer",))), runs=(record,))
+    )
+    (check,) = verdict.checks
+    assert check.outcome is CheckOutcome.UNKNOWN
+    assert check.detail == "the artifact was not built"
+    assert check.property == "run"
+    assert verdict.status is Status.ERROR
+    assert verdict.reason is Reason.INSPECTION_ERROR
+
+
+def test_a_symbol_check_failing_on_both_sides_is_missing_first(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    check = exports_check("lib", SetMatcher(includes=("wanted",), excludes=("answer",)))
+    verdict = judge(
+        glibc_cell, with_checks(scenario, check), observation(build("lib", ("answer",)))
+    )
+    assert verdict.reason is Reason.SYMBOL_MISSING
+    assert verdict.checks[0].detail == "missing wanted; unexpected answer"
