@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from docker.errors import APIError
 
 from orchestrator.config.matrix import Limits
@@ -100,3 +105,39 @@ def test_transient_engine_errors_are_retried_and_others_are_not(
 def test_unreachable_engine_says_how_to_point_at_one() -> None:
     with pytest.raises(EngineError, match=r"DOCKER_HOST=unix:///path/docker\.sock"):
         connect()
+
+
+class ProbeStub:
+    """Stands in for docker.DockerClient in connect(): its ping fails, its close is seen."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.closed = False
+
+    def ping(self) -> bool:
+        raise self.error
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_failed_ping_closes_the_probe_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = ProbeStub(requests.exceptions.ConnectionError("refused"))
+    monkeypatch.setattr("orchestrator.engine.client._client_for_environment", lambda *args: probe)
+    with pytest.raises(EngineError, match="refused"):
+        connect()
+    assert probe.closed
+
+
+def test_an_engine_that_never_answers_fails_in_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("orchestrator.engine.client.PING_TIMEOUT_S", 1)
+    # AF_UNIX paths are short (108 bytes): pytest's tmp_path may be too long
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder, socket.socket(socket.AF_UNIX) as server:
+        path = Path(folder) / "docker.sock"
+        server.bind(str(path))
+        server.listen(4)  # the kernel accepts; nobody ever reads or answers
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        started = time.monotonic()
+        with pytest.raises(EngineError, match=r"timed out"):
+            connect()
+        assert time.monotonic() - started < 5
