@@ -21,6 +21,7 @@ from orchestrator.cell.runner import CellRunner
 from orchestrator.cell.vendor import vendor_scenario
 from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
 from orchestrator.engine.container import CellContainer, cleanup_containers
+from orchestrator.engine.protocol import EngineClient
 from orchestrator.engine.scratch import ScratchRunner, cleanup_scratch_images
 from orchestrator.errors import ImageBuildError
 from orchestrator.images.build import Images
@@ -57,7 +58,7 @@ class RunOptions:
 
 
 def run_plan(
-    client: docker.DockerClient, matrix: Matrix, plan: Plan, options: RunOptions, reporter: Reporter
+    client: EngineClient, matrix: Matrix, plan: Plan, options: RunOptions, reporter: Reporter
 ) -> ResultsFile:
     """Run every group; the results file is complete or, if interrupted, holds what finished."""
     run_id = uuid.uuid4().hex[:10]
@@ -123,7 +124,7 @@ def _finish(results: ResultsFile, reporter: Reporter, record: dict[str, object])
 class GroupRun:
     """The cells of one image: cached ones replayed, the rest run in one container."""
 
-    client: docker.DockerClient
+    client: EngineClient
     matrix: Matrix
     images: ImagePrefetch
     options: RunOptions

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import docker
 import requests
+from docker.constants import DEFAULT_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException
 from tenacity import (
     retry,
@@ -21,6 +23,9 @@ from orchestrator.errors import EngineError
 P = ParamSpec("P")
 R = TypeVar("R")
 RETRY_ATTEMPTS = 4
+REQUEST_TIMEOUT_S = 600  # an API call (image builds stream without one)
+PING_TIMEOUT_S = 10  # "is anyone there?" needs no more
+PROBE_API_VERSION = DEFAULT_DOCKER_API_VERSION
 
 
 def is_transient(error: BaseException) -> bool:
@@ -41,10 +46,19 @@ def transient_retry(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def connect() -> docker.DockerClient:
-    """A client for the engine named by DOCKER_HOST / the current context, or a clear error."""
+    """A client for the engine named by DOCKER_HOST / the current context, or a clear error.
+
+    A probe client pings first, with a short timeout and a fixed API version (so creating it
+    sends nothing): an engine that accepts connections but never answers fails in seconds, not
+    after the builds' 600 s, and the probe is closed whatever happens. Only then is the real
+    client made (it asks the engine for its API version).
+    """
     try:
-        client = _client_for_environment()
-        client.ping()
+        probe = _client_for_environment(PING_TIMEOUT_S, PROBE_API_VERSION)
+        # any answer will do, even a refusal of the probe's API version
+        with contextlib.closing(probe), contextlib.suppress(APIError):
+            probe.ping()
+        return _client_for_environment(REQUEST_TIMEOUT_S)
     except (DockerException, requests.exceptions.RequestException) as exc:
         where = os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
         raise EngineError(
@@ -53,16 +67,20 @@ def connect() -> docker.DockerClient:
             "DOCKER_HOST=unix:///path/docker.sock or DOCKER_HOST=ssh://user@host "
             "(`docker context inspect` shows a context's endpoint)."
         ) from exc
-    return client
 
 
-def _client_for_environment() -> docker.DockerClient:
-    """DOCKER_HOST wins; else the current Docker context (`docker context use`); else default."""
+def _client_for_environment(timeout: int, version: str | None = None) -> docker.DockerClient:
+    """DOCKER_HOST wins; else the current Docker context (`docker context use`); else default.
+
+    `version` None: ask the engine (a request, made while constructing).
+    """
     if "DOCKER_HOST" in os.environ:
-        return docker.from_env(timeout=600)
+        return docker.from_env(timeout=timeout, version=version)
     context = docker.ContextAPI.get_current_context()
     endpoint = context.endpoints.get("docker", {}) if context else {}
     host = endpoint.get("Host") if isinstance(endpoint, dict) else None
     if context is None or context.name == "default" or not host:
-        return docker.from_env(timeout=600)
-    return docker.DockerClient(base_url=host, timeout=600, tls=bool(context.TLSConfig))
+        return docker.from_env(timeout=timeout, version=version)
+    return docker.DockerClient(
+        base_url=host, timeout=timeout, version=version, tls=bool(context.TLSConfig)
+    )

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
-import docker
 from docker.errors import APIError, NotFound
-from docker.models.containers import Container
 
 from orchestrator.config.matrix import Limits
 from orchestrator.engine.client import transient_retry
+from orchestrator.engine.protocol import EngineClient, EngineContainer
 
 CELL_USER = "1000:1000"
 LABEL = "org.linkmatrix.run"
@@ -74,7 +73,7 @@ class CellContainer:
 
     def __init__(
         self,
-        client: docker.DockerClient,
+        client: EngineClient,
         image: str,
         *,
         limits: Limits,
@@ -86,7 +85,7 @@ class CellContainer:
         self.limits = limits
         self.volumes = dict(volumes)
         self.run_id = run_id
-        self._container: Container | None = None
+        self._container: EngineContainer | None = None
 
     def __enter__(self) -> CellContainer:
         self.start()
@@ -101,7 +100,7 @@ class CellContainer:
         self.remove()
 
     @property
-    def container(self) -> Container:
+    def container(self) -> EngineContainer:
         if self._container is None:
             raise RuntimeError("the container is not running")
         return self._container
@@ -178,8 +177,10 @@ class CellContainer:
     def _exec_create(
         self, command: Sequence[str], env: Mapping[str, str], workdir: str | None, user: str
     ) -> str:
+        container_id = self.container.id
+        assert container_id is not None  # a created container always has one
         created = self.client.api.exec_create(
-            self.container.id, list(command), environment=dict(env), workdir=workdir, user=user
+            container_id, list(command), environment=dict(env), workdir=workdir, user=user
         )
         return str(created["Id"])
 
@@ -243,7 +244,7 @@ def _collect(
         stderr.extend(err or b"")
 
 
-def remove_container(container: Container) -> None:
+def remove_container(container: EngineContainer) -> None:
     """Kill and remove `container`; quiet if it is gone, one retry if the engine is busy."""
     try:
         container.remove(force=True)
@@ -254,7 +255,7 @@ def remove_container(container: Container) -> None:
         container.remove(force=True)
 
 
-def cleanup_containers(client: docker.DockerClient, run_id: str) -> int:
+def cleanup_containers(client: EngineClient, run_id: str) -> int:
     """Remove every container a run started (a safety net behind the context managers)."""
     removed = 0
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"}):

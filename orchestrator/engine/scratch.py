@@ -15,14 +15,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import docker
 import requests
 from docker.errors import ImageNotFound, NotFound
-from docker.models.containers import Container
 
 from orchestrator.config.matrix import Limits
 from orchestrator.engine.client import transient_retry
 from orchestrator.engine.container import CELL_USER, LABEL, Deadline, ExecResult, remove_container
+from orchestrator.engine.protocol import EngineClient, EngineContainer
 
 SCRATCH_REPOSITORY = "linkmatrix/scratch-run"
 
@@ -42,7 +41,7 @@ def scratch_tar(name: str, data: bytes) -> bytes:
 class ScratchRunner:
     """Imports, runs and removes a one-file image per run."""
 
-    client: docker.DockerClient
+    client: EngineClient
     limits: Limits
     run_id: str
 
@@ -52,7 +51,7 @@ class ScratchRunner:
         tag = uuid.uuid4().hex[:12]
         image = f"{SCRATCH_REPOSITORY}:{tag}"
         self._import(scratch_tar(name, data), tag)
-        container: Container | None = None
+        container: EngineContainer | None = None
         try:
             container = self._create(image, [f"/{name}", *args])
             container.start()
@@ -81,7 +80,7 @@ class ScratchRunner:
         )
 
     @transient_retry
-    def _create(self, image: str, command: list[str]) -> Container:
+    def _create(self, image: str, command: list[str]) -> EngineContainer:
         return self.client.containers.create(
             image,
             command,
@@ -96,14 +95,14 @@ class ScratchRunner:
             security_opt=["no-new-privileges"],
         )
 
-    def _remove(self, container: Container | None, image: str) -> None:
+    def _remove(self, container: EngineContainer | None, image: str) -> None:
         if container is not None:
             remove_container(container)
         with contextlib.suppress(ImageNotFound, NotFound):
             self.client.images.remove(image, force=True)
 
 
-def _wait(container: Container, deadline: Deadline) -> str | None:
+def _wait(container: EngineContainer, deadline: Deadline) -> str | None:
     """Wait for the container to exit; kill it and say why when the cell's time runs out."""
     remaining = max(1.0, deadline.ends_at - time.monotonic())
     try:
@@ -114,7 +113,7 @@ def _wait(container: Container, deadline: Deadline) -> str | None:
     return None
 
 
-def cleanup_scratch_images(client: docker.DockerClient, run_id: str) -> int:
+def cleanup_scratch_images(client: EngineClient, run_id: str) -> int:
     """Remove the one-file images a run left behind (a safety net behind ScratchRunner)."""
     removed = 0
     for image in client.images.list(filters={"label": f"{LABEL}={run_id}"}):

@@ -8,15 +8,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import docker
-
 from orchestrator.config.matrix import BaseImage
+from orchestrator.engine.protocol import EngineClient
 from orchestrator.errors import ImageBuildError
 
 BUILD_LOG_TAIL = 40
 
 
-def make_base_image(client: docker.DockerClient, base: BaseImage) -> str:
+def make_base_image(client: EngineClient, base: BaseImage) -> str:
     """debootstrap a minimal Debian root, give it bookworm-updates/-security, `docker import` it."""
     debootstrap = shutil.which("debootstrap") or _sbin("debootstrap")
     if debootstrap is None:
@@ -66,7 +65,7 @@ def _write_sources(base: BaseImage, root: Path) -> None:
         leftover.unlink()
 
 
-def _import_root(client: docker.DockerClient, base: BaseImage, root: Path, tarball: Path) -> str:
+def _import_root(client: EngineClient, base: BaseImage, root: Path, tarball: Path) -> str:
     subprocess.run(
         ["tar", "-C", str(root), "-cf", str(tarball), "--numeric-owner", "."], check=True
     )

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
 from orchestrator.config.matrix import BASE_IMAGE, BaseImage, Matrix
 from orchestrator.engine.client import transient_retry
+from orchestrator.engine.protocol import EngineClient
 from orchestrator.errors import ImageBuildError
 from orchestrator.images.base import BUILD_LOG_TAIL, make_base_image
 from orchestrator.images.fetch import (
@@ -52,7 +52,7 @@ class Images:
 
     def __init__(
         self,
-        client: docker.DockerClient,
+        client: EngineClient,
         matrix: Matrix,
         on_event: Callable[[str], None],
         downloads: Path,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import docker
 from docker.errors import APIError, NotFound
 
 from orchestrator.engine.client import transient_retry
+from orchestrator.engine.protocol import EngineClient
 from orchestrator.images.build import Images
 from orchestrator.images.volumes import CACHE_VOLUME_PREFIX, cache_volume
 from orchestrator.plan import ImageKey
@@ -47,13 +47,13 @@ def plan_prune(
     )
 
 
-def read_prune_plan(client: docker.DockerClient, images: Images, keys: list[ImageKey]) -> PrunePlan:
+def read_prune_plan(client: EngineClient, images: Images, keys: list[ImageKey]) -> PrunePlan:
     """The engine's images and volumes, against what `keys` resolve to now."""
     current = images.needs(keys).present
     return plan_prune(current, _linkmatrix_tags(client), _cache_volumes(client))
 
 
-def apply_prune(client: docker.DockerClient, plan: PrunePlan) -> list[str]:
+def apply_prune(client: EngineClient, plan: PrunePlan) -> list[str]:
     """Remove the stale tags and volumes; return what could not be removed, and why."""
     problems = []
     for tag in plan.stale_tags:
@@ -74,7 +74,7 @@ def apply_prune(client: docker.DockerClient, plan: PrunePlan) -> list[str]:
 
 
 @transient_retry
-def _linkmatrix_tags(client: docker.DockerClient) -> list[tuple[str, str]]:
+def _linkmatrix_tags(client: EngineClient) -> list[tuple[str, str]]:
     images = client.images.list(filters={"reference": IMAGE_REFERENCE})
     return [
         (tag, str(image.id))
@@ -85,16 +85,16 @@ def _linkmatrix_tags(client: docker.DockerClient) -> list[tuple[str, str]]:
 
 
 @transient_retry
-def _cache_volumes(client: docker.DockerClient) -> list[str]:
+def _cache_volumes(client: EngineClient) -> list[str]:
     volumes = client.volumes.list(filters={"name": CACHE_VOLUME_PREFIX})
     return [str(v.name) for v in volumes if str(v.name).startswith(CACHE_VOLUME_PREFIX)]
 
 
 @transient_retry
-def _remove_image(client: docker.DockerClient, tag: str) -> None:
+def _remove_image(client: EngineClient, tag: str) -> None:
     client.images.remove(tag, noprune=False)
 
 
 @transient_retry
-def _remove_volume(client: docker.DockerClient, name: str) -> None:
+def _remove_volume(client: EngineClient, name: str) -> None:
     client.volumes.get(name).remove()

@@ -5,80 +5,20 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-from dataclasses import dataclass, field
-from typing import Any, cast
 
-import docker
 import pytest
-import requests
 
 from orchestrator.config.matrix import Limits
 from orchestrator.engine.container import Deadline
 from orchestrator.engine.scratch import ScratchRunner, scratch_tar
+from tests.unit.fake_engine import FakeEngine, Reply, tar_names
 
 LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 
 
-@dataclass
-class FakeScratchContainer:
-    client: FakeEngine
-    command: list[str]
-    exit_code: int = 0
-    hangs: bool = False
-    attrs: dict[str, Any] = field(default_factory=dict)
-
-    def start(self) -> None:
-        self.client.events.append("start")
-
-    def wait(self, timeout: float) -> dict[str, int]:
-        if self.hangs:
-            raise requests.exceptions.ReadTimeout("no answer")
-        return {"StatusCode": self.exit_code}
-
-    def kill(self) -> None:
-        self.client.events.append("kill")
-
-    def logs(self, *, stdout: bool, stderr: bool) -> bytes:
-        return b"hello from nothing\n" if stdout else b""
-
-    def reload(self) -> None:
-        self.attrs = {"State": {"ExitCode": self.exit_code}}
-
-    def remove(self, force: bool = False) -> None:
-        self.client.events.append("remove container")
-
-
-@dataclass
-class FakeEngine:
-    hangs: bool = False
-    events: list[str] = field(default_factory=list)
-    imported: list[bytes] = field(default_factory=list)
-    create_options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def api(self) -> FakeEngine:
-        return self
-
-    @property
-    def containers(self) -> FakeEngine:
-        return self
-
-    @property
-    def images(self) -> FakeEngine:
-        return self
-
-    def import_image_from_data(self, data: bytes, **options: Any) -> None:
-        self.imported.append(data)
-        self.events.append(f"import {options['repository']}:{options['tag']}")
-        assert options["changes"] == ["LABEL org.linkmatrix.run=r1"]
-
-    def create(self, image: str, command: list[str], **options: Any) -> FakeScratchContainer:
-        self.create_options = options
-        self.events.append(f"create {image} {' '.join(command)}")
-        return FakeScratchContainer(self, command, hangs=self.hangs)
-
-    def remove(self, image: str, force: bool = False) -> None:
-        self.events.append(f"remove image {image}")
+def scratch_engine(*, hangs: bool = False) -> FakeEngine:
+    """Every command prints a greeting; `hangs`: and then never ends."""
+    return FakeEngine(script=lambda argv: Reply(stdout=b"hello from nothing\n", hangs=hangs))
 
 
 def test_the_image_holds_the_file_and_nothing_else() -> None:
@@ -88,44 +28,51 @@ def test_the_image_holds_the_file_and_nothing_else() -> None:
 
 
 def test_a_scratch_run_is_isolated_and_cleaned_up() -> None:
-    engine = FakeEngine()
-    runner = ScratchRunner(client=cast(docker.DockerClient, engine), limits=LIMITS, run_id="r1")
+    engine = scratch_engine()
+    runner = ScratchRunner(client=engine, limits=LIMITS, run_id="r1")
     result = runner.run("hello", b"binary", ["--flag"], deadline=Deadline.after(60, 30))
     assert (result.exit_code, result.stdout, result.timed_out) == (0, "hello from nothing\n", None)
-    options = engine.create_options
+    (container,) = engine.containers.started
+    options = container.options
     assert options["network_mode"] == "none"
     assert options["user"] == "1000:1000"
     assert options["cap_drop"] == ["ALL"]
     assert (options["mem_limit"], options["pids_limit"]) == ("1g", 64)
-    assert engine.events[1].endswith("/hello --flag")
-    assert engine.events[-2:] == ["remove container", engine.events[-1]]
-    assert engine.events[-1].startswith("remove image linkmatrix/scratch-run:")
+    (imported,) = engine.imported
+    assert tar_names(imported.data) == ["hello"]
+    assert imported.changes == ["LABEL org.linkmatrix.run=r1"]
+    image = container.image
+    assert imported.name == image
+    assert image.startswith("linkmatrix/scratch-run:")
+    assert engine.events == [
+        f"import {image}",
+        f"create c1 {image} /hello --flag",
+        "start c1",
+        "remove c1",
+        f"remove image {image}",
+    ]
+    assert engine.images.present == []
 
 
 def test_a_hanging_scratch_run_is_killed_and_still_cleaned_up() -> None:
-    engine = FakeEngine(hangs=True)
-    runner = ScratchRunner(client=cast(docker.DockerClient, engine), limits=LIMITS, run_id="r1")
+    engine = scratch_engine(hangs=True)
+    runner = ScratchRunner(client=engine, limits=LIMITS, run_id="r1")
     deadline = Deadline(ends_at=time.monotonic() + 1, idle_s=30)
     result = runner.run("hello", b"binary", [], deadline=deadline)
     assert result.timed_out == "the cell's time limit ran out"
     assert result.exit_code == -9
-    assert "kill" in engine.events
+    assert engine.events[2:-1] == ["start c1", "kill c1", "remove c1"]
     assert engine.events[-1].startswith("remove image")
+    assert engine.images.present == []
 
 
 def test_an_interrupted_scratch_run_removes_what_it_made() -> None:
-    engine = FakeEngine()
-
-    def interrupt(self: FakeScratchContainer) -> None:
-        raise KeyboardInterrupt
-
-    runner = ScratchRunner(client=cast(docker.DockerClient, engine), limits=LIMITS, run_id="r1")
-    original = FakeScratchContainer.start
-    FakeScratchContainer.start = interrupt  # type: ignore[method-assign]
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30))
-    finally:
-        FakeScratchContainer.start = original  # type: ignore[method-assign]
-    assert engine.events[-2:][0] == "remove container"
+    engine = scratch_engine()
+    engine.fail("container.start", KeyboardInterrupt())
+    runner = ScratchRunner(client=engine, limits=LIMITS, run_id="r1")
+    with pytest.raises(KeyboardInterrupt):
+        runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30))
+    assert "start c1" not in engine.events
+    assert engine.events[-2] == "remove c1"
     assert engine.events[-1].startswith("remove image")
+    assert engine.images.present == []

@@ -1,0 +1,298 @@
+"""`run_plan` end to end on the fake engine: images, containers, cells, cache, results.json.
+
+Two toolchains on two images (two groups, two containers), one scenario whose cdylib the fake
+"builds": cargo's JSON names a file, the collect step makes it exist, and `get_archive` hands
+back a real 41-byte wasm module exporting `answer`, so inspection and the judge run for real.
+Results are read from the written results.json, as a user would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.cell.runner import RUST_INFO
+from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.log import Reporter
+from orchestrator.pipeline import RunOptions, run_plan
+from orchestrator.plan import make_plan
+from orchestrator.report import INDEX_HTML, MATRIX_MD
+from orchestrator.results.document import RESULTS_FILE
+from tests.unit.fake_engine import FakeEngine, Reply, prints
+
+# (module (func (export "answer") (result i32) i32.const 42)), byte by byte
+ANSWER_WASM = (
+    bytes.fromhex("0061736d01000000")  # magic, version 1
+    + bytes.fromhex("0105016000017f")  # types: () -> i32
+    + bytes.fromhex("03020100")  # functions: one, of type 0
+    + bytes.fromhex("070a0106")
+    + b"answer"
+    + bytes.fromhex("0000")  # exports: "answer" = function 0
+    + bytes.fromhex("0a06010400412a0b")  # code: i32.const 42, end
+)
+BASE_TAG = "linkmatrix/debian:bookworm"
+MATRIX = """\
+schema_version: 1
+base:
+  tag: linkmatrix/debian:bookworm
+  suite: bookworm
+  mirror: http://deb.debian.org/debian
+  security_mirror: http://deb.debian.org/debian-security
+releases:
+  "1.96": { rustc_web: "1.96.0+dfsg1-1~deb12u2" }
+default_release: "1.96"
+limits: { memory: 1g, pids: 64, cell_timeout_s: 60, idle_timeout_s: 30 }
+images:
+  rust: { parent: base }
+  wasm: { parent: rust }
+  wasm-sdk: { parent: rust }
+toolchains:
+  wasm:
+    image: wasm
+    description: rust-lld
+    route: { linker: rust-lld, libraries: none, stand_in: false }
+    targets:
+      wasm32-unknown-unknown: { linker_version: [rust-lld, -flavor, wasm, --version] }
+  wasm-sdk:
+    image: wasm-sdk
+    description: rust-lld from a vendor SDK
+    route: { linker: rust-lld, libraries: none, stand_in: false }
+    targets:
+      wasm32-unknown-unknown: { linker_version: [rust-lld, -flavor, wasm, --version] }
+scenarios: all
+"""
+SCENARIO = """\
+description: a cdylib exporting one function
+artifacts:
+  - name: lib
+    package: cdy
+    target_kind: lib
+    crate_type: cdylib
+checks:
+  - artifact: lib
+    exports: { includes: [answer] }
+"""
+CELL_EXECS_PER_RUN = 6  # probe, linker probe, workdir, cargo, collect, cleanup
+
+
+def write_project(root: Path) -> Path:
+    """matrix.yaml, three image folders and the scenario `answer` in `root`."""
+    for image in ("rust", "wasm", "wasm-sdk"):
+        folder = root / "images" / image
+        folder.mkdir(parents=True)
+        (folder / "Dockerfile").write_text(f"ARG BASE\nFROM ${{BASE}}\nLABEL x={image}\n")
+    scenario = root / "scenarios" / "answer"
+    (scenario / "src").mkdir(parents=True)
+    (scenario / "scenario.yaml").write_text(SCENARIO)
+    (scenario / "Cargo.toml").write_text('[package]\nname = "cdy"\nversion = "0.1.0"\n')
+    (scenario / "src" / "lib.rs").write_text('#[no_mangle]\npub extern "C" fn answer() {}\n')
+    (root / "matrix.yaml").write_text(MATRIX)
+    return root / "matrix.yaml"
+
+
+def cargo_artifact_line(argv: Sequence[str]) -> str:
+    """The compiler-artifact message cargo prints for the scenario's cdylib."""
+    manifest = argv[argv.index("--manifest-path") + 1]
+    message = {
+        "reason": "compiler-artifact",
+        "manifest_path": manifest,
+        "package_id": f"path+file://{posixpath.dirname(manifest)}#cdy@0.1.0",
+        "target": {"kind": ["cdylib"], "name": "cdy"},
+        "filenames": ["/cache/wasm32-unknown-unknown/x/release/cdy.wasm"],
+        "executable": None,
+    }
+    return json.dumps(message) + "\n"
+
+
+def toolchain_engine() -> FakeEngine:
+    """An engine with the base image whose containers answer like a working toolchain."""
+    engine = FakeEngine()
+
+    def script(argv: Sequence[str]) -> Reply:
+        if list(argv) == ["cat", RUST_INFO]:
+            return prints('{"rustc": "1.96.0", "cargo": "1.96.0", "llvm": "19.1"}')
+        if argv[0] == "rust-lld":
+            return prints("LLD 19.1.7\n")
+        if argv[0] == "cargo":
+            return prints(cargo_artifact_line(argv))
+        if list(argv[:2]) == ["sh", "-c"] and list(argv[3:4]) == ["collect"]:
+            destination, *sources = argv[4:]
+            for source in sources:  # what `cp` would have made
+                engine.files[posixpath.join(destination, posixpath.basename(source))] = ANSWER_WASM
+        return Reply()
+
+    engine.script = script
+    engine.add_image(BASE_TAG)
+    return engine
+
+
+def step(argv: Sequence[str]) -> str:
+    """A cell's exec, named by what it is for."""
+    if argv[0] == "cat":
+        return "probe"
+    if argv[0] in {"rust-lld", "cargo"}:
+        return argv[0]
+    if list(argv[3:4]) == ["collect"]:
+        return "collect"
+    if argv[0] == "rm":
+        return "cleanup"
+    return "workdir" if "mkdir" in argv[-1] else "other"
+
+
+def container_story(engine: FakeEngine, container: str) -> list[str]:
+    """What happened in `container`, in order: start, each exec's step, files in and out."""
+    commands = iter(engine.commands())
+    story = []
+    for event in engine.events:
+        verb, _, rest = event.partition(" ")
+        if verb == "exec":
+            argv = next(commands)
+            if rest.split(" ")[0] == container:
+                story.append(step(argv))
+        elif verb in {"start", "put", "get", "remove"} and rest.split(" ")[0] == container:
+            story.append(verb)
+    return story
+
+
+def run(engine: FakeEngine, matrix: Matrix, tmp_path: Path) -> dict[str, Any]:
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        fresh=False,
+        selection={"only": [], "shard": None, "baseline": None},  # as `linkmatrix run` has it
+    )
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
+    return read_results(tmp_path)
+
+
+def read_results(tmp_path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((tmp_path / "out" / RESULTS_FILE).read_text())
+    return document
+
+
+def by_toolchain(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {cell["toolchain"]: cell for cell in document["cells"]}
+
+
+@pytest.fixture
+def matrix(tmp_path: Path) -> Matrix:
+    return load_matrix(write_project(tmp_path / "project"))
+
+
+def test_a_cache_miss_builds_in_a_container_inspects_and_judges(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    document = run(engine, matrix, tmp_path)
+
+    cells = by_toolchain(document)
+    assert sorted(cells) == ["wasm", "wasm-sdk"]
+    for cell in cells.values():
+        assert (cell["status"], cell["reason"], cell["cached"]) == ("pass", None, False)
+        (artifact,) = cell["artifacts"]
+        assert (artifact["format"], artifact["exports"], artifact["built"]) == (
+            "wasm",
+            ["answer"],
+            True,
+        )
+        copied = tmp_path / "out" / artifact["file"]
+        assert copied.read_bytes() == ANSWER_WASM
+    assert document["provenance"]["finished"] is not None
+
+    assert [call.tag.split(":")[0] for call in engine.builds] == [
+        "linkmatrix/rust",
+        "linkmatrix/wasm",
+        "linkmatrix/wasm-sdk",
+    ]
+    expected = ["start", "probe", "rust-lld", "put", "workdir", "cargo", "collect", "get"]
+    assert container_story(engine, "c1") == [*expected, "cleanup", "remove"]
+    assert container_story(engine, "c2") == [*expected, "cleanup", "remove"]
+    assert engine.running_ids() == []
+
+    (sources, _) = engine.puts
+    assert "src/answer/src/lib.rs" in sources.names()
+    cargo = next(call for call in engine.execs if call.command[0] == "cargo")
+    assert cargo.user == "1000:1000"
+    assert cargo.env["SRC"] == "/src/answer"
+    assert cargo.workdir is not None
+    assert cargo.workdir.startswith("/home/builder/work/")
+    options = engine.containers.started[0].options
+    assert (options["network_mode"], options["user"]) == ("none", "1000:1000")
+
+
+def test_a_cache_hit_starts_no_container_and_gives_the_same_verdict(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    first = by_toolchain(run(engine, matrix, tmp_path))
+    started, execs, builds = len(engine.containers.started), len(engine.execs), len(engine.builds)
+
+    second = by_toolchain(run(engine, matrix, tmp_path))
+
+    assert (len(engine.containers.started), len(engine.execs), len(engine.builds)) == (
+        started,
+        execs,
+        builds,
+    )
+    for name, cell in second.items():
+        assert cell["cached"] is True
+        assert (cell["status"], cell["artifacts"]) == (
+            first[name]["status"],
+            first[name]["artifacts"],
+        )
+        assert (tmp_path / "out" / cell["artifacts"][0]["file"]).read_bytes() == ANSWER_WASM
+
+
+def test_an_interrupted_run_removes_its_container_and_keeps_what_finished(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    # the first cell's execs succeed, then Ctrl-C in the second cell, after its two probes
+    engine.fail("api.exec_create", KeyboardInterrupt(), after=CELL_EXECS_PER_RUN + 2)
+    with pytest.raises(KeyboardInterrupt):
+        run(engine, matrix, tmp_path)
+
+    document = read_results(tmp_path)
+    (finished,) = document["cells"]
+    assert (finished["toolchain"], finished["status"]) == ("wasm", "pass")
+    assert document["provenance"]["finished"] is not None
+    assert container_story(engine, "c2") == ["start", "probe", "rust-lld", "put", "remove"]
+    assert engine.running_ids() == []
+    for view in (MATRIX_MD, INDEX_HTML):
+        assert (tmp_path / "out" / view).is_file()
+
+
+def test_a_failed_image_build_errors_its_cells_and_the_run_goes_on(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    engine.break_build("wasm")
+    cells = by_toolchain(run(engine, matrix, tmp_path))
+
+    broken = cells["wasm"]
+    assert (broken["status"], broken["reason"]) == ("error", "toolchain-missing")
+    assert "wasm/Dockerfile failed" in broken["detail"]
+    assert (cells["wasm-sdk"]["status"], cells["wasm-sdk"]["reason"]) == ("pass", None)
+    assert len(engine.containers.started) == 1  # only the image that exists gets a container
+
+
+def test_a_missing_sdk_skips_its_cells_and_builds_nothing_for_them(
+    matrix: Matrix, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LINKMATRIX_TEST_SDK", raising=False)
+    fetch = matrix.image("wasm-sdk").context / "fetch.yaml"
+    fetch.write_text("local:\n  sdk: { env: LINKMATRIX_TEST_SDK, what: the vendor's SDK }\n")
+    engine = toolchain_engine()
+    cells = by_toolchain(run(engine, matrix, tmp_path))
+
+    skipped = cells["wasm-sdk"]
+    assert (skipped["status"], skipped["reason"]) == ("skip", "sdk-missing")
+    assert "LINKMATRIX_TEST_SDK" in skipped["detail"]
+    assert cells["wasm"]["status"] == "pass"
+    assert not any(call.tag.startswith("linkmatrix/wasm-sdk:") for call in engine.builds)
