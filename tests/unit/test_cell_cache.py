@@ -1,17 +1,17 @@
-"""The cell cache: observations round-trip, a damaged entry is a miss, and the key follows
+"""The cell cache: cell outputs round-trip, a damaged entry is a miss, and the key follows
 what a cell builds from, not what the scenario expects of it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.cell.cache import CellCache, cell_key
-from orchestrator.cell.observation import Failure, Observation, ToolInfo
+from orchestrator.cell.cache import OUTPUT_FILE, CellCache, cell_key
+from orchestrator.cell.observation import CellOutput, Failure, ToolInfo
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.status import Reason
 from tests.unit.conftest import SCENARIO, ProjectFactory
 
-OBSERVATION = Observation(
+OUTPUT = CellOutput(
     tools=ToolInfo(rustc="1.96.0", cargo="1.96.0", llvm="19.1", linker_version="LLD 19"),
     builds=(),
     runs=(),
@@ -31,19 +31,19 @@ def key_of(matrix: Matrix) -> str:
     )
 
 
-def test_a_stored_observation_loads_as_it_was(tmp_path: Path) -> None:
+def test_a_stored_output_loads_as_it_was(tmp_path: Path) -> None:
     cache = CellCache(root=tmp_path)
     assert cache.load("k1") is None
-    cache.store("k1", OBSERVATION)
-    assert cache.load("k1") == OBSERVATION
+    cache.store("k1", OUTPUT)
+    assert cache.load("k1") == OUTPUT
     cache.discard("k1")
     assert cache.load("k1") is None
 
 
 def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     cache = CellCache(root=tmp_path)
-    cache.store("k1", OBSERVATION)
-    stored = cache.folder("k1") / "observation.json"
+    cache.store("k1", OUTPUT)
+    stored = cache.folder("k1") / OUTPUT_FILE
     stored.write_text('{"tools": null, "builds": [')  # cut short
     assert cache.load("k1") is None
     stored.write_text('{"something": "else"}')  # an older layout
