@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
 import tempfile
@@ -115,6 +116,8 @@ def _decode_tuple(hint: Any, data: object, where: str) -> tuple[Any, ...]:
         raise TypeError(f"decode handles `tuple[X, ...]` only, not {hint}")
     if not isinstance(data, list):
         raise DataError(where, f"expected a list, found {_json_type(data)}")
+    if args[0] is str and all(type(item) is str for item in data):
+        return tuple(data)  # symbol lists hold up to millions of names: the quick way first
     return tuple(_decode(args[0], item, f"{where}[{index}]") for index, item in enumerate(data))
 
 
@@ -128,13 +131,13 @@ def _decode_mapping(hint: Any, data: object, where: str) -> dict[Any, Any]:
     }
 
 
-def _decode_dataclass(hint: type[Any], data: object, where: str) -> Any:
+def _decode_dataclass(hint: Any, data: object, where: str) -> Any:
     if not isinstance(data, dict):
         raise DataError(where, f"expected an object, found {_json_type(data)}")
     fields = {f.name: f for f in dataclasses.fields(hint)}
     if unknown := [key for key in data if key not in fields]:
         raise DataError(where, f"unknown key {unknown[0]!r}")
-    hints = typing.get_type_hints(hint)
+    hints = _type_hints(hint)
     values = {}
     for name, field in fields.items():
         if name in data:
@@ -142,6 +145,11 @@ def _decode_dataclass(hint: type[Any], data: object, where: str) -> Any:
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise DataError(where, f"missing key {name!r}")
     return hint(**values)
+
+
+@functools.cache
+def _type_hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 # The Python types a JSON value of each annotated scalar type may have.

@@ -242,6 +242,10 @@ DAMAGES: dict[str, Callable[[Path], object]] = {
     "a cell that is a string": lambda p: p.write_text(
         json.dumps(sample_with(lambda d: d["cells"].append("glibc/x/y"))), encoding="utf-8"
     ),
+    "a number among the exports": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0]["artifacts"][0]["exports"].append(7))),
+        encoding="utf-8",
+    ),
     "null where none may be": lambda p: p.write_text(
         json.dumps(sample_with(lambda d: d["cells"][0]["linker"].update(name=None))),
         encoding="utf-8",
@@ -262,6 +266,11 @@ def test_the_error_says_where_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     DAMAGES["status bogus"](path)
     with pytest.raises(ResultsError, match=r"cells\[3\]\.status: 'bogus' is not one of pass"):
+        load_results(path)
+    DAMAGES["a number among the exports"](path)
+    with pytest.raises(
+        ResultsError, match=r"cells\[0\]\.artifacts\[0\]\.exports\[\d+\]: expected str"
+    ):
         load_results(path)
     DAMAGES["cells: 5"](path)
     with pytest.raises(ResultsError, match="cells: expected a list, found an integer"):
