@@ -19,11 +19,11 @@ from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
+from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
-from orchestrator.results.document import load_results
 from orchestrator.results.merge import merge_results
+from orchestrator.results.model import Selection
 from orchestrator.serial import to_data
-from orchestrator.status import Status
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
@@ -142,17 +142,17 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
         out_dir=args.out,
         cache_dir=args.cache_dir,
         fresh=args.fresh,
-        selection={
-            "only": args.only,
-            "shard": f"{args.shard.index}/{args.shard.count}" if args.shard else None,
-            "baseline": str(args.baseline) if args.baseline else None,
-        },
+        selection=Selection(
+            only=tuple(args.only),
+            shard=f"{args.shard.index}/{args.shard.count}" if args.shard else None,
+            baseline=str(args.baseline) if args.baseline else None,
+        ),
     )
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
     views = write_views(document, results.path.parent, baseline)
-    reporter.summary(document["summary"], [str(results.path), *map(str, views)])
-    return 0 if all(Status(r["status"]).ok for r in document["cells"]) else 1
+    reporter.summary(document.summary, [str(results.path), *map(str, views)])
+    return 0 if all(record.status.ok for record in document.cells) else 1
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -167,9 +167,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
-    document, results_path = merge_results(args.inputs, args.out)
+    document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
     views = write_views(document, args.out, baseline)
-    reporter.summary(document["summary"], [str(results_path), *map(str, views)])
+    reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0
 
 
@@ -177,7 +177,7 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     document = load_results(args.results)
     baseline = load_results(args.baseline) if args.baseline else None
     views = write_views(document, args.results.parent, baseline)
-    reporter.summary(document["summary"], [str(args.results), *map(str, views)])
+    reporter.summary(document.summary, [str(args.results), *map(str, views)])
     return 0
 
 

@@ -6,13 +6,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from orchestrator.images.build import ImageNeeds
 from orchestrator.plan import Plan
 from orchestrator.report.symbols import symbol
+from orchestrator.results.model import CellRecord
 from orchestrator.status import Status
 
 LOG_BLOCK_LINES = 40
@@ -74,31 +75,32 @@ class Reporter:
                 "(see images/<name>/README.md)"
             )
 
-    def cell(self, record: dict[str, Any]) -> None:
+    def cell(self, record: CellRecord) -> None:
         self.done += 1
-        if record["status"] != Status.NOT_APPLICABLE:
+        if record.status is not Status.NOT_APPLICABLE:
             self.runnable_done += 1
-        cached = ", cached" if record.get("cached") else ""
+        cached = ", cached" if record.cached else ""
         self.line(
-            f"[{self.done}/{self.total}] {symbol(record['status'])} {record['status']:<14} "
-            f"{record['id']}  ({record['duration_s']:.1f} s{cached}) · {self._progress()}"
+            f"[{self.done}/{self.total}] {symbol(record.status)} {record.status.value:<14} "
+            f"{record.id}  ({record.duration_s:.1f} s{cached}) · {self._progress()}"
         )
-        if not Status(record["status"]).ok:
+        if not record.status.ok:
             self._block(record)
 
-    def _block(self, record: dict[str, Any]) -> None:
-        lines = record["detail"].splitlines()[-LOG_BLOCK_LINES:]
-        self.line(f"  ┌─ {record['id']}: {record['reason']}")
+    def _block(self, record: CellRecord) -> None:
+        lines = record.detail.splitlines()[-LOG_BLOCK_LINES:]
+        reason = record.reason.value if record.reason else None
+        self.line(f"  ┌─ {record.id}: {reason}")
         for text in lines:
             self.line(f"  │ {text}")
-        if record.get("log"):
-            self.line(f"  └─ full log: {record['log']}")
+        if record.log:
+            self.line(f"  └─ full log: {record.log}")
         else:
             self.line("  └─")
 
-    def summary(self, counts: dict[str, int], paths: Sequence[str]) -> None:
+    def summary(self, counts: Mapping[Status, int], paths: Sequence[str]) -> None:
         self.total = 0  # no bar under the summary
-        shown = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        shown = ", ".join(f"{n} {status.value}" for status, n in counts.items() if n)
         self.line(f"linkmatrix: {shown} in {self._elapsed()}")
         for path in paths:
             self.line(f"  wrote {path}")

@@ -42,6 +42,7 @@ from orchestrator.results.document import (
     cell_record,
     unbuilt_record,
 )
+from orchestrator.results.model import CellRecord, Selection
 from orchestrator.status import Reason, Status
 
 UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
@@ -54,7 +55,7 @@ class RunOptions:
     out_dir: Path
     cache_dir: Path
     fresh: bool
-    selection: dict[str, object]
+    selection: Selection
 
 
 def run_plan(
@@ -115,7 +116,7 @@ def write_views(results: ResultsFile) -> None:
     render_views(results.document(), results.path.parent)
 
 
-def _finish(results: ResultsFile, reporter: Reporter, record: dict[str, object]) -> None:
+def _finish(results: ResultsFile, reporter: Reporter, record: CellRecord) -> None:
     results.add(record)
     reporter.cell(record)
 

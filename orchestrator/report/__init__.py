@@ -8,13 +8,13 @@ what changed since it (see orchestrator.results.diff).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from orchestrator.report.grid import page_name, scenario_names
 from orchestrator.report.html import SYMBOL_PAGES, render_index, render_symbol_page
 from orchestrator.report.markdown import render_markdown
 from orchestrator.report.summary import render_step_summary
 from orchestrator.results.diff import diff_results
+from orchestrator.results.model import ResultsDocument
 
 MATRIX_MD = "matrix.md"
 INDEX_HTML = "index.html"
@@ -22,7 +22,7 @@ SUMMARY_MD = "summary.md"
 
 
 def write_views(
-    document: dict[str, Any], out_dir: Path, baseline: dict[str, Any] | None = None
+    document: ResultsDocument, out_dir: Path, baseline: ResultsDocument | None = None
 ) -> list[Path]:
     """Write every view of `document` into `out_dir` (where its results.json is); their paths.
 
@@ -34,7 +34,7 @@ def write_views(
         out_dir / INDEX_HTML: render_index(document, out_dir, diff),
         out_dir / SUMMARY_MD: render_step_summary(document, diff),
     }
-    for scenario in scenario_names(document["cells"]):
+    for scenario in scenario_names(document.cells):
         path = out_dir / SYMBOL_PAGES / f"{page_name(scenario)}.html"
         pages[path] = render_symbol_page(document, scenario)
     for path, text in pages.items():

@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-
-def column_of(record: dict[str, Any]) -> str:
-    """The column a cell sits in: its id without the scenario."""
-    return str(record["id"]).rsplit("/", 1)[0]
+from orchestrator.results.model import CellRecord
 
 
 def cell_anchor(cell_id: str) -> str:
@@ -45,21 +41,19 @@ class ToolchainSpan:
     stand_in: bool
 
 
-def grid_columns(cells: Iterable[dict[str, Any]]) -> list[Column]:
+def grid_columns(cells: Iterable[CellRecord]) -> list[Column]:
     """Every column once, ordered by toolchain, release, then target."""
     columns: dict[str, Column] = {}
     for record in cells:
-        key = column_of(record)
-        if key not in columns:
-            route = record["route"]
-            columns[key] = Column(
-                key=key,
-                toolchain=record["toolchain"],
-                release=record["release"],
-                target=record["target"],
-                linker=route["linker"],
-                libraries=route["libraries"],
-                stand_in=bool(route["stand_in"]),
+        if record.column not in columns:
+            columns[record.column] = Column(
+                key=record.column,
+                toolchain=record.toolchain,
+                release=record.release,
+                target=record.target,
+                linker=record.route.linker,
+                libraries=record.route.libraries,
+                stand_in=record.route.stand_in,
             )
     return sorted(columns.values(), key=lambda c: (c.toolchain, c.release, c.target))
 
@@ -79,10 +73,10 @@ def toolchain_spans(columns: list[Column]) -> list[ToolchainSpan]:
     return spans
 
 
-def scenario_names(cells: Iterable[dict[str, Any]]) -> list[str]:
-    return sorted({record["scenario"] for record in cells})
+def scenario_names(cells: Iterable[CellRecord]) -> list[str]:
+    return sorted({record.scenario for record in cells})
 
 
-def cells_by_place(cells: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+def cells_by_place(cells: Iterable[CellRecord]) -> dict[tuple[str, str], CellRecord]:
     """(scenario, column key) → the cell there."""
-    return {(record["scenario"], column_of(record)): record for record in cells}
+    return {(record.scenario, record.column): record for record in cells}

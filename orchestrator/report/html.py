@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 import shlex
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import markupsafe
 
 from orchestrator.inspect.demangle import is_mangled_rust
 from orchestrator.report.grid import (
+    Column,
     cell_anchor,
     cells_by_place,
     grid_columns,
@@ -24,6 +25,7 @@ from orchestrator.report.logs import LogTail, read_log_tail
 from orchestrator.report.symbol_table import symbol_table
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
+from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.status import Status
 
 SYMBOL_PAGES = "symbols"
@@ -39,14 +41,14 @@ NAMES_SHOWN = 100
 class CellView:
     """One cell as the HTML shows it: its record, its log's tail, and its change since baseline."""
 
-    record: dict[str, Any]
+    record: CellRecord
     anchor: str
     log: LogTail | None
     change: CellChange | None
 
     @property
     def status(self) -> Status:
-        return Status(self.record["status"])
+        return self.record.status
 
     @property
     def needs_a_look(self) -> bool:
@@ -88,12 +90,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def plain_first(names: list[str]) -> list[str]:
+def plain_first(names: Iterable[str]) -> list[str]:
     """C-level names first, then mangled Rust names; each part in its given order."""
     return sorted(names, key=is_mangled_rust)
 
 
-def command_line(command: list[str], env: dict[str, str] | None = None) -> str:
+def command_line(command: Sequence[str], env: Mapping[str, str] | None = None) -> str:
     """`K=V cargo rustc ...` as one could paste it into a shell."""
     assignments = [f"{key}={shlex.quote(value)}" for key, value in sorted((env or {}).items())]
     return " ".join([*assignments, shlex.join(command)])
@@ -109,17 +111,17 @@ def first_line(text: str) -> str:
 
 
 def render_index(
-    document: dict[str, Any], results_dir: Path, diff: ResultsDiff | None = None
+    document: ResultsDocument, results_dir: Path, diff: ResultsDiff | None = None
 ) -> str:
     """The whole report: grid, legend, routes, changes since baseline, every cell's detail."""
-    cells: list[dict[str, Any]] = document["cells"]
+    cells = document.cells
     changes = diff.by_id() if diff else {}
     views = {
-        record["id"]: CellView(
+        record.id: CellView(
             record=record,
-            anchor=cell_anchor(record["id"]),
-            log=read_log_tail(results_dir, record["log"]),
-            change=changes.get(record["id"]),
+            anchor=cell_anchor(record.id),
+            log=read_log_tail(results_dir, record.log),
+            change=changes.get(record.id),
         )
         for record in cells
     }
@@ -130,15 +132,13 @@ def render_index(
         .get_template("index.html.j2")
         .render(
             document=document,
-            provenance=document["provenance"],
-            summary=document["summary"],
+            provenance=document.provenance,
+            summary=document.summary,
             columns=columns,
             spans=toolchain_spans(columns),
             scenarios=scenarios,
-            place={key: views[r["id"]] for key, r in cells_by_place(cells).items()},
-            scenario_cells={
-                s: [views[r["id"]] for r in cells if r["scenario"] == s] for s in scenarios
-            },
+            place={key: views[r.id] for key, r in cells_by_place(cells).items()},
+            scenario_cells={s: [views[r.id] for r in cells if r.scenario == s] for s in scenarios},
             route_cells=_route_cells(cells, columns),
             diff=diff,
             removed=diff.of(Change.REMOVED) if diff else (),
@@ -147,21 +147,20 @@ def render_index(
 
 
 def _route_cells(
-    cells: list[dict[str, Any]], columns: list[Any]
-) -> dict[str, dict[str, Any] | None]:
+    cells: Iterable[CellRecord], columns: Iterable[Column]
+) -> dict[str, CellRecord | None]:
     """Per column, one cell that ran (it knows rustc and the linker version), if any did."""
-    ran: dict[str, dict[str, Any] | None] = {c.key: None for c in columns}
+    ran: dict[str, CellRecord | None] = {c.key: None for c in columns}
     for record in cells:
-        key = record["id"].rsplit("/", 1)[0]
-        if ran[key] is None and record["rustc"] is not None:
-            ran[key] = record
+        if ran[record.column] is None and record.rustc is not None:
+            ran[record.column] = record
     return ran
 
 
-def render_symbol_page(document: dict[str, Any], scenario: str) -> str:
+def render_symbol_page(document: ResultsDocument, scenario: str) -> str:
     """One scenario's exported names, side by side across toolchains."""
     return (
         environment()
         .get_template("symbols.html.j2")
-        .render(provenance=document["provenance"], table=symbol_table(document, scenario))
+        .render(provenance=document.provenance, table=symbol_table(document, scenario))
     )

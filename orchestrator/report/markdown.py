@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from orchestrator.report.grid import column_of
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
+from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.results.release_diff import release_diffs, render_release_diff
 from orchestrator.status import Status
 
-__all__ = ["column_of", "render_markdown"]
+__all__ = ["render_markdown"]
 
 DETAIL_LINES = 30
 
 
-def render_markdown(document: dict[str, Any]) -> str:
+def render_markdown(document: ResultsDocument) -> str:
     """The whole Markdown view of one results document."""
-    cells: list[dict[str, Any]] = document["cells"]
-    columns = list(dict.fromkeys(column_of(r) for r in cells))
-    scenarios = sorted({r["scenario"] for r in cells})
-    by_place = {(r["scenario"], column_of(r)): r for r in cells}
+    cells = document.cells
+    columns = list(dict.fromkeys(r.column for r in cells))
+    scenarios = sorted({r.scenario for r in cells})
+    by_place = {(r.scenario, r.column): r for r in cells}
     lines = ["# linkmatrix results", "", _provenance(document), "", _counts(document), ""]
     lines += [
         "| scenario | " + " | ".join(f"`{c}`" for c in columns) + " |",
@@ -39,60 +39,57 @@ def render_markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _mark(record: dict[str, Any] | None) -> str:
+def _mark(record: CellRecord | None) -> str:
     if record is None:
         return " "
-    return f"{symbol(record['status'])} {record['status']}"
+    return f"{symbol(record.status)} {record.status.value}"
 
 
-def _provenance(document: dict[str, Any]) -> str:
-    provenance = document["provenance"]
+def _provenance(document: ResultsDocument) -> str:
+    provenance = document.provenance
     return (
-        f"{provenance['orchestrator']} on {provenance['host']}, started {provenance['started']}, "
-        f"finished {provenance['finished'] or '(unfinished)'}."
+        f"{provenance.orchestrator} on {provenance.host}, started {provenance.started}, "
+        f"finished {provenance.finished or '(unfinished)'}."
     )
 
 
-def _counts(document: dict[str, Any]) -> str:
-    counts = document["summary"]
-    return ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no cells"
+def _counts(document: ResultsDocument) -> str:
+    counts = document.summary
+    return ", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no cells"
 
 
-def _toolchains(cells: list[dict[str, Any]]) -> str:
+def _toolchains(cells: Sequence[CellRecord]) -> str:
     rows = ["| column | rustc | linker | libraries | stand-in |", "|---|---|---|---|---|"]
     seen: set[str] = set()
     for record in cells:
-        column = column_of(record)
-        if column in seen or record["rustc"] is None:
+        if record.column in seen or record.rustc is None:
             continue
-        seen.add(column)
-        route = record["route"]
+        seen.add(record.column)
+        route = record.route
         rows.append(
-            f"| `{column}` | {record['rustc']} | {record['linker']['name']}: "
-            f"{record['linker']['version']} | {route['libraries']} | "
-            f"{'yes: not the vendor libraries' if route['stand_in'] else 'no'} |"
+            f"| `{record.column}` | {record.rustc} | {record.linker.name}: "
+            f"{record.linker.version} | {route.libraries} | "
+            f"{'yes: not the vendor libraries' if route.stand_in else 'no'} |"
         )
     return "\n".join(["## Toolchains", "", *rows, ""])
 
 
-def _problems(cells: list[dict[str, Any]]) -> list[str]:
-    bad = [r for r in cells if r["status"] in (Status.FAIL, Status.ERROR, Status.XPASS)]
+def _problems(cells: Sequence[CellRecord]) -> list[str]:
+    bad = [r for r in cells if r.status in (Status.FAIL, Status.ERROR, Status.XPASS)]
     if not bad:
         return []
     lines = ["## Failing and erroring cells", ""]
     for record in bad:
-        detail = "\n".join(record["detail"].splitlines()[-DETAIL_LINES:])
+        detail = "\n".join(record.detail.splitlines()[-DETAIL_LINES:])
+        reason = record.reason.value if record.reason else None
         lines += [
-            (
-                f"### {symbol(record['status'])} `{record['id']}`: {record['status']} "
-                f"({record['reason']})"
-            ),
+            f"### {symbol(record.status)} `{record.id}`: {record.status.value} ({reason})",
             "",
             "```text",
             detail,
             "```",
             "",
         ]
-        if record.get("log"):
-            lines += [f"Full build log: `{record['log']}`", ""]
+        if record.log:
+            lines += [f"Full build log: `{record.log}`", ""]
     return lines

@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from orchestrator.report.symbols import symbol
 from orchestrator.results.diff import Change, ResultsDiff
+from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.status import Status
 
 # A step summary is capped at 1 MiB; beyond these many rows a table says how many it left out.
 MAX_ROWS = 100
 
 
-def render_step_summary(document: dict[str, Any], diff: ResultsDiff | None = None) -> str:
+def render_step_summary(document: ResultsDocument, diff: ResultsDiff | None = None) -> str:
     """Markdown for `$GITHUB_STEP_SUMMARY`."""
-    counts = document["summary"]
-    provenance = document["provenance"]
-    verdicts = " · ".join(
-        f"{symbol(s.value)} {counts[s.value]} {s.value}" for s in Status if counts.get(s.value)
-    )
-    run = f"run `{provenance['run_id']}`, finished {provenance['finished'] or '(unfinished)'}"
+    counts = document.summary
+    provenance = document.provenance
+    verdicts = " · ".join(f"{symbol(s)} {counts[s]} {s.value}" for s in Status if counts.get(s))
+    run = f"run `{provenance.run_id}`, finished {provenance.finished or '(unfinished)'}"
     lines = [
         "## linkmatrix",
         "",
-        f"**{verdicts or 'no cells'}** ({len(document['cells'])} cells; {run})",
+        f"**{verdicts or 'no cells'}** ({len(document.cells)} cells; {run})",
         "",
     ]
     if diff is not None:
         lines += _changes(diff)
-    lines += _failing(document["cells"])
+    lines += _failing(document.cells)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -46,8 +45,8 @@ def _changes(diff: ResultsDiff) -> list[str]:
     return [*lines, *_left_out(len(moved)), ""]
 
 
-def _failing(cells: list[dict[str, Any]]) -> list[str]:
-    bad = [r for r in cells if not Status(r["status"]).ok]
+def _failing(cells: Sequence[CellRecord]) -> list[str]:
+    bad = [r for r in cells if not r.status.ok]
     if not bad:
         return ["Every cell is pass, xfail, skip or not-applicable."]
     lines = [
@@ -57,10 +56,11 @@ def _failing(cells: list[dict[str, Any]]) -> list[str]:
         "|---|---|---|---|",
     ]
     for record in bad[:MAX_ROWS]:
-        detail = next((line for line in record["detail"].splitlines() if line.strip()), "")
+        detail = next((line for line in record.detail.splitlines() if line.strip()), "")
+        reason = record.reason.value if record.reason else ""
         lines.append(
-            f"| `{record['id']}` | {symbol(record['status'])} {record['status']} | "
-            f"{record['reason'] or ''} | {_cell_text(detail)} |"
+            f"| `{record.id}` | {symbol(record.status)} {record.status.value} | "
+            f"{reason} | {_cell_text(detail)} |"
         )
     return [*lines, *_left_out(len(bad))]
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from orchestrator.inspect.demangle import is_mangled_rust
-from orchestrator.report.grid import cell_anchor, column_of, grid_columns
+from orchestrator.inspect.model import ArtifactFormat
+from orchestrator.report.grid import cell_anchor, grid_columns
+from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
+from orchestrator.status import Status
 
 # Where the artifacts export more mangled Rust names than this (a staticlib or a Mach-O
 # executable carries std's), the page leaves them out: one row per std symbol per page would
@@ -31,9 +33,9 @@ class SymbolColumn:
     release: str
     target: str
     artifact: str
-    format: str
+    format: ArtifactFormat
     file_type: str | None
-    status: str
+    status: Status
     anchor: str
     exports: frozenset[str]
 
@@ -82,18 +84,18 @@ def name_order(name: str) -> tuple[str, str]:
     return (name.lstrip("_").lower(), name)
 
 
-def symbol_table(document: dict[str, Any], scenario: str) -> SymbolTable:
+def symbol_table(document: ResultsDocument, scenario: str) -> SymbolTable:
     """The exports of every inspected artifact of `scenario`'s cells."""
-    cells = [r for r in document["cells"] if r["scenario"] == scenario]
+    cells = [r for r in document.cells if r.scenario == scenario]
     column_order = {c.key: i for i, c in enumerate(grid_columns(cells))}
     artifact_order: dict[str, int] = {}
     columns: list[SymbolColumn] = []
     for record in cells:
-        for artifact in record["artifacts"]:
-            if artifact["format"] is None:
+        for artifact in record.artifacts:
+            if artifact.format is None:
                 continue
-            artifact_order.setdefault(artifact["name"], len(artifact_order))
-            columns.append(_column(record, artifact))
+            artifact_order.setdefault(artifact.name, len(artifact_order))
+            columns.append(_column(record, artifact, artifact.format))
     columns.sort(key=lambda c: (artifact_order[c.artifact], column_order[c.column]))
     groups = _groups(columns)
     names = _all_names(columns)
@@ -110,19 +112,21 @@ def symbol_table(document: dict[str, Any], scenario: str) -> SymbolTable:
     )
 
 
-def _column(record: dict[str, Any], artifact: dict[str, Any]) -> SymbolColumn:
+def _column(
+    record: CellRecord, artifact: ArtifactRecord, inspected_as: ArtifactFormat
+) -> SymbolColumn:
     return SymbolColumn(
-        cell_id=record["id"],
-        column=column_of(record),
-        toolchain=record["toolchain"],
-        release=record["release"],
-        target=record["target"],
-        artifact=artifact["name"],
-        format=artifact["format"],
-        file_type=artifact["file_type"],
-        status=record["status"],
-        anchor=cell_anchor(record["id"]),
-        exports=frozenset(artifact["exports"]),
+        cell_id=record.id,
+        column=record.column,
+        toolchain=record.toolchain,
+        release=record.release,
+        target=record.target,
+        artifact=artifact.name,
+        format=inspected_as,
+        file_type=artifact.file_type,
+        status=record.status,
+        anchor=cell_anchor(record.id),
+        exports=frozenset(artifact.exports),
     )
 
 

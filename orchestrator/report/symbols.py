@@ -45,13 +45,16 @@ CHECK_SYMBOLS: dict[CheckOutcome, str] = {
 }
 
 
-def symbol(status: str) -> str:
+# Status(...) and CheckOutcome(...): templates may hand in a member or its value.
+
+
+def symbol(status: Status | str) -> str:
     return SYMBOLS[Status(status)]
 
 
-def colour(status: str) -> str:
+def colour(status: Status | str) -> str:
     return COLOURS[Status(status)]
 
 
-def check_symbol(outcome: str) -> str:
+def check_symbol(outcome: CheckOutcome | str) -> str:
     return CHECK_SYMBOLS[CheckOutcome(outcome)]

@@ -20,9 +20,9 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
-from orchestrator.status import Status
+from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.status import Reason, Status
 
 
 class Change(enum.StrEnum):
@@ -83,10 +83,10 @@ class CellChange:
 
     id: str
     change: Change
-    old_status: str | None
-    old_reason: str | None
-    new_status: str | None
-    new_reason: str | None
+    old_status: Status | None
+    old_reason: Reason | None
+    new_status: Status | None
+    new_reason: Reason | None
     detail: str
 
     @property
@@ -101,10 +101,12 @@ class CellChange:
         return new if old == new else f"{old} → {new}"
 
 
-def _status_text(status: str | None, reason: str | None) -> str:
+def _status_text(status: Status | None, reason: Reason | None) -> str:
     if status is None:
         return "absent"
-    return f"{status} ({reason})" if reason and reason != status else status
+    if reason is None or reason.value == status.value:
+        return status.value
+    return f"{status.value} ({reason.value})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,17 +141,17 @@ class ResultsDiff:
         return ", ".join(counted) or "no cells in either document"
 
 
-def run_label(document: dict[str, Any]) -> str:
+def run_label(document: ResultsDocument) -> str:
     """`run 6d3f9b4578 (finished 2026-11-21T16:13:53+00:00)`: which run a document holds."""
-    provenance = document["provenance"]
-    when = provenance.get("finished") or f"started {provenance.get('started')}, unfinished"
-    return f"run {provenance.get('run_id')} ({when})"
+    provenance = document.provenance
+    when = provenance.finished or f"started {provenance.started}, unfinished"
+    return f"run {provenance.run_id} ({when})"
 
 
-def diff_results(old: dict[str, Any], new: dict[str, Any]) -> ResultsDiff:
+def diff_results(old: ResultsDocument, new: ResultsDocument) -> ResultsDiff:
     """Class every cell id of `old` and `new`."""
-    old_cells = {c["id"]: c for c in old["cells"]}
-    new_cells = {c["id"]: c for c in new["cells"]}
+    old_cells = {c.id: c for c in old.cells}
+    new_cells = {c.id: c for c in new.cells}
     changes = [
         _cell_change(cell_id, old_cells.get(cell_id), new_cells.get(cell_id))
         for cell_id in old_cells.keys() | new_cells.keys()
@@ -159,21 +161,19 @@ def diff_results(old: dict[str, Any], new: dict[str, Any]) -> ResultsDiff:
     return ResultsDiff(old_run=run_label(old), new_run=run_label(new), changes=tuple(changes))
 
 
-def _cell_change(
-    cell_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None
-) -> CellChange:
+def _cell_change(cell_id: str, old: CellRecord | None, new: CellRecord | None) -> CellChange:
     shown = new if new is not None else old
     assert shown is not None
+    old_status = old.status if old else None
+    new_status = new.status if new else None
     return CellChange(
         id=cell_id,
-        change=classify(
-            Status(old["status"]) if old else None, Status(new["status"]) if new else None
-        ),
-        old_status=old["status"] if old else None,
-        old_reason=old["reason"] if old else None,
-        new_status=new["status"] if new else None,
-        new_reason=new["reason"] if new else None,
-        detail=_first_line(shown["detail"]),
+        change=classify(old_status, new_status),
+        old_status=old_status,
+        old_reason=old.reason if old else None,
+        new_status=new_status,
+        new_reason=new.reason if new else None,
+        detail=_first_line(shown.detail),
     )
 
 
@@ -203,7 +203,7 @@ DETAIL_CHARACTERS = 160
 
 def _why(member: CellChange) -> str:
     """`: <first line of detail>` for a cell that is bad now; nothing for the others."""
-    if not member.detail or member.new_status is None or Status(member.new_status).ok:
+    if not member.detail or member.new_status is None or member.new_status.ok:
         return ""
     if len(member.detail) <= DETAIL_CHARACTERS:
         return f": {member.detail}"

@@ -1,29 +1,53 @@
-"""results.json: versioned, written atomically as cells finish, each artifact with its sha256."""
+"""results.json of a run: its records built from what cells observed, rewritten as cells finish."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import platform
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from orchestrator import __version__
 from orchestrator.cell.observation import BuildRecord, Observation, RunRecord
 from orchestrator.config.matrix import Toolchain
-from orchestrator.errors import ResultsError
-from orchestrator.judge import Verdict
+from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import Cell
-from orchestrator.serial import to_data, write_json_atomic
+from orchestrator.results.codec import RESULTS_FILE, write_results
+from orchestrator.results.model import (
+    SCHEMA_VERSION,
+    ArtifactRecord,
+    BuildInfo,
+    CellRecord,
+    CheckRecord,
+    DiagnosticRecord,
+    LinkerRecord,
+    MergedInput,
+    OtherFile,
+    Provenance,
+    ResultsDocument,
+    RouteRecord,
+    RunResult,
+    Selection,
+)
 from orchestrator.status import Reason, Status
 
-SCHEMA_VERSION = 1
-
-
-RESULTS_FILE = "results.json"
+__all__ = [
+    "RESULTS_FILE",
+    "SCHEMA_VERSION",
+    "CellRun",
+    "Machine",
+    "ResultsFile",
+    "cell_record",
+    "now_iso",
+    "provenance",
+    "results_document",
+    "summarize",
+    "this_machine",
+    "unbuilt_record",
+]
 
 
 def now_iso() -> str:
@@ -44,95 +68,184 @@ class CellRun:
     bootstrap: bool = False
 
 
-def cell_record(run: CellRun) -> dict[str, Any]:
+def cell_record(run: CellRun) -> CellRecord:
     """The results.json entry of one cell."""
     cell, obs, verdict = run.cell, run.observation, run.verdict
     tools = obs.tools if obs else None
-    return {
-        "id": cell.id,
-        "toolchain": cell.toolchain,
-        "release": cell.release,
-        "target": cell.target,
-        "scenario": cell.scenario,
-        "status": verdict.status.value,
-        "reason": verdict.reason.value if verdict.reason else None,
-        "detail": verdict.detail,
-        "rustc": tools.rustc if tools else None,
-        "cargo": tools.cargo if tools else None,
-        "llvm": tools.llvm if tools else None,
-        "linker": {
-            "name": run.toolchain.route.linker,
-            "version": tools.linker_version if tools else None,
-        },
-        "route": to_data(run.toolchain.route),
-        "image": run.image_id,
-        "duration_s": round(obs.duration_s, 3) if obs else 0.0,
-        "cached": run.cached,
-        "diagnostics": [to_data(d) for b in (obs.builds if obs else ()) for d in b.diagnostics],
-        "artifacts": [_artifact_record(b) for b in (obs.builds if obs else ())],
-        "checks": [to_data(c) for c in verdict.checks],
-        "runs": [_run_record(r) for r in (obs.runs if obs else ())],
-        "log": run.log_path,
-    }
+    builds = obs.builds if obs else ()
+    route = run.toolchain.route
+    return CellRecord(
+        id=cell.id,
+        toolchain=cell.toolchain,
+        release=cell.release,
+        target=cell.target,
+        scenario=cell.scenario,
+        status=verdict.status,
+        reason=verdict.reason,
+        detail=verdict.detail,
+        rustc=tools.rustc if tools else None,
+        cargo=tools.cargo if tools else None,
+        llvm=tools.llvm if tools else None,
+        linker=LinkerRecord(name=route.linker, version=tools.linker_version if tools else None),
+        route=RouteRecord(linker=route.linker, libraries=route.libraries, stand_in=route.stand_in),
+        image=run.image_id,
+        duration_s=round(obs.duration_s, 3) if obs else 0.0,
+        cached=run.cached,
+        diagnostics=tuple(
+            DiagnosticRecord(level=d.level, message=d.message, code=d.code, rendered=d.rendered)
+            for b in builds
+            for d in b.diagnostics
+        ),
+        artifacts=tuple(_artifact_record(b) for b in builds),
+        checks=tuple(_check_record(c) for c in verdict.checks),
+        runs=tuple(_run_record(r) for r in (obs.runs if obs else ())),
+        log=run.log_path,
+    )
 
 
-def _artifact_record(build: BuildRecord) -> dict[str, Any]:
+def _artifact_record(build: BuildRecord) -> ArtifactRecord:
     primary = build.primary_file()
     inspection = primary.inspection if primary else None
-    return {
-        "name": build.name,
-        "kind": build.crate_type or build.target_kind,
-        "built": build.built,
-        "file": primary.path if primary else None,
-        "format": inspection.format.value if inspection else None,
-        "file_type": inspection.file_type if inspection else None,
-        "machine": inspection.machine if inspection else None,
-        "exports": list(inspection.exports) if inspection else [],
-        "imports": list(inspection.imports) if inspection else [],
-        "needed": list(inspection.needed) if inspection else [],
-        "members": list(inspection.members) if inspection else [],
-        "demangled": dict(inspection.demangled) if inspection else {},
-        "data": list(inspection.data) if inspection else [],
-        "interpreter": inspection.interpreter if inspection else None,
-        "static": inspection.static if inspection else None,
-        "notes": list(inspection.notes) if inspection else [],
-        "sha256": primary.sha256 if primary else None,
-        "size": primary.size if primary else None,
-        "other_files": [
-            {
-                "file": f.file,
-                "path": f.path,
-                "sha256": f.sha256,
-                "size": f.size,
-                "format": f.inspection.format.value,
-            }
+    return ArtifactRecord(
+        name=build.name,
+        kind=build.crate_type or build.target_kind,
+        built=build.built,
+        file=primary.path if primary else None,
+        format=inspection.format if inspection else None,
+        file_type=inspection.file_type if inspection else None,
+        machine=inspection.machine if inspection else None,
+        exports=inspection.exports if inspection else (),
+        imports=inspection.imports if inspection else (),
+        needed=inspection.needed if inspection else (),
+        members=inspection.members if inspection else (),
+        demangled=dict(inspection.demangled) if inspection else {},
+        data=inspection.data if inspection else (),
+        interpreter=inspection.interpreter if inspection else None,
+        static=inspection.static if inspection else None,
+        notes=inspection.notes if inspection else (),
+        sha256=primary.sha256 if primary else None,
+        size=primary.size if primary else None,
+        other_files=tuple(
+            OtherFile(
+                file=f.file, path=f.path, sha256=f.sha256, size=f.size, format=f.inspection.format
+            )
             for f in build.files
             if f is not primary
-        ],
-        "build": {
-            "command": list(build.command),
-            "env": dict(build.env),
-            "exit_code": build.exit_code,
-            "duration_s": round(build.duration_s, 3),
-        },
-    }
+        ),
+        build=BuildInfo(
+            command=build.command,
+            env=dict(build.env),
+            exit_code=build.exit_code,
+            duration_s=round(build.duration_s, 3),
+        ),
+    )
+
+
+def _check_record(check: CheckResult) -> CheckRecord:
+    return CheckRecord(
+        artifact=check.artifact,
+        property=check.property,
+        expectation=check.expectation,
+        outcome=check.outcome,
+        detail=check.detail,
+        why=check.why,
+        xfail_reason=check.xfail_reason,
+        xfail_link=check.xfail_link,
+    )
 
 
 RUN_OUTPUT_LIMIT = 4000
 
 
-def _run_record(run: RunRecord) -> dict[str, Any]:
+def _run_record(run: RunRecord) -> RunResult:
     """A run with its output (the last 4000 characters of each stream)."""
-    return {
-        "name": run.name,
-        "artifact": run.artifact,
-        "command": list(run.command),
-        "exit_code": run.exit_code,
-        "stdout": run.stdout[-RUN_OUTPUT_LIMIT:],
-        "stderr": run.stderr[-RUN_OUTPUT_LIMIT:],
-        "duration_s": round(run.duration_s, 3),
-        "not_run": run.not_run,
-    }
+    return RunResult(
+        name=run.name,
+        artifact=run.artifact,
+        command=run.command,
+        exit_code=run.exit_code,
+        stdout=run.stdout[-RUN_OUTPUT_LIMIT:],
+        stderr=run.stderr[-RUN_OUTPUT_LIMIT:],
+        duration_s=round(run.duration_s, 3),
+        not_run=run.not_run,
+    )
+
+
+def unbuilt_record(
+    cell: Cell, toolchain: Toolchain, *, status: Status, reason: Reason, detail: str
+) -> CellRecord:
+    """The entry of a cell that built nothing: not applicable, skipped, or its image failed."""
+    verdict = Verdict(status=status, reason=reason, detail=detail, checks=())
+    return cell_record(
+        CellRun(
+            cell=cell,
+            toolchain=toolchain,
+            verdict=verdict,
+            observation=None,
+            image_id=None,
+            cached=False,
+            log_path=None,
+        )
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Machine:
+    """Where a document was made: one host, or the hosts of merged shards, joined."""
+
+    host: str
+    platform: str
+    python: str
+
+
+def this_machine() -> Machine:
+    return Machine(
+        host=platform.node(), platform=platform.platform(), python=platform.python_version()
+    )
+
+
+def provenance(
+    *,
+    run_id: str,
+    machine: Machine,
+    matrix: str,
+    selection: Selection,
+    started: str,
+    finished: str | None,
+    merged_from: Sequence[MergedInput] | None = None,
+) -> Provenance:
+    """The provenance of a run's document, or (with `merged_from`) of a merged one."""
+    return Provenance(
+        orchestrator=f"linkmatrix {__version__}",
+        run_id=run_id,
+        host=machine.host,
+        platform=machine.platform,
+        python=machine.python,
+        matrix=matrix,
+        selection=selection,
+        started=started,
+        finished=finished,
+        merged_from=tuple(merged_from) if merged_from is not None else None,
+    )
+
+
+def summarize(records: Iterable[CellRecord]) -> dict[Status, int]:
+    """Count of cells per status, every status present (zeros included)."""
+    counts = dict.fromkeys(Status, 0)
+    for record in records:
+        counts[record.status] += 1
+    return counts
+
+
+def results_document(provenance: Provenance, cells: Iterable[CellRecord]) -> ResultsDocument:
+    """A document of `cells`, ordered by id, with their summary."""
+    ordered = tuple(sorted(cells, key=lambda record: record.id))
+    return ResultsDocument(
+        schema_version=SCHEMA_VERSION,
+        provenance=provenance,
+        summary=summarize(ordered),
+        cells=ordered,
+    )
 
 
 # results.json grows with every artifact's symbol lists (a staticlib carries all of std's names):
@@ -149,16 +262,16 @@ class ResultsFile:
 
     path: Path
     matrix: str
-    selection: dict[str, Any]
+    selection: Selection
     run_id: str
     started: str = field(default_factory=now_iso)
-    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cells: dict[str, CellRecord] = field(default_factory=dict)
     finished: str | None = None
     _last_write_ended: float = -math.inf
     _last_write_seconds: float = 0.0
 
-    def add(self, record: dict[str, Any]) -> None:
-        self.cells[record["id"]] = record
+    def add(self, record: CellRecord) -> None:
+        self.cells[record.id] = record
         since = time.monotonic() - self._last_write_ended
         if since >= REWRITE_SPACING * self._last_write_seconds:
             self.write()
@@ -167,66 +280,19 @@ class ResultsFile:
         self.finished = now_iso()
         self.write()
 
-    def document(self) -> dict[str, Any]:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "provenance": {
-                "orchestrator": f"linkmatrix {__version__}",
-                "run_id": self.run_id,
-                "host": platform.node(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-                "matrix": self.matrix,
-                "selection": self.selection,
-                "started": self.started,
-                "finished": self.finished,
-            },
-            "summary": summarize(self.cells.values()),
-            "cells": sorted(self.cells.values(), key=lambda r: r["id"]),
-        }
+    def document(self) -> ResultsDocument:
+        made = provenance(
+            run_id=self.run_id,
+            machine=this_machine(),
+            matrix=self.matrix,
+            selection=self.selection,
+            started=self.started,
+            finished=self.finished,
+        )
+        return results_document(made, self.cells.values())
 
     def write(self) -> None:
         started = time.monotonic()
-        write_json_atomic(self.path, self.document())
+        write_results(self.path, self.document())
         self._last_write_ended = time.monotonic()
         self._last_write_seconds = self._last_write_ended - started
-
-
-def summarize(records: Any) -> dict[str, int]:
-    """Count of cells per status, every status present (zeros included)."""
-    counts = {status.value: 0 for status in Status}
-    for record in records:
-        counts[record["status"]] += 1
-    return counts
-
-
-def load_results(path: Path) -> dict[str, Any]:
-    """A results.json document, checked for its schema version."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path}: cannot read results ({exc}).") from exc
-    if document.get("schema_version") != SCHEMA_VERSION:
-        raise ResultsError(
-            f"{path}: schema_version {document.get('schema_version')!r}; "
-            f"this linkmatrix reads {SCHEMA_VERSION}."
-        )
-    return dict(document)
-
-
-def unbuilt_record(
-    cell: Cell, toolchain: Toolchain, *, status: Status, reason: Reason, detail: str
-) -> dict[str, Any]:
-    """The entry of a cell that built nothing: not applicable, skipped, or its image failed."""
-    verdict = Verdict(status=status, reason=reason, detail=detail, checks=())
-    return cell_record(
-        CellRun(
-            cell=cell,
-            toolchain=toolchain,
-            verdict=verdict,
-            observation=None,
-            image_id=None,
-            cached=False,
-            log_path=None,
-        )
-    )

@@ -1,23 +1,22 @@
 """Combine the results of shard runs (`--shard I/N`) into one results document and report.
 
-Inputs must agree on the schema version and the matrix file, and no cell may appear twice.
-Each input's build logs are copied beside the merged results.json, so the report can show them.
+Inputs must agree on the matrix file (and, being read, on the schema version), and no cell may
+appear twice. Each input's build logs are copied beside the merged results.json, so the report
+can show them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from orchestrator import __version__
 from orchestrator.errors import ResultsError
-from orchestrator.results.document import RESULTS_FILE, SCHEMA_VERSION, summarize
-from orchestrator.serial import write_json_atomic
+from orchestrator.results.codec import RESULTS_FILE, load_results, write_results
+from orchestrator.results.document import Machine, provenance, results_document
+from orchestrator.results.model import CellRecord, MergedInput, ResultsDocument, Selection
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,7 +24,7 @@ class ShardResults:
     """One input results file and its document."""
 
     path: Path
-    document: dict[str, Any]
+    document: ResultsDocument
 
     @property
     def folder(self) -> Path:
@@ -33,96 +32,76 @@ class ShardResults:
 
 
 def read_shard(path: Path) -> ShardResults:
-    """A results file, or a directory holding one, read as JSON (versions are checked later)."""
+    """A results file, or a directory holding one, read and checked."""
     file = path / RESULTS_FILE if path.is_dir() else path
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{file}: cannot read results ({exc}).") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
-        raise ResultsError(f"{file}: not a linkmatrix results file (no `cells` list).")
-    return ShardResults(path=file, document=document)
+    return ShardResults(path=file, document=load_results(file))
 
 
-def merge_documents(shards: Sequence[ShardResults]) -> dict[str, Any]:
-    """One results document holding every shard's cells; refuses inconsistent shards."""
+def merge_documents(
+    shards: Sequence[ShardResults], *, baseline: str | None = None
+) -> ResultsDocument:
+    """One results document holding every shard's cells; refuses inconsistent shards.
+
+    `baseline` is the --baseline the merged report is compared with, recorded as a run does.
+    """
     if not shards:
         raise ResultsError("merge needs at least one results file.")
-    _same_schema_version(shards)
     _same_matrix(shards)
     cells = _cells_once(shards)
-    provenances = [s.document["provenance"] for s in shards]
-    run_ids = [str(p["run_id"]) for p in provenances]
-    finished = [p.get("finished") for p in provenances]
-    provenance = {
-        "orchestrator": f"linkmatrix {__version__}",
-        "run_id": hashlib.sha256(" ".join(sorted(run_ids)).encode()).hexdigest()[:10],
-        "host": _joined(p["host"] for p in provenances),
-        "platform": _joined(p["platform"] for p in provenances),
-        "python": _joined(p["python"] for p in provenances),
-        "matrix": provenances[0]["matrix"],
-        "selection": {
-            "only": list(dict.fromkeys(g for p in provenances for g in p["selection"]["only"])),
-            "shard": None,
-        },
-        "started": min(str(p["started"]) for p in provenances),
-        "finished": None if None in finished else max(str(f) for f in finished),
-        "merged_from": [
-            {
-                "file": str(shard.path),
-                "run_id": str(p["run_id"]),
-                "host": p["host"],
-                "selection": p["selection"],
-                "started": p["started"],
-                "finished": p["finished"],
-                "cells": len(shard.document["cells"]),
-            }
-            for shard, p in zip(shards, provenances, strict=True)
-        ],
-    }
-    ordered = sorted(cells, key=lambda r: r["id"])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "provenance": provenance,
-        "summary": summarize(ordered),
-        "cells": ordered,
-    }
+    provenances = [s.document.provenance for s in shards]
+    run_ids = [p.run_id for p in provenances]
+    finished = [p.finished for p in provenances]
+    merged = provenance(
+        run_id=hashlib.sha256(" ".join(sorted(run_ids)).encode()).hexdigest()[:10],
+        machine=Machine(
+            host=_joined(p.host for p in provenances),
+            platform=_joined(p.platform for p in provenances),
+            python=_joined(p.python for p in provenances),
+        ),
+        matrix=provenances[0].matrix,
+        selection=Selection(
+            only=tuple(dict.fromkeys(g for p in provenances for g in p.selection.only)),
+            shard=None,
+            baseline=baseline,
+        ),
+        started=min(p.started for p in provenances),
+        finished=None if None in finished else max(f for f in finished if f is not None),
+        merged_from=[_merged_input(shard) for shard in shards],
+    )
+    return results_document(merged, cells)
 
 
-def _same_schema_version(shards: Sequence[ShardResults]) -> None:
-    versions = {s.document.get("schema_version") for s in shards}
-    if len(versions) > 1:
-        listing = "; ".join(f"{s.path}: {s.document.get('schema_version')!r}" for s in shards)
-        raise ResultsError(
-            f"cannot merge results of different schema versions ({listing}). "
-            "Re-run the older shards with this linkmatrix."
-        )
-    if versions != {SCHEMA_VERSION}:
-        raise ResultsError(
-            f"cannot merge: these results have schema_version {versions.pop()!r}; "
-            f"this linkmatrix reads {SCHEMA_VERSION}."
-        )
+def _merged_input(shard: ShardResults) -> MergedInput:
+    made = shard.document.provenance
+    return MergedInput(
+        file=str(shard.path),
+        run_id=made.run_id,
+        host=made.host,
+        selection=made.selection,
+        started=made.started,
+        finished=made.finished,
+        cells=len(shard.document.cells),
+    )
 
 
 def _same_matrix(shards: Sequence[ShardResults]) -> None:
-    matrices = {str(s.document["provenance"]["matrix"]) for s in shards}
+    matrices = {s.document.provenance.matrix for s in shards}
     if len(matrices) > 1:
-        listing = "; ".join(f"{s.path}: {s.document['provenance']['matrix']}" for s in shards)
+        listing = "; ".join(f"{s.path}: {s.document.provenance.matrix}" for s in shards)
         raise ResultsError(
             f"cannot merge results of different matrix files ({listing}). "
             "Merge only the shards of one matrix."
         )
 
 
-def _cells_once(shards: Sequence[ShardResults]) -> list[dict[str, Any]]:
+def _cells_once(shards: Sequence[ShardResults]) -> list[CellRecord]:
     owner: dict[str, int] = {}
-    cells: list[dict[str, Any]] = []
+    cells: list[CellRecord] = []
     for index, shard in enumerate(shards):
-        for record in shard.document["cells"]:
-            cell_id = record["id"]
-            if cell_id in owner:
-                raise ResultsError(_duplicate_message(cell_id, shards[owner[cell_id]], shard))
-            owner[cell_id] = index
+        for record in shard.document.cells:
+            if record.id in owner:
+                raise ResultsError(_duplicate_message(record.id, shards[owner[record.id]], shard))
+            owner[record.id] = index
             cells.append(record)
     return cells
 
@@ -137,8 +116,8 @@ def _duplicate_message(cell_id: str, first: ShardResults, second: ShardResults) 
     )
 
 
-def _joined(values: Any) -> str:
-    return ", ".join(dict.fromkeys(str(v) for v in values))
+def _joined(values: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(values))
 
 
 def copy_logs(shards: Sequence[ShardResults], out_dir: Path) -> list[Path]:
@@ -146,12 +125,11 @@ def copy_logs(shards: Sequence[ShardResults], out_dir: Path) -> list[Path]:
     copied: list[Path] = []
     for shard in shards:
         source_root = shard.folder.resolve()
-        for record in shard.document["cells"]:
-            recorded = record.get("log")
-            if not recorded:
+        for record in shard.document.cells:
+            if not record.log:
                 continue
-            source = (source_root / recorded).resolve()
-            target = out_dir / recorded
+            source = (source_root / record.log).resolve()
+            target = out_dir / record.log
             if not source.is_relative_to(source_root) or not source.is_file():
                 continue
             if target.resolve() != source:
@@ -161,15 +139,17 @@ def copy_logs(shards: Sequence[ShardResults], out_dir: Path) -> list[Path]:
     return copied
 
 
-def merge_results(paths: Sequence[Path], out_dir: Path) -> tuple[dict[str, Any], Path]:
+def merge_results(
+    paths: Sequence[Path], out_dir: Path, *, baseline: Path | None = None
+) -> tuple[ResultsDocument, Path]:
     """Read, check and merge `paths` into `out_dir/results.json` with the shards' logs."""
     shards = [read_shard(path) for path in paths]
-    document = merge_documents(shards)
+    document = merge_documents(shards, baseline=str(baseline) if baseline else None)
     results_path = out_dir / RESULTS_FILE
     if results_path.resolve() in {s.path.resolve() for s in shards}:
         raise ResultsError(
             f"--out {out_dir} holds one of the inputs ({results_path}); merge into another folder."
         )
     copy_logs(shards, out_dir)
-    write_json_atomic(results_path, document)
+    write_results(results_path, document)
     return document, results_path

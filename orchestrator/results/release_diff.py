@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from orchestrator.inspect.demangle import is_mangled_rust
+from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
+from orchestrator.status import Status
 
-NOT_APPLICABLE = "not-applicable"
 HEADING = "## Where the rustc releases differ"
 BUILT_WORDS = {None: "absent", True: "yes", False: "no"}
 NAMES_SHOWN = 40
@@ -83,18 +83,20 @@ def release_key(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in name.split("."))
 
 
-def release_diffs(document: Mapping[str, Any]) -> tuple[PlaceDiff, ...]:
+def release_diffs(document: ResultsDocument) -> tuple[PlaceDiff, ...]:
     """Every place of the document's cells that ran on more than one release, and its changes.
 
     A place whose cells are all not-applicable is left out: there is nothing to compare.
     """
-    places: dict[tuple[str, str, str], dict[str, Mapping[str, Any]]] = {}
-    for cell in document.get("cells", []):
-        key = (cell["toolchain"], cell["target"], cell["scenario"])
-        places.setdefault(key, {})[cell["release"]] = cell
+    places: dict[tuple[str, str, str], dict[str, CellRecord]] = {}
+    for cell in document.cells:
+        key = (cell.toolchain, cell.target, cell.scenario)
+        places.setdefault(key, {})[cell.release] = cell
     diffs = []
     for (toolchain, target, scenario), by_release in sorted(places.items()):
-        if len(by_release) < 2 or all(c["status"] == NOT_APPLICABLE for c in by_release.values()):
+        if len(by_release) < 2 or all(
+            c.status is Status.NOT_APPLICABLE for c in by_release.values()
+        ):
             continue
         releases = tuple(sorted(by_release, key=release_key))
         changes = tuple(
@@ -113,14 +115,14 @@ def release_diffs(document: Mapping[str, Any]) -> tuple[PlaceDiff, ...]:
     return tuple(diffs)
 
 
-def _change(older: Mapping[str, Any], newer: Mapping[str, Any]) -> ReleaseChange:
+def _change(older: CellRecord, newer: CellRecord) -> ReleaseChange:
     status = (_status(older), _status(newer))
     old_diagnostics, new_diagnostics = _diagnostics(older), _diagnostics(newer)
     return ReleaseChange(
-        older=str(older["release"]),
-        newer=str(newer["release"]),
-        older_id=str(older["id"]),
-        newer_id=str(newer["id"]),
+        older=older.release,
+        newer=newer.release,
+        older_id=older.id,
+        newer_id=newer.id,
         status=status if status[0] != status[1] else None,
         artifacts=tuple(a for a in _artifact_changes(older, newer) if not a.empty),
         diagnostics_added=_missing_from(new_diagnostics, old_diagnostics),
@@ -128,30 +130,24 @@ def _change(older: Mapping[str, Any], newer: Mapping[str, Any]) -> ReleaseChange
     )
 
 
-def _status(cell: Mapping[str, Any]) -> str:
-    reason = cell.get("reason")
-    status = str(cell["status"])
-    return f"{status} ({reason})" if reason and reason != status else status
+def _status(cell: CellRecord) -> str:
+    status, reason = cell.status.value, cell.reason
+    return f"{status} ({reason.value})" if reason and reason.value != status else status
 
 
-def _diagnostics(cell: Mapping[str, Any]) -> tuple[str, ...]:
+def _diagnostics(cell: CellRecord) -> tuple[str, ...]:
     """Each diagnostic as `level: message`, once, in the order rustc gave them."""
-    lines = (
-        " ".join(f"{d.get('level', '')}: {d.get('message', '')}".split())
-        for d in cell.get("diagnostics") or []
-    )
+    lines = (" ".join(f"{d.level}: {d.message}".split()) for d in cell.diagnostics)
     return tuple(dict.fromkeys(lines))
 
 
-def _artifact_changes(
-    older: Mapping[str, Any], newer: Mapping[str, Any]
-) -> Iterable[ArtifactChange]:
-    old = {a["name"]: a for a in older.get("artifacts") or []}
-    new = {a["name"]: a for a in newer.get("artifacts") or []}
+def _artifact_changes(older: CellRecord, newer: CellRecord) -> Iterable[ArtifactChange]:
+    old = {a.name: a for a in older.artifacts}
+    new = {a.name: a for a in newer.artifacts}
     for name in dict.fromkeys([*old, *new]):
         before, after = old.get(name), new.get(name)
-        old_exports = tuple(before.get("exports") or []) if before else ()
-        new_exports = tuple(after.get("exports") or []) if after else ()
+        old_exports = before.exports if before else ()
+        new_exports = after.exports if after else ()
         yield ArtifactChange(
             name=name,
             built=(_built(before), _built(after)),
@@ -160,8 +156,8 @@ def _artifact_changes(
         )
 
 
-def _built(artifact: Mapping[str, Any] | None) -> bool | None:
-    return None if artifact is None else bool(artifact.get("built"))
+def _built(artifact: ArtifactRecord | None) -> bool | None:
+    return None if artifact is None else artifact.built
 
 
 def _missing_from(these: Sequence[str], others: Sequence[str]) -> tuple[str, ...]:

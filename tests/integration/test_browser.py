@@ -5,7 +5,6 @@ With CI=true and no Chromium the test fails rather than skips.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import shutil
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.report import write_views
+from orchestrator.status import Status
+from tests.unit.conftest import replace_cell
 from tests.unit.test_schema import SAMPLE, load_sample
 
 FAILING = "musl/x86_64-unknown-linux-musl/reexport-staticlib"
@@ -57,8 +58,7 @@ def report(tmp_path: Path) -> Path:
     folder = tmp_path / "report"
     shutil.copytree(SAMPLE.parent, folder)
     current = load_sample()
-    baseline = copy.deepcopy(current)
-    next(c for c in baseline["cells"] if c["id"] == FAILING).update(status="pass", reason=None)
+    baseline = replace_cell(current, FAILING, status=Status.PASS, reason=None)
     write_views(current, folder, baseline)
     return folder / "index.html"
 

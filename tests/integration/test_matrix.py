@@ -14,6 +14,8 @@ import pytest
 
 from orchestrator.engine.container import LABEL
 from orchestrator.results.diff import Change, diff_results
+from orchestrator.results.model import ResultsDocument
+from orchestrator.serial import decode
 from tests.integration.conftest import CI_SELECTION, REPO, Run, project_with, run_linkmatrix
 from tests.unit.test_schema import assert_valid_results
 
@@ -382,7 +384,8 @@ def test_baseline_diff_shows_exactly_the_changed_expectation_as_regressed(
         check=False,
     )
     assert diff.returncode == 1, diff.stdout
-    changes = diff_results(cold_run.results, run.results).changes
+    old, new = (decode(ResultsDocument, r.results) for r in (cold_run, run))
+    changes = diff_results(old, new).changes
     regressed = [c.id for c in changes if c.change is Change.REGRESSED]
     assert regressed == [f"{GLIBC}/cdylib-exports"], diff.stdout
     assert f"{GLIBC}/cdylib-exports" in diff.stdout

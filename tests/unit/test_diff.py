@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orchestrator.cli import main
 from orchestrator.results.diff import Change, classify, diff_results, render_diff_text
-from orchestrator.status import Status
-from tests.unit.conftest import ProjectFactory
-from tests.unit.test_schema import load_sample
+from orchestrator.results.document import summarize
+from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.serial import to_data
+from orchestrator.status import Reason, Status
+from tests.unit.conftest import ProjectFactory, replace_cell
+from tests.unit.test_schema import load_sample, load_sample_data
 
 OK = [Status.PASS, Status.XFAIL, Status.SKIP, Status.NOT_APPLICABLE]
 BAD = [Status.FAIL, Status.ERROR, Status.XPASS]
@@ -57,23 +59,30 @@ def test_absent_cells_are_new_or_removed() -> None:
         classify(None, None)
 
 
-def with_status(document: dict[str, Any], cell_id: str, status: str, reason: str | None) -> None:
-    cell = next(c for c in document["cells"] if c["id"] == cell_id)
-    cell["status"], cell["reason"] = status, reason
+def with_status(
+    document: ResultsDocument, cell_id: str, status: Status, reason: Reason | None
+) -> ResultsDocument:
+    return replace_cell(document, cell_id, status=status, reason=reason)
 
 
-def baseline_and_current() -> tuple[dict[str, Any], dict[str, Any]]:
+def with_cells(document: ResultsDocument, cells: tuple[CellRecord, ...]) -> ResultsDocument:
+    return dataclasses.replace(document, cells=cells, summary=summarize(cells))
+
+
+def baseline_and_current() -> tuple[ResultsDocument, ResultsDocument]:
     """The sample as `current`; a baseline where FAILING passed, PASSING failed, XFAILING too."""
     current = load_sample()
-    baseline = copy.deepcopy(current)
-    baseline["provenance"]["run_id"] = "baseline00"
-    with_status(baseline, FAILING, "pass", None)
-    with_status(baseline, PASSING, "fail", "symbol-missing")
-    with_status(current, XFAILING, "xpass", "unexpected-pass")
-    removed = copy.deepcopy(baseline["cells"][0])
-    removed["id"] = "gone/x86_64-unknown-linux-gnu/cdylib-exports"
-    baseline["cells"].append(removed)
-    current["cells"] = [c for c in current["cells"] if not c["id"].startswith("ptx/")]
+    baseline = dataclasses.replace(
+        current, provenance=dataclasses.replace(current.provenance, run_id="baseline00")
+    )
+    baseline = with_status(baseline, FAILING, Status.PASS, None)
+    baseline = with_status(baseline, PASSING, Status.FAIL, Reason.SYMBOL_MISSING)
+    current = with_status(current, XFAILING, Status.XPASS, Reason.UNEXPECTED_PASS)
+    removed = dataclasses.replace(
+        baseline.cells[0], id="gone/x86_64-unknown-linux-gnu/cdylib-exports"
+    )
+    baseline = with_cells(baseline, (*baseline.cells, removed))
+    current = with_cells(current, tuple(c for c in current.cells if not c.id.startswith("ptx/")))
     return baseline, current
 
 
@@ -92,8 +101,8 @@ def test_diff_classes_every_cell_regressions_first() -> None:
         "ptx/nvptx64-nvidia-cuda/ptx-kernel",
     }
     counts = diff.counts()
-    assert sum(counts.values()) == len(baseline["cells"])
-    assert counts[Change.UNCHANGED] == len(current["cells"]) - 3
+    assert sum(counts.values()) == len(baseline.cells)
+    assert counts[Change.UNCHANGED] == len(current.cells) - 3
     regression = diff.of(Change.REGRESSED)[0]
     assert regression.transition == "pass → fail (check-failed)"
     assert "attribute cannot be used on foreign functions" in regression.detail
@@ -113,8 +122,9 @@ def test_text_lists_each_class_with_its_meaning() -> None:
     )
 
 
-def write(path: Path, document: dict[str, Any]) -> Path:
-    path.write_text(json.dumps(document), encoding="utf-8")
+def write(path: Path, document: ResultsDocument | dict[str, object]) -> Path:
+    data = document if isinstance(document, dict) else to_data(document)
+    path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
 
@@ -139,7 +149,7 @@ def test_cli_diff_refuses_unreadable_or_foreign_files(
     new = write(tmp_path / "new.json", load_sample())
     assert main(["diff", str(tmp_path / "missing.json"), str(new)]) == 7
     assert "missing.json: cannot read results" in capsys.readouterr().err
-    future = load_sample()
+    future = load_sample_data()
     future["schema_version"] = 2
     old = write(tmp_path / "old.json", future)
     assert main(["diff", str(old), str(new)]) == 7
@@ -147,8 +157,8 @@ def test_cli_diff_refuses_unreadable_or_foreign_files(
 
 
 def test_a_move_between_ok_statuses_is_unchanged_but_listed() -> None:
-    baseline, current = load_sample(), load_sample()
-    with_status(current, PASSING, "skip", "sdk-missing")
+    baseline = load_sample()
+    current = with_status(baseline, PASSING, Status.SKIP, Reason.SDK_MISSING)
     diff = diff_results(baseline, current)
     assert not diff.regressed
     assert [(c.id, c.change) for c in diff.notable()] == [

@@ -10,18 +10,21 @@ from orchestrator.config.matrix import Matrix
 from orchestrator.images.build import ImageNeeds
 from orchestrator.log import Reporter, wants_bar
 from orchestrator.plan import make_plan
+from orchestrator.results.model import CellRecord
+from orchestrator.status import Reason, Status
+from tests.unit.conftest import make_cell
 
 
-def record(cell_id: str, status: str) -> dict[str, object]:
-    return {
-        "id": cell_id,
-        "status": status,
-        "reason": "symbol-missing",
-        "detail": "missing foo",
-        "duration_s": 1.0,
-        "cached": False,
-        "log": "logs/x.log",
-    }
+def record(cell_id: str, status: Status) -> CellRecord:
+    return make_cell(
+        cell_id,
+        status,
+        Reason.SYMBOL_MISSING,
+        detail="missing foo",
+        duration_s=1.0,
+        cached=False,
+        log="logs/x.log",
+    )
 
 
 def test_lines_carry_progress_and_bad_cells_their_block(
@@ -33,8 +36,8 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     reporter = Reporter(stream=stream, started=0.0)
     plan = make_plan(matrix, only=["glibc/*"])
     reporter.plan(plan, ImageNeeds(to_build=["rust@1.96", "glibc@1.96"]))
-    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
-    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", "fail"))
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", Status.FAIL))
     lines = stream.getvalue().splitlines()
     assert lines[0] == "linkmatrix: 2 cells: 2 to run in 1 container(s), 0 not applicable"
     assert "images to build: rust@1.96, glibc@1.96" in lines[2]
@@ -51,7 +54,7 @@ def test_a_terminal_gets_a_bar_under_the_lines(
     stream = io.StringIO()
     reporter = Reporter(stream=stream, started=0.0, bar=True)
     reporter.plan(make_plan(matrix, only=["glibc/*"]), ImageNeeds())
-    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", "pass"))
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
     screen = stream.getvalue()
     assert screen.endswith("[" + "#" * 15 + "." * 15 + "] 1/2 · 0m30s elapsed, ~0m30s left")
     assert "\r\x1b[2K[1/2] ✅ pass" in screen
@@ -65,3 +68,13 @@ def test_ci_logs_get_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI")
     monkeypatch.setenv("TERM", "xterm")
     assert wants_bar(terminal)
+
+
+def test_the_summary_counts_each_status_that_occurred(matrix: Matrix) -> None:
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream, started=0.0, bar=False)
+    counts = dict.fromkeys(Status, 0) | {Status.PASS: 3, Status.NOT_APPLICABLE: 2}
+    reporter.summary(counts, ["out/results.json"])
+    first, wrote = stream.getvalue().splitlines()
+    assert first.startswith("linkmatrix: 3 pass, 2 not-applicable in ")
+    assert wrote == "  wrote out/results.json"

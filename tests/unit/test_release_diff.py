@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
 from orchestrator.results.release_diff import (
     ArtifactChange,
     release_diffs,
     release_key,
     render_release_diff,
 )
+from tests.unit.conftest import make_artifact, make_cell, make_document
 
 GLIBC = ("glibc", "x86_64-unknown-linux-gnu")
 OLD_WARNING = "`#[no_mangle]` has no effect on a foreign function"
@@ -24,32 +26,26 @@ def cell(
     target: str = "x86_64-unknown-linux-gnu",
     status: str = "pass",
     reason: str | None = None,
-    artifacts: list[dict[str, Any]] | None = None,
+    artifacts: Sequence[ArtifactRecord] = (),
     warnings: tuple[str, ...] = (),
-) -> dict[str, Any]:
+) -> CellRecord:
     suffix = "" if release == "1.96" else f"@{release}"
-    return {
-        "id": f"{toolchain}{suffix}/{target}/{scenario}",
-        "toolchain": toolchain,
-        "release": release,
-        "target": target,
-        "scenario": scenario,
-        "status": status,
-        "reason": reason,
-        "artifacts": artifacts or [],
-        "diagnostics": [
-            {"level": "warning", "message": m, "code": "unused_attributes", "rendered": ""}
-            for m in warnings
-        ],
-    }
+    return make_cell(
+        f"{toolchain}{suffix}/{target}/{scenario}",
+        status,
+        reason,
+        release=release,
+        artifacts=artifacts,
+        warnings=warnings,
+    )
 
 
-def built(name: str, *exports: str) -> dict[str, Any]:
-    return {"name": name, "built": True, "exports": list(exports)}
+def built(name: str, *exports: str) -> ArtifactRecord:
+    return make_artifact(name, *exports)
 
 
-def document(*cells: dict[str, Any]) -> dict[str, Any]:
-    return {"schema_version": 1, "cells": list(cells)}
+def document(*cells: CellRecord) -> ResultsDocument:
+    return make_document(*cells)
 
 
 REEXPORT = document(
@@ -107,9 +103,7 @@ def test_an_artifact_built_in_one_release_only() -> None:
             "1.85",
             status="fail",
             reason="build-error",
-            artifacts=[
-                {"name": "exe", "built": False, "exports": []},
-            ],
+            artifacts=[make_artifact("exe", built=False)],
         ),
         cell("s", "1.96", artifacts=[built("exe", "main"), built("extra", "x")]),
     )

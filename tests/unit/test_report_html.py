@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,10 @@ from orchestrator.report.summary import render_step_summary
 from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, SYMBOLS
 from orchestrator.results.diff import diff_results
+from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.serial import to_data
 from orchestrator.status import Status
+from tests.unit.conftest import replace_cell
 from tests.unit.test_schema import SAMPLE, load_sample
 
 FAILING = "musl/x86_64-unknown-linux-musl/reexport-staticlib"
@@ -41,8 +43,13 @@ def cell_detail(html: str, cell_id: str) -> str:
     return html[start : html.index("</div>\n</details>", start)]
 
 
-def cell_of(document: dict[str, Any], cell_id: str) -> dict[str, Any]:
-    return next(c for c in document["cells"] if c["id"] == cell_id)
+def cell_of(document: ResultsDocument, cell_id: str) -> CellRecord:
+    return next(c for c in document.cells if c.id == cell_id)
+
+
+def passed_before(document: ResultsDocument, cell_id: str) -> ResultsDocument:
+    """A baseline: `document` with one cell a plain pass."""
+    return replace_cell(document, cell_id, status=Status.PASS, reason=None)
 
 
 def test_grid_shows_each_cell_verdict_linking_to_its_detail(results_dir: Path) -> None:
@@ -117,7 +124,7 @@ def test_legend_has_every_verdict_with_its_symbol_and_meaning(results_dir: Path)
 
 def test_log_tail_is_the_last_60_lines(results_dir: Path) -> None:
     document = load_sample()
-    log = results_dir / cell_of(document, PASSING)["log"]
+    log = results_dir / str(cell_of(document, PASSING).log)
     log.write_text("".join(f"line {n}\n" for n in range(1, 201)), encoding="utf-8")
     detail = cell_detail(render_index(document, results_dir), PASSING)
     assert "lines 141–200 of 200" in detail
@@ -135,8 +142,7 @@ def test_log_outside_the_results_folder_is_not_read(tmp_path: Path) -> None:
 
 
 def test_text_from_the_results_is_escaped(results_dir: Path) -> None:
-    document = load_sample()
-    cell_of(document, FAILING)["detail"] = "<script>alert(1)</script>"
+    document = replace_cell(load_sample(), FAILING, detail="<script>alert(1)</script>")
     html = render_index(document, results_dir)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html  # no script at all: everything works with JavaScript off
@@ -144,8 +150,7 @@ def test_text_from_the_results_is_escaped(results_dir: Path) -> None:
 
 def test_baseline_regressions_come_first_and_are_marked(results_dir: Path) -> None:
     current = load_sample()
-    baseline = copy.deepcopy(current)
-    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    baseline = passed_before(current, FAILING)
     html = render_index(current, results_dir, diff_results(baseline, current))
     changes = html[html.index('<h2 id="changes">') : html.index('<h2 id="grid">')]
     assert "1 regressed, 15 unchanged" in changes
@@ -185,19 +190,22 @@ def test_symbol_table_needs_inspected_artifacts() -> None:
 
 
 def test_symbol_table_leaves_out_many_mangled_names_and_says_so() -> None:
-    import copy
-
     from orchestrator.report.symbol_table import MANGLED_ROWS_MAX
 
-    document = copy.deepcopy(load_sample())
-    cell = next(c for c in document["cells"] if c["id"] == "ptx/nvptx64-nvidia-cuda/ptx-kernel")
-    mangled = [f"_RNvCs42qtOjJ1J5Z_3std{i}f" for i in range(MANGLED_ROWS_MAX + 1)]
-    cell["artifacts"][0]["exports"] = [*cell["artifacts"][0]["exports"], *mangled]
-    table = symbol_table(document, "ptx-kernel")
+    ptx = "ptx/nvptx64-nvidia-cuda/ptx-kernel"
+    sample = load_sample()
+    artifact = cell_of(sample, ptx).artifacts[0]
+    mangled = tuple(f"_RNvCs42qtOjJ1J5Z_3std{i}f" for i in range(MANGLED_ROWS_MAX + 1))
+
+    def exporting(*names: str) -> ResultsDocument:
+        changed = dataclasses.replace(artifact, exports=(*artifact.exports, *names))
+        return replace_cell(sample, ptx, artifacts=(changed,))
+
+    table = symbol_table(exporting(*mangled), "ptx-kernel")
     assert [r.name for r in table.common] == ["answer", "write_answer"]
     assert table.mangled_omitted == MANGLED_ROWS_MAX + 1
-    cell["artifacts"][0]["exports"] = cell["artifacts"][0]["exports"][:-1]  # at the limit: shown
-    assert symbol_table(document, "ptx-kernel").mangled_omitted == 0
+    at_the_limit = exporting(*mangled[:-1])  # shown
+    assert symbol_table(at_the_limit, "ptx-kernel").mangled_omitted == 0
 
 
 def test_write_views_writes_every_page(results_dir: Path) -> None:
@@ -219,8 +227,7 @@ def test_write_views_writes_every_page(results_dir: Path) -> None:
 
 def test_step_summary_counts_changes_and_failing_cells() -> None:
     current = load_sample()
-    baseline = copy.deepcopy(current)
-    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    baseline = passed_before(current, FAILING)
     text = render_step_summary(current, diff_results(baseline, current))
     assert "**✅ 10 pass · ❌ 1 fail · 🟡 2 xfail · ⏭️ 1 skip · ➖ 2 not-applicable**" in text
     assert "1 regressed, 15 unchanged." in text
@@ -231,8 +238,7 @@ def test_step_summary_counts_changes_and_failing_cells() -> None:
 
 
 def test_step_summary_escapes_table_cells() -> None:
-    document = load_sample()
-    cell_of(document, FAILING)["detail"] = "a | b\nsecond line"
+    document = replace_cell(load_sample(), FAILING, detail="a | b\nsecond line")
     assert "| a \\| b |" in render_step_summary(document)
 
 
@@ -246,10 +252,9 @@ def test_command_line_can_be_pasted_into_a_shell() -> None:
 def test_cli_report_writes_the_views_again(
     results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    baseline = load_sample()
-    cell_of(baseline, FAILING).update(status="pass", reason=None)
+    baseline = passed_before(load_sample(), FAILING)
     baseline_path = tmp_path / "baseline.json"
-    baseline_path.write_text(json.dumps(baseline), encoding="utf-8")
+    baseline_path.write_text(json.dumps(to_data(baseline)), encoding="utf-8")
     results = results_dir / "results.json"
     assert main(["report", str(results), "--baseline", str(baseline_path)]) == 0
     assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out

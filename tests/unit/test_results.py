@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from orchestrator.errors import ResultsError
 from orchestrator.images.tags import image_tag
+from orchestrator.report import write_views
 from orchestrator.report.markdown import render_markdown
-from orchestrator.results.document import ResultsFile
-from orchestrator.serial import write_json_atomic
+from orchestrator.results.codec import load_results, write_results
+from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
+from orchestrator.results.merge import ShardResults, merge_documents
+from orchestrator.results.model import CellRecord, ResultsDocument, Selection
+from orchestrator.serial import to_data, write_json_atomic
+from orchestrator.status import Reason, Status
+from tests.unit import results_inputs as inputs
+from tests.unit.conftest import make_cell
+from tests.unit.test_schema import GOLDEN, SAMPLE, load_sample
+
+NO_SELECTION = Selection(only=(), shard=None)
 
 
-def record(cell_id: str, status: str, detail: str = "") -> dict[str, object]:
-    toolchain, target, scenario = cell_id.split("/")
-    return {
-        "id": cell_id,
-        "toolchain": toolchain,
-        "target": target,
-        "scenario": scenario,
-        "release": "1.96",
-        "status": status,
-        "reason": None if status == "pass" else "symbol-missing",
-        "detail": detail,
-        "rustc": "rustc 1.96.0",
-        "linker": {"name": "ld", "version": "2.40"},
-        "route": {"linker": "ld", "libraries": "glibc", "stand_in": False},
-        "log": None,
-    }
+def record(cell_id: str, status: str, detail: str = "") -> CellRecord:
+    return make_cell(
+        cell_id, status, None if status == "pass" else Reason.SYMBOL_MISSING, detail=detail
+    )
 
 
 def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
     results = ResultsFile(
-        path=tmp_path / "out/results.json", matrix="m.yaml", selection={}, run_id="r"
+        path=tmp_path / "out/results.json", matrix="m.yaml", selection=NO_SELECTION, run_id="r"
     )
     results.add(record("glibc/x86/a", "pass"))
     first = json.loads(results.path.read_text())
@@ -50,7 +53,9 @@ def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
 
 
 def test_a_slow_write_spaces_out_the_next_ones_finish_always_writes(tmp_path: Path) -> None:
-    results = ResultsFile(path=tmp_path / "results.json", matrix="m", selection={}, run_id="r")
+    results = ResultsFile(
+        path=tmp_path / "results.json", matrix="m", selection=NO_SELECTION, run_id="r"
+    )
     results.add(record("glibc/x86/a", "pass"))  # the first cell is written at once
     results._last_write_seconds = 3600.0  # as if that write had taken an hour
     results.add(record("glibc/x86/b", "pass"))
@@ -58,6 +63,231 @@ def test_a_slow_write_spaces_out_the_next_ones_finish_always_writes(tmp_path: Pa
     results.finish()
     final = json.loads(results.path.read_text())
     assert [c["id"] for c in final["cells"]] == ["glibc/x86/a", "glibc/x86/b"]
+
+
+# -- no output change: the typed code writes what the untyped code wrote ---------------------
+
+
+def golden_text(name: str) -> str:
+    return (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def as_written(document: ResultsDocument) -> str:
+    """The text write_results puts in a file (keys in order, indented as ever)."""
+    return json.dumps(to_data(document), indent=2) + "\n"
+
+
+@pytest.fixture
+def golden_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in inputs.HOST.items():
+        monkeypatch.setattr(f"orchestrator.results.document.platform.{name}", lambda v=value: v)
+
+
+def golden_run_document(tmp_path: Path) -> ResultsDocument:
+    """What the golden run.json was written from (see tests/unit/results_inputs.py)."""
+    results = ResultsFile(
+        path=tmp_path / "results.json",
+        matrix="matrix.yaml",
+        selection=Selection(only=("glibc/*", "macos/*"), shard="1/2", baseline="old/results.json"),
+        run_id=inputs.RUN_ID,
+        started=inputs.STARTED,
+    )
+    run = CellRun(
+        cell=inputs.BUILT,
+        toolchain=inputs.GLIBC,
+        verdict=inputs.verdict(),
+        observation=inputs.observation(),
+        image_id="sha256:" + "ab" * 32,
+        cached=True,
+        log_path="logs/x.log",
+        bootstrap=True,
+    )
+    results.add(cell_record(run))
+    results.add(
+        unbuilt_record(
+            inputs.INAPPLICABLE,
+            inputs.GLIBC,
+            status=Status.NOT_APPLICABLE,
+            reason=Reason.NOT_APPLICABLE,
+            detail="not on this release",
+        )
+    )
+    results.add(
+        unbuilt_record(
+            inputs.SKIPPED,
+            inputs.MACOS,
+            status=Status.SKIP,
+            reason=Reason.SDK_MISSING,
+            detail="image macos@1.96: no SDK",
+        )
+    )
+    results.finished = inputs.FINISHED
+    return results.document()
+
+
+@pytest.mark.usefixtures("golden_host")
+def test_a_run_writes_what_it_wrote_before_the_model_was_typed(tmp_path: Path) -> None:
+    document = golden_run_document(tmp_path)
+    assert as_written(document) == golden_text("run.json")
+    write_results(tmp_path / "written.json", document)
+    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.json")
+
+
+def test_a_merge_writes_what_it_wrote_before_plus_the_selections_baseline() -> None:
+    """The golden merged.json lacks `selection.baseline`: a merge now records it as a run does.
+
+    Its shards were the sample's cells 5-6 and 9-11, the second from another host, unfinished.
+    """
+    sample = load_sample()
+    first = dataclasses.replace(sample, cells=sample.cells[5:7])
+    second_provenance = dataclasses.replace(
+        sample.provenance,
+        run_id="second0000",
+        host="other",
+        finished=None,
+        selection=Selection(only=("x/*",), shard="2/2"),
+    )
+    second = dataclasses.replace(sample, cells=sample.cells[9:12], provenance=second_provenance)
+    merged = merge_documents(
+        [
+            ShardResults(path=Path("shard-1/results.json"), document=first),
+            ShardResults(path=Path("shard-2/results.json"), document=second),
+        ]
+    )
+    expected = json.loads(golden_text("merged.json"))
+    expected["provenance"]["selection"]["baseline"] = None
+    for shard in expected["provenance"]["merged_from"]:
+        shard["selection"]["baseline"] = None
+    assert as_written(merged) == json.dumps(expected, indent=2) + "\n"
+
+
+def test_the_views_render_as_before_the_model_was_typed(tmp_path: Path) -> None:
+    """The sample's views, with a baseline where its failing cell passed and its first is gone."""
+    folder = tmp_path / "report"
+    shutil.copytree(SAMPLE.parent, folder)
+    document = load_sample()
+    failing = next(c for c in document.cells if c.status is Status.FAIL)
+    baseline_cells = tuple(
+        dataclasses.replace(c, status=Status.PASS, reason=None) if c is failing else c
+        for c in document.cells[1:]
+    )
+    baseline = dataclasses.replace(document, cells=baseline_cells)
+    paths = write_views(document, folder, baseline)
+    golden_views = GOLDEN / "views"
+    assert sorted(p.relative_to(folder) for p in paths) == sorted(
+        p.relative_to(golden_views) for p in golden_views.rglob("*") if p.is_file()
+    )
+    for path in paths:
+        expected = (golden_views / path.relative_to(folder)).read_text(encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == expected, path.name
+
+
+# -- one reader: whatever is wrong with a file is a ResultsError naming it -----------------
+
+
+@pytest.mark.usefixtures("golden_host")
+def test_what_is_written_reads_back_the_same(tmp_path: Path) -> None:
+    document = golden_run_document(tmp_path)
+    write_results(tmp_path / "results.json", document)
+    assert load_results(tmp_path / "results.json") == document
+    sample = load_sample()
+    write_results(tmp_path / "sample.json", sample)
+    assert load_results(tmp_path / "sample.json") == sample
+
+
+def test_an_older_document_without_the_newer_lists_reads_them_empty() -> None:
+    raw = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    assert "members" not in raw["cells"][0]["artifacts"][0]
+    artifact = load_sample().cells[0].artifacts[0]
+    assert (artifact.members, artifact.data, dict(artifact.demangled)) == ((), (), {})
+
+
+def sample_with(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    change(data)
+    return data
+
+
+DAMAGES: dict[str, Callable[[Path], object]] = {
+    "random bytes": lambda p: p.write_bytes(bytes(range(256)) * 4),
+    "torn": lambda p: p.write_text('{"schema_version": 1, "cells": [', encoding="utf-8"),
+    "a list": lambda p: p.write_text("[1, 2]", encoding="utf-8"),
+    "deep nesting": lambda p: p.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8"),
+    "deep nesting in a cell": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0].update(detail=[]))).replace(
+            '"detail": []', '"detail": ' + "[" * 100_000 + "]" * 100_000
+        ),
+        encoding="utf-8",
+    ),
+    "cells: 5": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d.update(cells=5))), encoding="utf-8"
+    ),
+    "status bogus": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][3].update(status="bogus"))), encoding="utf-8"
+    ),
+    "a missing key": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0].pop("route"))), encoding="utf-8"
+    ),
+    "an unknown key": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["provenance"].update(colour="green"))),
+        encoding="utf-8",
+    ),
+    "a string for a number": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0].update(duration_s="1.5"))),
+        encoding="utf-8",
+    ),
+    "a bool for an int": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["summary"].update(fail=True))), encoding="utf-8"
+    ),
+    "a cell that is a string": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"].append("glibc/x/y"))), encoding="utf-8"
+    ),
+    "a number among the exports": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0]["artifacts"][0]["exports"].append(7))),
+        encoding="utf-8",
+    ),
+    "null where none may be": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d["cells"][0]["linker"].update(name=None))),
+        encoding="utf-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_results_file_is_a_results_error_naming_it(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "results.json"
+    DAMAGES[damage](path)
+    with pytest.raises(ResultsError) as caught:
+        load_results(path)
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_the_error_says_where_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    DAMAGES["status bogus"](path)
+    with pytest.raises(ResultsError, match=r"cells\[3\]\.status: 'bogus' is not one of pass"):
+        load_results(path)
+    DAMAGES["a number among the exports"](path)
+    with pytest.raises(
+        ResultsError, match=r"cells\[0\]\.artifacts\[0\]\.exports\[\d+\]: expected str"
+    ):
+        load_results(path)
+    DAMAGES["cells: 5"](path)
+    with pytest.raises(ResultsError, match="cells: expected a list, found an integer"):
+        load_results(path)
+
+
+def test_a_damaged_file_exits_7_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.cli import main
+
+    path = tmp_path / "results.json"
+    DAMAGES["random bytes"](path)
+    assert main(["report", str(path)]) == 7
+    error = capsys.readouterr().err
+    assert error.startswith(f"linkmatrix: error: {path}: cannot read results")
+    assert "Traceback" not in error
 
 
 def test_atomic_write_leaves_the_old_file_when_serialisation_fails(tmp_path: Path) -> None:
@@ -70,7 +300,9 @@ def test_atomic_write_leaves_the_old_file_when_serialisation_fails(tmp_path: Pat
 
 
 def test_markdown_has_a_grid_a_legend_and_the_failures(tmp_path: Path) -> None:
-    results = ResultsFile(path=tmp_path / "results.json", matrix="m", selection={}, run_id="r")
+    results = ResultsFile(
+        path=tmp_path / "results.json", matrix="m", selection=NO_SELECTION, run_id="r"
+    )
     results.add(record("glibc/x86/a", "pass"))
     results.add(record("wasm/w32/a", "fail", "exports: missing foo"))
     text = render_markdown(results.document())

@@ -10,6 +10,9 @@ import dataclasses
 import enum
 import functools
 import json
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +32,16 @@ from orchestrator.config.matrix import Matrix
 from orchestrator.inspect.model import ArtifactFormat, Inspection
 from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import make_plan
+from orchestrator.results.codec import load_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
+from orchestrator.results.model import ResultsDocument, Selection
 from orchestrator.status import CheckOutcome, Reason, Status
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SAMPLE = FIXTURES / "sample" / "results.json"
+GOLDEN = FIXTURES / "golden"
 
 
 @functools.cache
@@ -52,13 +58,24 @@ def assert_valid_results(document: Any) -> None:
     assert not errors, "\n".join(f"{e.json_path}: {e.message[:300]}" for e in errors)
 
 
-def load_sample() -> dict[str, Any]:
+def load_sample_data() -> dict[str, Any]:
+    """The sample results.json as parsed JSON, to edit before writing it somewhere."""
     return dict(json.loads(SAMPLE.read_text(encoding="utf-8")))
 
 
+def load_sample() -> ResultsDocument:
+    return load_results(SAMPLE)
+
+
 def seen_results_files() -> list[Path]:
-    """The fixtures, and any results a local run left under reports/."""
-    return sorted([*FIXTURES.glob("*/results.json"), *REPO.glob("reports/*/results.json")])
+    """The fixtures, the golden documents, and any results a local run left under reports/."""
+    return sorted(
+        [
+            *FIXTURES.glob("*/results.json"),
+            *GOLDEN.glob("*.json"),
+            *REPO.glob("reports/*/results.json"),
+        ]
+    )
 
 
 def test_the_schema_is_draft_2020_12() -> None:
@@ -70,6 +87,11 @@ def test_the_schema_is_draft_2020_12() -> None:
 @pytest.mark.parametrize("path", seen_results_files(), ids=lambda p: str(p.relative_to(REPO)))
 def test_every_results_file_we_see_validates(path: Path) -> None:
     assert_valid_results(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("path", seen_results_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_results_file_we_see_loads(path: Path) -> None:
+    assert load_results(path).schema_version == 1  # and every value had its declared type
 
 
 @pytest.mark.parametrize(
@@ -91,13 +113,137 @@ def test_summary_keys_are_the_statuses() -> None:
     assert schema["$defs"]["summary"]["required"] == [s.value for s in Status]
 
 
+# -- the schema and the model agree, field by field ---------------------------------------
+
+JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def test_the_schema_describes_the_model() -> None:
+    """Every dataclass field is a schema property of a compatible type, in order, and back.
+
+    Required properties are the fields without a default; null is allowed where the field
+    is `X | None` (unless the key is left out instead of written as null).
+    """
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    problems = _compare(ResultsDocument, schema, schema, "$")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_comparison_finds_a_mismatch() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["$defs"]["run"]["properties"]["exit_code"]["type"] = "integer"  # no null any more
+    del schema["$defs"]["cell"]["properties"]["log"]
+    schema["$defs"]["build"]["properties"]["duration_s"]["type"] = "string"
+    problems = _compare(ResultsDocument, schema, schema, "$")
+    assert any("exit_code" in p and "null" in p for p in problems), problems
+    assert any("log" in p for p in problems), problems
+    assert any("duration_s" in p for p in problems), problems
+
+
+def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].removeprefix("#/$defs/")]
+    return node
+
+
+def _nullable(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema without its null alternative, or None when it allows no null."""
+    kinds = node.get("type")
+    if isinstance(kinds, list) and "null" in kinds:
+        rest = [k for k in kinds if k != "null"]
+        return {**node, "type": rest[0] if len(rest) == 1 else rest}
+    options = node.get("oneOf", [])
+    if any(_resolve(o, root).get("type") == "null" for o in options):
+        (rest,) = [o for o in options if _resolve(o, root).get("type") != "null"]
+        return _resolve(rest, root)
+    return None
+
+
+def _compare(hint: Any, node: dict[str, Any], root: dict[str, Any], where: str) -> list[str]:
+    node = _resolve(node, root)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        stripped = _nullable(node, root)
+        if stripped is None:
+            return [f"{where}: the model allows null, the schema does not"]
+        return _compare(inner, stripped, root, where)
+    if _nullable(node, root) is not None:
+        return [f"{where}: the schema allows null, the model does not"]
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if node.get("type") != "array":
+            return [f"{where}: the model has a list, the schema {node.get('type')}"]
+        return _compare(typing.get_args(hint)[0], node["items"], root, f"{where}[]")
+    if origin in (dict, Mapping):
+        return _compare_mapping(hint, node, root, where)
+    if dataclasses.is_dataclass(hint):
+        return _compare_dataclass(hint, node, root, where)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if node.get("enum") != [m.value for m in hint]:
+            return [f"{where}: the schema's enum is not {hint.__name__}'s values"]
+        return []
+    if "const" in node:
+        return [] if type(node["const"]) is hint else [f"{where}: const is not a {hint}"]
+    if node.get("type") != JSON_TYPES[hint]:
+        return [f"{where}: the model has {hint.__name__}, the schema {node.get('type')}"]
+    return []
+
+
+def _compare_mapping(
+    hint: Any, node: dict[str, Any], root: dict[str, Any], where: str
+) -> list[str]:
+    key_type, value_type = typing.get_args(hint)
+    if node.get("type") != "object":
+        return [f"{where}: the model has a mapping, the schema {node.get('type')}"]
+    if isinstance(key_type, type) and issubclass(key_type, enum.Enum):
+        keys = [m.value for m in key_type]
+        if list(node["properties"]) != keys or node["required"] != keys:
+            return [f"{where}: the schema's keys are not {key_type.__name__}'s values"]
+        return [
+            p
+            for key in keys
+            for p in _compare(value_type, node["properties"][key], root, f"{where}.{key}")
+        ]
+    return _compare(value_type, node["additionalProperties"], root, f"{where}.*")
+
+
+def _compare_dataclass(
+    hint: Any, node: dict[str, Any], root: dict[str, Any], where: str
+) -> list[str]:
+    fields = dataclasses.fields(hint)
+    properties = node.get("properties", {})
+    problems = []
+    if [f.name for f in fields] != list(properties):
+        problems.append(f"{where}: fields {[f.name for f in fields]} != {list(properties)}")
+    if node.get("additionalProperties") is not False:
+        problems.append(f"{where}: the schema allows keys {hint.__name__} does not have")
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    if required != set(node.get("required", [])):
+        problems.append(
+            f"{where}: required {sorted(node.get('required', []))} != {sorted(required)}"
+        )
+    hints = typing.get_type_hints(hint)
+    for field in fields:
+        if field.name not in properties:
+            continue
+        field_hint = hints[field.name]
+        if field.metadata.get("omit_when_none"):  # absent rather than null
+            (field_hint,) = [a for a in typing.get_args(field_hint) if a is not type(None)]
+        problems += _compare(field_hint, properties[field.name], root, f"{where}.{field.name}")
+    return problems
+
+
 def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path) -> None:
     plan = make_plan(matrix)
     toolchains = {t.name: t for t in matrix.toolchains}
     results = ResultsFile(
         path=tmp_path / "results.json",
         matrix="matrix.yaml",
-        selection={"only": [], "shard": None, "baseline": None},
+        selection=Selection(only=(), shard=None, baseline=None),
         run_id="0123456789",
     )
     built = plan.cells[0]
@@ -128,10 +274,11 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
     )
     results.finish()
     assert_valid_results(json.loads(results.path.read_text(encoding="utf-8")))
+    assert load_results(results.path) == results.document()
 
 
 def test_unknown_keys_and_statuses_are_refused() -> None:
-    document = load_sample()
+    document = load_sample_data()
     document["cells"][0]["status"] = "passed"
     document["cells"][1]["colour"] = "green"
     errors = list(results_validator().iter_errors(document))

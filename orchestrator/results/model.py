@@ -1,0 +1,202 @@
+"""The results document as types: what results.json holds, field names equal to its keys.
+
+`codec` reads and writes it; `document` builds it from a run; every view and command reads
+these attributes, never the JSON's keys. Field order is key order in the file (a textual diff
+of two results files stays meaningful). A field with a default is a key older documents may
+lack; schema/results.schema.json is checked against these classes by tests/unit/test_schema.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orchestrator.inspect.model import ArtifactFormat
+from orchestrator.serial import OMIT_WHEN_NONE
+from orchestrator.status import CheckOutcome, Reason, Status
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """What part of the matrix a run was asked for."""
+
+    only: tuple[str, ...]  # --only globs; empty: every cell
+    shard: str | None  # --shard I/N
+    baseline: str | None = None  # --baseline: the results.json the report was compared with
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergedInput:
+    """One shard results file a merged document was made from."""
+
+    file: str
+    run_id: str
+    host: str
+    selection: Selection
+    started: str
+    finished: str | None
+    cells: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """Who made the document, where, from what, and when."""
+
+    orchestrator: str
+    run_id: str
+    host: str
+    platform: str
+    python: str
+    matrix: str
+    selection: Selection
+    started: str
+    finished: str | None  # None while running or after an interruption
+    merged_from: tuple[MergedInput, ...] | None = field(default=None, metadata=OMIT_WHEN_NONE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkerRecord:
+    name: str
+    version: str | None  # None when nothing ran
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteRecord:
+    """How the toolchain links; stand_in: the CRT/SDK is a stand-in, not the vendor's."""
+
+    linker: str
+    libraries: str
+    stand_in: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiagnosticRecord:
+    """One rustc message as cargo's JSON reported it."""
+
+    level: str
+    message: str
+    code: str | None
+    rendered: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OtherFile:
+    """A file of an artifact other than its primary one."""
+
+    file: str
+    path: str
+    sha256: str
+    size: int
+    format: ArtifactFormat
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildInfo:
+    """The exact cargo command and environment an artifact was built with."""
+
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    exit_code: int
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArtifactRecord:
+    """One artifact's build and what inspecting its primary file showed."""
+
+    name: str
+    kind: str  # crate type (cdylib, staticlib, ...) or target kind (bin, lib)
+    built: bool
+    file: str | None  # the primary file, relative to the results folder
+    format: ArtifactFormat | None
+    file_type: str | None
+    machine: str | None
+    exports: tuple[str, ...]
+    imports: tuple[str, ...]
+    needed: tuple[str, ...]
+    members: tuple[str, ...] = ()  # an archive's member names, in file order
+    demangled: Mapping[str, str] = field(default_factory=dict)  # mangled export → readable
+    data: tuple[str, ...] = ()  # the exports that name data (statics), not code
+    interpreter: str | None
+    static: bool | None
+    notes: tuple[str, ...]
+    sha256: str | None
+    size: int | None
+    other_files: tuple[OtherFile, ...]
+    build: BuildInfo
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckRecord:
+    """One expectation and how it came out."""
+
+    artifact: str
+    property: str
+    expectation: str
+    outcome: CheckOutcome
+    detail: str
+    why: str
+    xfail_reason: str | None
+    xfail_link: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """One execution of a built artifact (each stream's last characters), or why none."""
+
+    name: str
+    artifact: str
+    command: tuple[str, ...]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    not_run: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellRecord:
+    """One (toolchain, rustc release, target, scenario) and everything it showed."""
+
+    id: str  # toolchain[@release]/target/scenario
+    toolchain: str
+    release: str
+    target: str
+    scenario: str
+    status: Status
+    reason: Reason | None
+    detail: str
+    rustc: str | None  # `rustc -V` in the container; None when nothing ran
+    cargo: str | None
+    llvm: str | None
+    linker: LinkerRecord
+    route: RouteRecord
+    image: str | None  # the toolchain image id
+    duration_s: float
+    cached: bool
+    diagnostics: tuple[DiagnosticRecord, ...]
+    artifacts: tuple[ArtifactRecord, ...]
+    checks: tuple[CheckRecord, ...]
+    runs: tuple[RunResult, ...]
+    log: str | None  # the build log, relative to the results folder
+
+    @property
+    def column(self) -> str:
+        """The grid column the cell sits in: `toolchain[@release]/target`, its id's head.
+
+        Release shows in the id only when it is not the matrix's default, so the column's
+        name comes from the id, with the record's own scenario taken off.
+        """
+        return self.id.removesuffix(f"/{self.scenario}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultsDocument:
+    """A whole results.json: of one run, or merged from several shard runs."""
+
+    schema_version: int
+    provenance: Provenance
+    summary: Mapping[Status, int]  # cells per status, every status present
+    cells: tuple[CellRecord, ...]  # ordered by id
