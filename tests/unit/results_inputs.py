@@ -10,6 +10,7 @@ from orchestrator.cell.observation import (
     ArtifactFile,
     BuildRecord,
     Diagnostic,
+    NotRun,
     Observation,
     RunRecord,
     ToolInfo,
@@ -165,7 +166,7 @@ def observation() -> Observation:
         stdout="",
         stderr="",
         duration_s=0.0,
-        not_run="no runner for this target",
+        not_run=NotRun.NO_RUNNER,
     )
     return Observation(
         tools=ToolInfo(

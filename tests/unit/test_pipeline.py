@@ -24,6 +24,7 @@ from orchestrator.pipeline import RunOptions, run_plan
 from orchestrator.plan import make_plan
 from orchestrator.report import INDEX_HTML, MATRIX_MD
 from orchestrator.results.document import RESULTS_FILE
+from orchestrator.results.model import Selection
 from tests.unit.fake_engine import FakeEngine, Reply, prints
 
 # (module (func (export "answer") (result i32) i32.const 42)), byte by byte
@@ -165,7 +166,7 @@ def run(engine: FakeEngine, matrix: Matrix, tmp_path: Path) -> dict[str, Any]:
         out_dir=tmp_path / "out",
         cache_dir=tmp_path / "cache",
         fresh=False,
-        selection={"only": [], "shard": None, "baseline": None},  # as `linkmatrix run` has it
+        selection=Selection(only=(), shard=None, baseline=None),  # as `linkmatrix run` has it
     )
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
     return read_results(tmp_path)
