@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return error.exit_code
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 

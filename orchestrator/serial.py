@@ -40,7 +40,7 @@ def to_data(value: Any) -> Any:
 
 def from_data(cls: type[T], data: Any) -> T:
     """The inverse of `to_data` for a dataclass type `cls`."""
-    return typing.cast(T, _build(cls, data))
+    return typing.cast("T", _build(cls, data))
 
 
 def _build(hint: Any, data: Any) -> Any:
@@ -82,7 +82,7 @@ def decode(cls: type[T], data: object) -> T:
     a tuple a list, a mapping an object, an enum one of its values, str/int/float/bool a
     value of that JSON type (an int is a float too; a bool is neither).
     """
-    return typing.cast(T, _decode(cls, data, ""))
+    return typing.cast("T", _decode(cls, data, ""))
 
 
 def _decode(hint: Any, data: object, where: str) -> Any:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from docker.errors import APIError, NotFound
 
@@ -87,7 +87,7 @@ class CellContainer:
         self.run_id = run_id
         self._container: EngineContainer | None = None
 
-    def __enter__(self) -> CellContainer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

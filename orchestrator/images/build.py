@@ -66,7 +66,8 @@ class Images:
 
     def build_args(self, key: ImageKey, parent_id: str) -> dict[str, str]:
         """BASE (the parent) and the release's version; a release overlay also gets ROOT, the
-        debootstrap base, whose stage Docker's cache then shares between toolchains."""
+        debootstrap base, whose stage Docker's cache then shares between toolchains.
+        """
         args = {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
         if self._overlay(key) is not None:
             args["ROOT"] = self._root_id()

@@ -140,7 +140,7 @@ def _named_member(raw_name: str, body: bytes, long_names: bytes) -> ArchiveMembe
 
 
 def _long_name(long_names: bytes, offset: int) -> str:
-    """GNU entries end in `/\\n`, MSVC ones in NUL."""
+    r"""GNU entries end in `/\\n`, MSVC ones in NUL."""
     entry = long_names[offset:].split(b"\n", 1)[0].split(b"\0", 1)[0]
     return entry.removesuffix(b"/").decode("utf-8", errors="backslashreplace")
 

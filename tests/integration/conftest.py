@@ -56,7 +56,8 @@ CI_SELECTION = tuple(arg for glob in CI_CELLS for arg in ("--only", glob))
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The image test runs last: on a cold engine, the cell runs before it make the images they
-    need in a background thread while std builds run, so fewer image builds run alone."""
+    need in a background thread while std builds run, so fewer image builds run alone.
+    """
     items.sort(key=lambda item: item.path.name == "test_images.py")
 
 

@@ -1,6 +1,7 @@
 """Every image of the matrix, for every release, is built (or says which SDK it lacks) and holds
 the rustc release it is named for: the cells of the CI selection cannot touch them all cheaply
-(a second std build per target), so this test does, without building std."""
+(a second std build per target), so this test does, without building std.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def test_prune_keeps_the_current_images_and_finds_stale_ones(
 ) -> None:
     """Against the real engine: every image of the matrix is kept; an image and a volume that no
     current image owns are listed stale and removed (only those two: a developer's machine may
-    hold other stale images, which this test leaves alone)."""
+    hold other stale images, which this test leaves alone).
+    """
     matrix = load_matrix(REPO / "matrix.yaml")
     images = Images(docker_client, matrix, print, downloads=REPO / ".cache/linkmatrix/downloads")
     keys = list(make_plan(matrix).images)

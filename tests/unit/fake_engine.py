@@ -409,7 +409,8 @@ class FakeEngine:
     # -- scripting ---------------------------------------------------------------------------
     def fail(self, call: str, error: BaseException, *, times: int = 1, after: int = 0) -> None:
         """Make `call` (e.g. "api.exec_create") raise `error` `times` times, once `after` more
-        calls of it have succeeded."""
+        calls of it have succeeded.
+        """
         first = self._calls.get(call, 0) + after
         self._faults.setdefault(call, []).append(_Fault(error=error, first=first, times=times))
 

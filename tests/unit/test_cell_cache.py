@@ -1,5 +1,6 @@
 """The cell cache: cell outputs round-trip, a damaged entry is a miss, and the key follows
-what a cell builds from, not what the scenario expects of it."""
+what a cell builds from, not what the scenario expects of it.
+"""
 
 from __future__ import annotations
 
