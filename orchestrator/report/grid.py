@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from orchestrator.layout import slug
 from orchestrator.results.model import CellRecord
 
 
 def cell_anchor(cell_id: str) -> str:
     """The HTML id of a cell's detail: `cell-` and the id as the run names its log file."""
-    return "cell-" + re.sub(r"[^A-Za-z0-9._-]+", "_", cell_id)
+    return "cell-" + slug(cell_id)
 
 
 def page_name(scenario: str) -> str:
     """A scenario's name as a file name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", scenario)
+    return slug(scenario)
 
 
 @dataclass(frozen=True, kw_only=True)
