@@ -4,6 +4,9 @@ For a change that must not change output (a refactor, a new cache), run the whol
 and after and compare:
 
     python tools/compare_runs.py BEFORE/results.json AFTER/results.json
+    python tools/compare_runs.py --common BEFORE/results.json AFTER/results.json  # a subset run
+
+`--common` compares only the cells both files hold (an `--only` run against a whole matrix).
 
 Timings, the cached flag, run ids and the log tails' "in N s" figures differ between any two
 runs and are left out; everything else (status, reason, detail, tool versions, every artifact's
@@ -51,9 +54,12 @@ def differences(before: Any, after: Any, path: str = "") -> list[tuple[str, Any,
     return [] if before == after else [(path, before, after)]
 
 
-def main(before_path: str, after_path: str) -> int:
+def main(before_path: str, after_path: str, *, common: bool = False) -> int:
     before = {c["id"]: c for c in json.loads(Path(before_path).read_text())["cells"]}
     after = {c["id"]: c for c in json.loads(Path(after_path).read_text())["cells"]}
+    if common:
+        before = {i: c for i, c in before.items() if i in after}
+        after = {i: c for i, c in after.items() if i in before}
     print(f"cells: {len(before)} before, {len(after)} after")
     only = sorted(set(before) ^ set(after))
     for cell_id in only:
@@ -82,4 +88,5 @@ def main(before_path: str, after_path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    arguments = [a for a in sys.argv[1:] if a != "--common"]
+    sys.exit(main(*arguments[:2], common="--common" in sys.argv[1:]))
