@@ -87,7 +87,35 @@ def parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
     prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    _images_parser(commands)
     return root
+
+
+def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    images = commands.add_parser(
+        "images",
+        help="what the selected cells' images are made of, or which of them the engine has "
+        "(to keep built images and std caches in a CI cache between runs)",
+    )
+    images.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    images.add_argument("--only", action="append", default=[], metavar="GLOB", help="as `run`")
+    images.add_argument("--shard", type=Shard.parse, metavar="I/N", help="as `run`")
+    what = images.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--recipe",
+        action="store_true",
+        help="print a digest of everything that makes these images (no engine needed): a cache key",
+    )
+    what.add_argument(
+        "--present",
+        action="store_true",
+        help="print the tags of these images and their parents that the engine has",
+    )
+    what.add_argument(
+        "--volumes",
+        action="store_true",
+        help="print the std/cargo cache volumes of these images that the engine has",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +152,8 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         return _report(args, reporter)
     if args.command == "prune":
         return _prune(args)
+    if args.command == "images":
+        return _images(args)
     return _run_matrix(args, reporter)
 
 
@@ -202,6 +232,27 @@ def _prune(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"not removed: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
+
+    matrix = load_matrix(require_matrix_file(args.matrix))
+    keys = list(make_plan(matrix, only=args.only, shard=args.shard).images)
+    if args.recipe:
+        print(recipe_digest(matrix, keys))
+        return 0
+    from orchestrator.engine.client import connect  # noqa: PLC0415 - --recipe needs no engine
+    from orchestrator.images.build import Images  # noqa: PLC0415
+    from orchestrator.images.volumes import present_volumes  # noqa: PLC0415
+
+    client = connect()
+    present = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
+    tagged = present.needs(keys).present
+    names = sorted(tagged) if args.present else present_volumes(client, tagged.values())
+    for name in names:
+        print(name)
+    return 0
 
 
 def _list_cells(plan: Plan, *, as_json: bool) -> None:

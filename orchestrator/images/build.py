@@ -11,7 +11,7 @@ from typing import Any
 
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from orchestrator.config.matrix import BASE_IMAGE, BaseImage, Matrix
+from orchestrator.config.matrix import BaseImage, Matrix
 from orchestrator.engine.client import transient_retry
 from orchestrator.engine.protocol import EngineClient
 from orchestrator.errors import ImageBuildError
@@ -21,6 +21,7 @@ from orchestrator.images.fetch import (
     local_inputs_digest,
     stage_context,
 )
+from orchestrator.images.lineage import context_of, lineage, overlay_of, parent_of
 from orchestrator.images.tags import image_tag
 from orchestrator.plan import ImageKey
 
@@ -69,7 +70,7 @@ class Images:
         debootstrap base, whose stage Docker's cache then shares between toolchains.
         """
         args = {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
-        if self._overlay(key) is not None:
+        if overlay_of(self.matrix, key) is not None:
             args["ROOT"] = self._root_id()
         return args
 
@@ -86,7 +87,7 @@ class Images:
             needs.present[self.matrix.base.tag] = base_id
         known: dict[ImageKey, str | None] = {}
         for key in keys:
-            for step in self._lineage(key):
+            for step in lineage(self.matrix, key):
                 if step in known:
                     continue
                 known[step] = self._known_id(step, base_id, known, needs)
@@ -99,12 +100,12 @@ class Images:
         known: dict[ImageKey, str | None],
         needs: ImageNeeds,
     ) -> str | None:
-        parent = self._parent(step)
+        parent = parent_of(self.matrix, step)
         if parent is not None and str(parent) in needs.sdk_missing:
             needs.sdk_missing.append(str(step))
             return None
         try:
-            local_inputs_digest(self._context(step))
+            local_inputs_digest(context_of(self.matrix, step))
         except SdkMissing:
             needs.sdk_missing.append(str(step))
             return None
@@ -117,31 +118,11 @@ class Images:
             needs.present[tag] = image_id
         return image_id
 
-    def _overlay(self, key: ImageKey) -> Path | None:
-        """The release overlay's folder, when `key`'s image is made by swapping rustc."""
-        if key.release == self.matrix.default_release:
-            return None
-        return self.matrix.release(key.release).overlay
-
-    def _parent(self, key: ImageKey) -> ImageKey | None:
-        """The image `key` is built FROM (None: the base image).
-
-        A release with an overlay builds on the default release's image of the same name, so
-        every toolchain layer (wine, emscripten, SDK stubs) is made once for all releases.
-        """
-        if self._overlay(key) is not None:
-            return ImageKey(image=key.image, release=self.matrix.default_release)
-        parent = self.matrix.image(key.image).parent
-        return None if parent == BASE_IMAGE else ImageKey(image=parent, release=key.release)
-
-    def _context(self, key: ImageKey) -> Path:
-        return self._overlay(key) or self.matrix.image(key.image).context
-
     def ensure(self, key: ImageKey) -> ReadyImage:
         """The image for `key`, built (with its parents) if its content hash is not present."""
         if key in self._ready:
             return self._ready[key]
-        parent = self._parent(key)
+        parent = parent_of(self.matrix, key)
         parent_id = self.base_id() if parent is None else self.ensure(parent).id
         tag = self._tag(key, parent_id)
         started = time.monotonic()
@@ -170,14 +151,8 @@ class Images:
         self.on_event(f"making base image {base.tag} with debootstrap ({base.suite})")
         return make_base_image(self.client, base)
 
-    def _lineage(self, key: ImageKey) -> list[ImageKey]:
-        chain = [key]
-        while (parent := self._parent(chain[0])) is not None:
-            chain.insert(0, parent)
-        return chain
-
     def _tag(self, key: ImageKey, parent_id: str) -> str:
-        context = self._context(key)
+        context = context_of(self.matrix, key)
         return image_tag(
             name=key.image,
             release=key.release,
@@ -207,7 +182,7 @@ class Images:
         return str(image.id)
 
     def _build(self, key: ImageKey, tag: str, parent_id: str) -> str:
-        source = self._context(key)
+        source = context_of(self.matrix, key)
         labels = {f"{LABEL}.image": key.image, f"{LABEL}.release": key.release}
         lines: list[str] = []
         try:

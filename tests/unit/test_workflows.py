@@ -80,3 +80,22 @@ def test_publish_merges_summarises_diffs_and_deploys_pages() -> None:
     assert text.index('cat site/summary.md >> "$GITHUB_STEP_SUMMARY"') > merge
     deploy = text.index("actions/deploy-pages")
     assert text.index("python -m orchestrator diff baseline.json site/results.json") > deploy
+
+
+def test_shards_keep_their_images_and_std_caches_between_runs() -> None:
+    shard = load_workflow()["jobs"]["shard"]
+    names = [step.get("uses", step.get("name", "")) for step in shard["steps"]]
+    text = steps_text(shard)
+    assert 'python -m orchestrator images --recipe --shard "$SHARD"' in text
+    restore = names.index("actions/cache/restore@v5")
+    run = names.index("Run the shard")
+    assert restore < names.index("Load them into the engine") < run
+    assert run < names.index("Save the shard's images and std caches")
+    assert names.index("actions/cache/save@v5") > run
+    keys = {
+        step["with"]["key"]
+        for step in shard["steps"]
+        if step.get("uses", "").startswith("actions/cache/")
+    }
+    assert keys == {"${{ steps.images.outputs.key }}"}
+    assert Path(".github/scripts/engine-cache.sh").stat().st_mode & 0o111
