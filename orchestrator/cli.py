@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
 from orchestrator.config.matrix import load_matrix, require_matrix_file
-from orchestrator.errors import Interrupted, LinkmatrixError
+from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
@@ -29,11 +30,60 @@ DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
 
 
+DESCRIPTION = """\
+On which toolchain does this Rust linking pattern really work, and what does the binary it
+produces export? Builds the scenarios of matrix.yaml on every toolchain, inspects and judges
+every artifact, and writes results.json with its Markdown and HTML views."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions as written, and every option's default."""
+
+
+def exit_codes_text() -> str:
+    """The exit codes, from the error classes themselves (so the help cannot drift from them)."""
+    rows = [
+        (0, "every cell is pass, xfail, skip or not-applicable"),
+        (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
+        (2, "the command line was misused"),
+    ]
+    rows += sorted(
+        (kind.exit_code, (kind.__doc__ or kind.__name__).strip())
+        for kind in _error_kinds(LinkmatrixError)
+        if kind.exit_code != LinkmatrixError.exit_code
+    )
+    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in rows)
+
+
+def _error_kinds(root: type[LinkmatrixError]) -> list[type[LinkmatrixError]]:
+    kinds = []
+    for kind in root.__subclasses__():
+        kinds += [kind, *_error_kinds(kind)]
+    return [k for k in kinds if "exit_code" in vars(k)]
+
+
+def _shard(text: str) -> Shard:
+    """`--shard I/N`; a malformed one is a usage error (exit 2), said by argparse."""
+    try:
+        return Shard.parse(text)
+    except SelectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="linkmatrix", description=__doc__)
+    root = argparse.ArgumentParser(
+        prog="linkmatrix",
+        description=DESCRIPTION,
+        epilog=exit_codes_text(),
+        formatter_class=_HelpFormatter,
+    )
     root.add_argument("--version", action="version", version=f"linkmatrix {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="build and inspect the selected cells, write the report")
+    run = commands.add_parser(
+        "run",
+        formatter_class=_HelpFormatter,
+        help="build and inspect the selected cells, write the report",
+    )
     run.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
     run.add_argument(
         "--only",
@@ -42,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="GLOB",
         help="run only cells whose id matches (repeatable), e.g. 'glibc/*'",
     )
-    run.add_argument("--shard", type=Shard.parse, metavar="I/N", help="run the I-th of N shares")
+    run.add_argument("--shard", type=_shard, metavar="I/N", help="run the I-th of N shares")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results directory")
     run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="cell cache directory")
     run.add_argument("--fresh", action="store_true", help="ignore cached cells and build again")
@@ -56,9 +106,9 @@ def parser() -> argparse.ArgumentParser:
     )
     diff = commands.add_parser(
         "diff",
+        formatter_class=_HelpFormatter,
         help="class every cell of NEW against OLD (regressed, fixed, ...); exit 1 on a regression",
         description=orchestrator.results.diff.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="the baseline results.json")
     diff.add_argument("new", type=Path, metavar="NEW", help="the results.json to judge")
@@ -68,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
     )
     merge = commands.add_parser(
         "merge",
+        formatter_class=_HelpFormatter,
         help="combine shard results into one results.json and report",
         description=orchestrator.results.merge.__doc__,
     )
@@ -77,12 +128,15 @@ def parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, required=True, help="folder for the merged results")
     merge.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
     report = commands.add_parser(
-        "report", help="write the views (HTML, Markdown) of an existing results.json again"
+        "report",
+        formatter_class=_HelpFormatter,
+        help="write the views (HTML, Markdown) of an existing results.json again",
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
     prune = commands.add_parser(
         "prune",
+        formatter_class=_HelpFormatter,
         help="remove the images and cache volumes that the matrix's current images no longer use",
     )
     prune.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
@@ -94,12 +148,13 @@ def parser() -> argparse.ArgumentParser:
 def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     images = commands.add_parser(
         "images",
+        formatter_class=_HelpFormatter,
         help="what the selected cells' images are made of, or which of them the engine has "
         "(to keep built images and std caches in a CI cache between runs)",
     )
     images.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
     images.add_argument("--only", action="append", default=[], metavar="GLOB", help="as `run`")
-    images.add_argument("--shard", type=Shard.parse, metavar="I/N", help="as `run`")
+    images.add_argument("--shard", type=_shard, metavar="I/N", help="as `run`")
     what = images.add_mutually_exclusive_group(required=True)
     what.add_argument(
         "--recipe",
@@ -119,7 +174,10 @@ def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    command_line = parser()
+    args = command_line.parse_args(argv)
+    if args.command == "run" and args.json and not args.list_cells:
+        command_line.error("--json goes with --list-cells (a run writes results.json anyway)")
     reporter = Reporter()
     # A CI job's cancellation (SIGTERM) ends the run as Ctrl-C does: containers removed, every
     # finished cell written to results.json.
@@ -135,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except LinkmatrixError as exc:
         error = exc
+    except BrokenPipeError:
+        # whoever read our output went away (`--list-cells | head`): stop quietly, as shell
+        # tools do; stdout goes to /dev/null so the interpreter's final flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     print(f"linkmatrix: error: {error}", file=sys.stderr)
     return error.exit_code
 

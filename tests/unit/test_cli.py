@@ -56,3 +56,30 @@ def test_selection_matching_nothing_exits_4(
         main(["run", "--matrix", str(make_project()), "--only", "nothing/*", "--list-cells"]) == 4
     )
     assert "matches no cell" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["run", "--shard", "0/4", "--list-cells"],
+        ["run", "--shard", "5/4", "--list-cells"],
+        ["run", "--shard", "two", "--list-cells"],
+        ["run", "--json"],
+        ["images", "--recipe", "--shard", "0/1"],
+    ],
+)
+def test_misuse_is_a_usage_error_before_any_work(
+    arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    assert stopped.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 130):
+        assert f"  {code:>3}  " in shown
