@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
@@ -19,6 +20,7 @@ from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
+from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
 from orchestrator.results.merge import merge_results
@@ -81,6 +83,27 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    export = commands.add_parser(
+        "export",
+        help="copy the artifact files of selected cells out of the output folder",
+        description=orchestrator.results.artifacts.__doc__,
+    )
+    export.add_argument("--out", type=Path, required=True, help="folder to copy the files to")
+    export.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="export only cells whose id matches (repeatable); default: every cell",
+    )
+    export.add_argument(
+        "results",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_OUT / "results.json",
+        metavar="RESULTS",
+        help=f"a results.json (default: {DEFAULT_OUT / 'results.json'})",
+    )
     prune = commands.add_parser(
         "prune",
         help="remove the images and cache volumes that the matrix's current images no longer use",
@@ -124,6 +147,8 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         return _report(args, reporter)
     if args.command == "prune":
         return _prune(args)
+    if args.command == "export":
+        return _export(args)
     return _run_matrix(args, reporter)
 
 
@@ -151,6 +176,7 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
     views = write_views(document, results.path.parent, baseline)
+    reporter.event(options.links.line())
     reporter.summary(document.summary, [str(results.path), *map(str, views)])
     return 0 if all(record.status.ok for record in document.cells) else 1
 
@@ -178,6 +204,16 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
     views = write_views(document, args.results.parent, baseline)
     reporter.summary(document.summary, [str(args.results), *map(str, views)])
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    document = load_results(args.results)
+    exported = export_artifacts(document, args.results.parent, args.out, args.only)
+    print(
+        f"exported {exported.files} files ({exported.bytes / 1024 / 1024:.1f} MiB) of "
+        f"{exported.cells} cells to {args.out}"
+    )
     return 0
 
 
