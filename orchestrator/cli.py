@@ -7,10 +7,11 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
@@ -20,6 +21,7 @@ from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
+from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
 from orchestrator.results.merge import merge_results
@@ -134,6 +136,27 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    export = commands.add_parser(
+        "export",
+        help="copy the artifact files of selected cells out of the output folder",
+        description=orchestrator.results.artifacts.__doc__,
+    )
+    export.add_argument("--out", type=Path, required=True, help="folder to copy the files to")
+    export.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="export only cells whose id matches (repeatable); default: every cell",
+    )
+    export.add_argument(
+        "results",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_OUT / "results.json",
+        metavar="RESULTS",
+        help=f"a results.json (default: {DEFAULT_OUT / 'results.json'})",
+    )
     prune = commands.add_parser(
         "prune",
         formatter_class=_HelpFormatter,
@@ -207,17 +230,16 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 
 
 def _run(args: argparse.Namespace, reporter: Reporter) -> int:
-    if args.command == "diff":
-        return _diff(args)
-    if args.command == "merge":
-        return _merge(args, reporter)
-    if args.command == "report":
-        return _report(args, reporter)
-    if args.command == "prune":
-        return _prune(args)
-    if args.command == "images":
-        return _images(args)
-    return _run_matrix(args, reporter)
+    commands: dict[str, Callable[[argparse.Namespace, Reporter], int]] = {
+        "run": _run_matrix,
+        "diff": _diff,
+        "merge": _merge,
+        "report": _report,
+        "export": _export,
+        "prune": _prune,
+        "images": _images,
+    }
+    return commands[args.command](args, reporter)
 
 
 def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
@@ -244,11 +266,12 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
     views = write_views(document, results.path.parent, baseline)
+    reporter.event(options.links.line())
     reporter.summary(document.summary, [str(results.path), *map(str, views)])
     return 0 if all(record.status.ok for record in document.cells) else 1
 
 
-def _diff(args: argparse.Namespace) -> int:
+def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
     old, new = load_results(args.old), load_results(args.new)
     diff = diff_results(old, new)
     if args.markdown:
@@ -274,7 +297,17 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
-def _prune(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, _reporter: Reporter) -> int:
+    document = load_results(args.results)
+    exported = export_artifacts(document, args.results.parent, args.out, args.only)
+    print(
+        f"exported {exported.files} files ({exported.bytes / 1024 / 1024:.1f} MiB) of "
+        f"{exported.cells} cells to {args.out}"
+    )
+    return 0
+
+
+def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.engine.client import connect  # noqa: PLC0415 - the other commands need no engine
     from orchestrator.images.build import Images  # noqa: PLC0415
     from orchestrator.images.prune import apply_prune, read_prune_plan  # noqa: PLC0415
@@ -297,7 +330,7 @@ def _prune(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _images(args: argparse.Namespace) -> int:
+def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
 
     matrix = load_matrix(require_matrix_file(args.matrix))

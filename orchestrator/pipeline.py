@@ -7,9 +7,8 @@ Per cell: the cell cache (or the cell run in its container, then stored), the in
 from __future__ import annotations
 
 import contextlib
-import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -35,6 +34,7 @@ from orchestrator.layout import Layout
 from orchestrator.log import Reporter
 from orchestrator.plan import Cell, Group, Plan, cell_work
 from orchestrator.report import write_views as render_views
+from orchestrator.results.artifacts import LinkStats, link_tree
 from orchestrator.results.document import (
     RESULTS_FILE,
     CellRun,
@@ -50,12 +50,16 @@ UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """Where results and caches go, and whether to ignore the cell cache."""
+    """Where results and caches go, and whether to ignore the cell cache.
+
+    `links` counts the artifact files linked (or copied) into the output folder as cells finish.
+    """
 
     out_dir: Path
     cache_dir: Path
     fresh: bool
     selection: Selection
+    links: LinkStats = field(default_factory=LinkStats)
 
 
 def run_plan(
@@ -214,10 +218,9 @@ class GroupRun:
         cached: bool,
         files: Path,
     ) -> None:
-        artifacts = self.layout.artifacts(cell.slug)
-        shutil.rmtree(artifacts, ignore_errors=True)
-        if files.is_dir():
-            shutil.copytree(files, artifacts)
+        # hardlinks, not copies: the cache's files never change in place (a rebuilt cell gets
+        # new files), and a whole-matrix run would otherwise copy over a gigabyte every time
+        link_tree(files, self.layout.artifacts(cell.slug), self.options.links)
         log_path = self.layout.log(cell.slug)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(observation.log, encoding="utf-8")

@@ -49,12 +49,9 @@ def _build(hint: Any, data: Any) -> Any:
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         return None if data is None else _build(options[0], data)
     if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], item) for item in data)
-        return tuple(_build(arg, item) for arg, item in zip(args, data, strict=True))
+        return _build_tuple(typing.get_args(hint), data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
+        hints = _type_hints(hint)  # resolving the hints is most of a small record's cost
         fields = {
             f.name: _build(hints[f.name], data[f.name])
             for f in dataclasses.fields(hint)
@@ -64,6 +61,16 @@ def _build(hint: Any, data: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(data)
     return data
+
+
+def _build_tuple(args: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    if len(args) == 2 and args[1] is Ellipsis:
+        if args[0] is str:  # symbol lists hold up to millions of names: no call per name
+            return tuple(data)
+        if args[0] == tuple[str, str]:  # and (mangled, demangled) pairs as many
+            return tuple(map(tuple, data))
+        return tuple(_build(args[0], item) for item in data)
+    return tuple(_build(arg, item) for arg, item in zip(args, data, strict=True))
 
 
 class DataError(ValueError):

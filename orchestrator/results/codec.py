@@ -1,32 +1,63 @@
-"""The one reader and the one writer of results.json."""
+"""The one reader and the one writer of results.json.
+
+Schema version 2 (what is written) stores every symbol name once. An artifact's `exports`,
+`imports`, `needed`, `members` and `data` are lists of indices into `symbols.names`, and its
+`demangled` a list of indices into `symbols.demangled`, whose entries are `[mangled, readable]`
+pairs of indices into `symbols.names`. std's names, shared by every staticlib of a column, are
+thus stored once. Version 1 (every list spelled out) is still read. In memory a document is
+always expanded: only this module knows the stored form.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from orchestrator.errors import ResultsError
-from orchestrator.results.model import SCHEMA_VERSION, ResultsDocument
-from orchestrator.serial import DataError, decode, to_data, write_json_atomic
+from orchestrator.results.model import (
+    SCHEMA_VERSION,
+    ArtifactRecord,
+    CellRecord,
+    ResultsDocument,
+)
+from orchestrator.serial import DataError, decode, to_data
 
 RESULTS_FILE = "results.json"
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
+
+# The artifact keys that hold names, stored as index lists into symbols.names.
+NAME_LISTS = ("exports", "imports", "needed", "members", "data")
+# The artifact key that holds mangled → readable names, stored as indices into symbols.demangled.
+DEMANGLED = "demangled"
+SYMBOLS = "symbols"
+
+T = TypeVar("T")
+JsonObject = dict[str, object]
 
 
 def load_results(path: Path) -> ResultsDocument:
-    """A results.json document, its schema version and every value's type checked.
+    """A results.json document (version 1 or 2), its every value's type checked.
 
     Whatever is wrong with the file (unreadable, not JSON, another schema version, a key or
-    value out of place) is a ResultsError naming the file, never a traceback.
+    value out of place, an index out of range) is a ResultsError naming the file, never a
+    traceback. A version-1 document reads as the current version: writing it converts it.
     """
     data = _read_json(path)
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: not a linkmatrix results file (not a JSON object).")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ResultsError(
-            f"{path}: schema_version {version!r}; this linkmatrix reads {SCHEMA_VERSION}."
-        )
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise ResultsError(f"{path}: schema_version {version!r}; this linkmatrix reads {readable}.")
     try:
+        if version == SCHEMA_VERSION:
+            data = expand(data)
+        data["schema_version"] = SCHEMA_VERSION
         return decode(ResultsDocument, data)
     except DataError as exc:
         raise ResultsError(f"{path}: not a linkmatrix results file ({exc}).") from exc
@@ -42,5 +73,165 @@ def _read_json(path: Path) -> object:
 
 
 def write_results(path: Path, document: ResultsDocument) -> None:
-    """Write atomically: a reader never sees a torn file."""
-    write_json_atomic(path, to_data(document))
+    """Write the version-2 form atomically: a reader never sees a torn file."""
+    _write_text_atomic(path, encode(document))
+
+
+def encode(document: ResultsDocument) -> str:
+    """The text of results.json: names interned, index lists on one line each."""
+    return _dumps(stored_data(document), 0) + "\n"
+
+
+def encode_v1(document: ResultsDocument) -> str:
+    """The text a version-1 writer made of `document`: every list spelled out, indented."""
+    return json.dumps({**to_data(document), "schema_version": 1}, indent=2) + "\n"
+
+
+# -- writing: intern every name ------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Interner:
+    """Each distinct name (and mangled → readable pair) numbered in first-seen order."""
+
+    names: dict[str, int] = dataclasses.field(default_factory=dict)
+    pairs: dict[tuple[int, int], int] = dataclasses.field(default_factory=dict)
+
+    def name_refs(self, names: Iterable[str]) -> list[int]:
+        index = self.names
+        return [index.setdefault(name, len(index)) for name in names]
+
+    def pair_refs(self, demangled: Iterable[tuple[str, str]]) -> list[int]:
+        index, names = self.pairs, self.names
+        return [
+            index.setdefault(
+                (names.setdefault(mangled, len(names)), names.setdefault(readable, len(names))),
+                len(index),
+            )
+            for mangled, readable in demangled
+        ]
+
+
+def stored_data(document: ResultsDocument) -> JsonObject:
+    """`document` as version-2 JSON data: cells reference the one `symbols` table."""
+    interner = _Interner()
+    data: JsonObject = to_data(dataclasses.replace(document, cells=()))
+    data["cells"] = [_stored_cell(cell, interner) for cell in document.cells]
+    data[SYMBOLS] = {
+        "names": list(interner.names),
+        DEMANGLED: [list(pair) for pair in interner.pairs],
+    }
+    return data
+
+
+def _stored_cell(cell: CellRecord, interner: _Interner) -> JsonObject:
+    data: JsonObject = to_data(dataclasses.replace(cell, artifacts=()))
+    data["artifacts"] = [_stored_artifact(artifact, interner) for artifact in cell.artifacts]
+    return data
+
+
+def _stored_artifact(artifact: ArtifactRecord, interner: _Interner) -> JsonObject:
+    # to_data of the lists emptied: walking every name through to_data is the slow part
+    emptied = dataclasses.replace(
+        artifact, exports=(), imports=(), needed=(), members=(), data=(), demangled={}
+    )
+    data: JsonObject = to_data(emptied)
+    for key in NAME_LISTS:
+        data[key] = interner.name_refs(getattr(artifact, key))
+    data[DEMANGLED] = interner.pair_refs(artifact.demangled.items())
+    return data
+
+
+def _dumps(value: object, level: int) -> str:
+    """JSON indented by 2 like version 1, except that a list of numbers (or of number pairs)
+    stays on one line: one line per index would double the file for no reader's benefit.
+    """
+    if isinstance(value, dict) and value:
+        inner = "\n" + "  " * (level + 1)
+        items = (f"{json.dumps(key)}: {_dumps(item, level + 1)}" for key, item in value.items())
+        return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
+    if isinstance(value, list) and value and not _numeric(value):
+        inner = "\n" + "  " * (level + 1)
+        items = (_dumps(item, level + 1) for item in value)
+        return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
+    return json.dumps(value, separators=(",", ":")) if value else json.dumps(value)
+
+
+def _numeric(items: Sequence[object]) -> bool:
+    first = items[0]
+    return type(first) is int or (isinstance(first, list) and type(first[0]) is int)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# -- reading: expand every reference -------------------------------------------------------
+
+
+def expand(data: JsonObject) -> JsonObject:
+    """Version-2 data with every reference replaced by its names: version-1 shaped data.
+
+    Raises DataError naming the first reference that is not an index of its table.
+    """
+    names, pairs = _symbol_tables(data.pop(SYMBOLS, None))
+    cells = data.get("cells")
+    for cell_index, cell in enumerate(cells if isinstance(cells, list) else ()):
+        artifacts = cell.get("artifacts") if isinstance(cell, dict) else None
+        for artifact_index, artifact in enumerate(artifacts if isinstance(artifacts, list) else ()):
+            if isinstance(artifact, dict):
+                where = f"cells[{cell_index}].artifacts[{artifact_index}]"
+                _expand_artifact(artifact, names, pairs, where)
+    return data
+
+
+def _symbol_tables(symbols: object) -> tuple[list[str], list[tuple[str, str]]]:
+    if not isinstance(symbols, dict) or set(symbols) != {"names", DEMANGLED}:
+        raise DataError(SYMBOLS, "expected an object with `names` and `demangled`")
+    names = symbols["names"]
+    if not isinstance(names, list) or not all(type(name) is str for name in names):
+        raise DataError(f"{SYMBOLS}.names", "expected a list of strings")
+    raw_pairs = symbols[DEMANGLED]
+    if not isinstance(raw_pairs, list):
+        raise DataError(f"{SYMBOLS}.{DEMANGLED}", "expected a list of index pairs")
+    pairs = []
+    for index, pair in enumerate(raw_pairs):
+        where = f"{SYMBOLS}.{DEMANGLED}[{index}]"
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise DataError(where, "expected a [mangled, readable] pair of name indices")
+        mangled, readable = _resolve(pair, names, where, f"{SYMBOLS}.names")
+        pairs.append((mangled, readable))
+    return names, pairs
+
+
+def _expand_artifact(
+    artifact: JsonObject, names: list[str], pairs: list[tuple[str, str]], where: str
+) -> None:
+    for key in NAME_LISTS:
+        if key in artifact:
+            artifact[key] = _resolve(artifact[key], names, f"{where}.{key}", f"{SYMBOLS}.names")
+    if DEMANGLED in artifact:
+        table = f"{SYMBOLS}.{DEMANGLED}"
+        artifact[DEMANGLED] = dict(
+            _resolve(artifact[DEMANGLED], pairs, f"{where}.demangled", table)
+        )
+
+
+def _resolve(refs: object, table: list[T], where: str, table_name: str) -> list[T]:
+    """The entries of `table` that `refs` (a list of indices) names, in its order."""
+    if not isinstance(refs, list):
+        raise DataError(where, f"expected a list of indices into {table_name}")
+    if refs and not (
+        all(type(ref) is int for ref in refs) and min(refs) >= 0 and max(refs) < len(table)
+    ):
+        bad = next(r for r in refs if type(r) is not int or not 0 <= r < len(table))
+        raise DataError(where, f"{bad!r} is not an index of {table_name} ({len(table)} entries)")
+    return [table[ref] for ref in refs]

@@ -272,6 +272,8 @@ class ResultsFile:
 
     def add(self, record: CellRecord) -> None:
         self.cells[record.id] = record
+        if record.cached:  # a killed run loses no cached cell: the next run replays it
+            return  # so a warm re-run writes the file once, at the end
         since = time.monotonic() - self._last_write_ended
         if since >= REWRITE_SPACING * self._last_write_seconds:
             self.write()

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.results.codec import stored_data
 from orchestrator.results.diff import Change, classify, diff_results, render_diff_text
 from orchestrator.results.document import summarize
 from orchestrator.results.model import CellRecord, ResultsDocument
-from orchestrator.serial import to_data
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import ProjectFactory, replace_cell
 from tests.unit.test_schema import load_sample, load_sample_data
@@ -123,7 +123,7 @@ def test_text_lists_each_class_with_its_meaning() -> None:
 
 
 def write(path: Path, document: ResultsDocument | dict[str, object]) -> Path:
-    data = document if isinstance(document, dict) else to_data(document)
+    data = document if isinstance(document, dict) else stored_data(document)
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
@@ -150,10 +150,10 @@ def test_cli_diff_refuses_unreadable_or_foreign_files(
     assert main(["diff", str(tmp_path / "missing.json"), str(new)]) == 7
     assert "missing.json: cannot read results" in capsys.readouterr().err
     future = load_sample_data()
-    future["schema_version"] = 2
+    future["schema_version"] = 3
     old = write(tmp_path / "old.json", future)
     assert main(["diff", str(old), str(new)]) == 7
-    assert "schema_version 2; this linkmatrix reads 1" in capsys.readouterr().err
+    assert "schema_version 3; this linkmatrix reads 1 and 2" in capsys.readouterr().err
 
 
 def test_a_move_between_ok_statuses_is_unchanged_but_listed() -> None:

@@ -14,11 +14,10 @@ from orchestrator.cli import main
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.errors import ResultsError
 from orchestrator.plan import Cell, Shard, make_plan
-from orchestrator.results.codec import load_results
+from orchestrator.results.codec import load_results, stored_data
 from orchestrator.results.document import ResultsFile
 from orchestrator.results.merge import merge_documents, read_shard
 from orchestrator.results.model import CellRecord, ResultsDocument, Selection
-from orchestrator.serial import to_data
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import SCENARIO, ProjectFactory
 from tests.unit.test_schema import assert_valid_results, load_sample, load_sample_data
@@ -116,7 +115,7 @@ def test_two_shards_merge_into_the_unsharded_results(
     assert {c.status for c in merged.cells} >= {Status.PASS, Status.FAIL, Status.NOT_APPLICABLE}
     assert [m.run_id for m in merged.provenance.merged_from or ()] == ["run1", "run2"]
     assert merged.provenance.selection == Selection(only=(), shard=None, baseline=None)
-    assert_valid_results(to_data(merged))
+    assert_valid_results(stored_data(merged))
 
 
 def test_cli_merge_writes_results_logs_and_report(
@@ -162,11 +161,11 @@ def test_merge_refuses_another_schema_version_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = split_sample(tmp_path)
-    second["schema_version"] = 2
+    second["schema_version"] = 3
     a, b = write(tmp_path / "a.json", first), write(tmp_path / "b.json", second)
     assert main(["merge", str(a), str(b), "--out", str(tmp_path / "out")]) == 7
     error = capsys.readouterr().err
-    assert f"{b}: schema_version 2; this linkmatrix reads 1." in error
+    assert f"{b}: schema_version 3; this linkmatrix reads 1 and 2." in error
     assert not (tmp_path / "out").exists()
 
 

@@ -23,6 +23,7 @@ from orchestrator.log import Reporter
 from orchestrator.pipeline import RunOptions, run_plan
 from orchestrator.plan import make_plan
 from orchestrator.report import INDEX_HTML, MATRIX_MD
+from orchestrator.results.codec import expand
 from orchestrator.results.document import RESULTS_FILE
 from orchestrator.results.model import Selection
 from tests.unit.fake_engine import FakeEngine, Reply, prints
@@ -173,8 +174,8 @@ def run(engine: FakeEngine, matrix: Matrix, tmp_path: Path) -> dict[str, Any]:
 
 
 def read_results(tmp_path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((tmp_path / "out" / RESULTS_FILE).read_text())
-    return document
+    """results.json as parsed JSON, its symbol references expanded (the names themselves)."""
+    return expand(json.loads((tmp_path / "out" / RESULTS_FILE).read_text()))
 
 
 def by_toolchain(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

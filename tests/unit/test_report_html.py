@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import shutil
 from pathlib import Path
@@ -17,9 +16,9 @@ from orchestrator.report.logs import read_log_tail
 from orchestrator.report.summary import render_step_summary
 from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, SYMBOLS
+from orchestrator.results.codec import encode
 from orchestrator.results.diff import diff_results
 from orchestrator.results.model import CellRecord, ResultsDocument
-from orchestrator.serial import to_data
 from orchestrator.status import Status
 from tests.unit.conftest import replace_cell
 from tests.unit.test_schema import SAMPLE, load_sample
@@ -254,7 +253,7 @@ def test_cli_report_writes_the_views_again(
 ) -> None:
     baseline = passed_before(load_sample(), FAILING)
     baseline_path = tmp_path / "baseline.json"
-    baseline_path.write_text(json.dumps(to_data(baseline)), encoding="utf-8")
+    baseline_path.write_text(encode(baseline), encoding="utf-8")
     results = results_dir / "results.json"
     assert main(["report", str(results), "--baseline", str(baseline_path)]) == 0
     assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,11 @@ from orchestrator.errors import ResultsError
 from orchestrator.images.tags import image_tag
 from orchestrator.report import write_views
 from orchestrator.report.markdown import render_markdown
-from orchestrator.results.codec import load_results, write_results
+from orchestrator.results.codec import encode, encode_v1, load_results, write_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
 from orchestrator.results.merge import ShardResults, merge_documents
-from orchestrator.results.model import CellRecord, ResultsDocument, Selection
-from orchestrator.serial import to_data, write_json_atomic
+from orchestrator.results.model import SCHEMA_VERSION, CellRecord, ResultsDocument, Selection
+from orchestrator.serial import write_json_atomic
 from orchestrator.status import Reason, Status
 from tests.unit import results_inputs as inputs
 from tests.unit.conftest import make_cell
@@ -40,7 +41,7 @@ def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
     )
     results.add(record("glibc/x86/a", "pass"))
     first = json.loads(results.path.read_text())
-    assert first["schema_version"] == 1
+    assert first["schema_version"] == SCHEMA_VERSION
     assert [c["id"] for c in first["cells"]] == ["glibc/x86/a"]
     assert first["provenance"]["finished"] is None
     results.add(record("glibc/x86/b", "fail", "missing foo"))
@@ -73,8 +74,8 @@ def golden_text(name: str) -> str:
 
 
 def as_written(document: ResultsDocument) -> str:
-    """The text write_results puts in a file (keys in order, indented as ever)."""
-    return json.dumps(to_data(document), indent=2) + "\n"
+    """The text a version-1 writer put in a file (keys in order, indented as ever)."""
+    return encode_v1(document)
 
 
 @pytest.fixture
@@ -127,10 +128,67 @@ def golden_run_document(tmp_path: Path) -> ResultsDocument:
 
 @pytest.mark.usefixtures("golden_host")
 def test_a_run_writes_what_it_wrote_before_the_model_was_typed(tmp_path: Path) -> None:
+    """run.json is the version-1 golden: the same document in the old form, and still read."""
     document = golden_run_document(tmp_path)
     assert as_written(document) == golden_text("run.json")
+    assert load_results(GOLDEN / "run.json") == document
+
+
+@pytest.mark.usefixtures("golden_host")
+def test_a_run_writes_the_golden_version_2_document(tmp_path: Path) -> None:
+    """run.v2.json: what write_results writes now; it reads back as the same document."""
+    document = golden_run_document(tmp_path)
     write_results(tmp_path / "written.json", document)
-    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.json")
+    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v2.json")
+    assert load_results(GOLDEN / "run.v2.json") == document
+
+
+def test_version_2_stores_each_name_once_and_reads_back_the_same(tmp_path: Path) -> None:
+    sample = load_sample()
+    data = json.loads(encode(sample))
+    names = data["symbols"]["names"]
+    assert len(names) == len(set(names))
+    artifact = sample.cells[8].artifacts[1]
+    stored = data["cells"][8]["artifacts"][1]
+    assert [names[i] for i in stored["exports"]] == list(artifact.exports)
+    pairs = data["symbols"]["demangled"]
+    readable = {names[pairs[i][0]]: names[pairs[i][1]] for i in stored["demangled"]}
+    assert readable == artifact.demangled
+    assert len(encode(sample)) < len(
+        encode_v1(sample)
+    )  # the sample trims its lists: little is shared
+    (tmp_path / "results.json").write_text(encode(sample), encoding="utf-8")
+    assert load_results(tmp_path / "results.json") == sample
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("symbols"), "symbols: expected an object"),
+        (lambda d: d["symbols"].update(names=[1]), "symbols.names: expected a list of strings"),
+        (
+            lambda d: d["cells"][8]["artifacts"][1]["exports"].append(10**6),
+            "cells[8].artifacts[1].exports: 1000000 is not an index of symbols.names",
+        ),
+        (
+            lambda d: d["cells"][8]["artifacts"][1]["demangled"].append(-1),
+            "cells[8].artifacts[1].demangled: -1 is not an index of symbols.demangled",
+        ),
+        (
+            lambda d: d["symbols"]["demangled"].append([0]),
+            "symbols.demangled[",
+        ),
+    ],
+)
+def test_a_broken_symbol_reference_is_a_results_error_naming_it(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    data = json.loads(encode(load_sample()))
+    change(data)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ResultsError, match=re.escape(message)):
+        load_results(path)
 
 
 def test_a_merge_writes_what_it_wrote_before_plus_the_selections_baseline() -> None:
@@ -159,6 +217,7 @@ def test_a_merge_writes_what_it_wrote_before_plus_the_selections_baseline() -> N
     for shard in expected["provenance"]["merged_from"]:
         shard["selection"]["baseline"] = None
     assert as_written(merged) == json.dumps(expected, indent=2) + "\n"
+    assert load_results(GOLDEN / "merged.json").cells == sample.cells[5:7] + sample.cells[9:12]
 
 
 def test_the_views_render_as_before_the_model_was_typed(tmp_path: Path) -> None:

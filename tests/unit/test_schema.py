@@ -32,29 +32,32 @@ from orchestrator.config.matrix import Matrix
 from orchestrator.inspect.model import ArtifactFormat, Inspection
 from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import make_plan
-from orchestrator.results.codec import load_results
+from orchestrator.results.codec import DEMANGLED, NAME_LISTS, SYMBOLS, encode, load_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
-from orchestrator.results.model import ResultsDocument, Selection
+from orchestrator.results.model import SCHEMA_VERSION, ArtifactRecord, ResultsDocument, Selection
 from orchestrator.status import CheckOutcome, Reason, Status
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"
+V1_SCHEMA_PATH = REPO / "schema" / "results-v1.schema.json"  # what older files were written in
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SAMPLE = FIXTURES / "sample" / "results.json"
 GOLDEN = FIXTURES / "golden"
 
 
 @functools.cache
-def results_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def results_validator(version: int = 2) -> jsonschema.protocols.Validator:
+    path = V1_SCHEMA_PATH if version == 1 else SCHEMA_PATH
+    schema = json.loads(path.read_text(encoding="utf-8"))
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
     return validator_class(schema)
 
 
 def assert_valid_results(document: Any) -> None:
-    """Fail with every schema violation, each with its JSON path."""
-    errors = sorted(results_validator().iter_errors(document), key=lambda e: e.json_path)
+    """Fail with every schema violation of the document's version, each with its JSON path."""
+    validator = results_validator(1 if document.get("schema_version") == 1 else 2)
+    errors = sorted(validator.iter_errors(document), key=lambda e: e.json_path)
     assert not errors, "\n".join(f"{e.json_path}: {e.message[:300]}" for e in errors)
 
 
@@ -91,7 +94,8 @@ def test_every_results_file_we_see_validates(path: Path) -> None:
 
 @pytest.mark.parametrize("path", seen_results_files(), ids=lambda p: str(p.relative_to(REPO)))
 def test_every_results_file_we_see_loads(path: Path) -> None:
-    assert load_results(path).schema_version == 1  # and every value had its declared type
+    # every value had its declared type; a version-1 file reads as the current version
+    assert load_results(path).schema_version == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(
@@ -127,6 +131,26 @@ def test_the_schema_describes_the_model() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     problems = _compare(ResultsDocument, schema, schema, "$")
     assert not problems, "\n".join(problems)
+
+
+def test_the_schema_describes_the_symbol_table_the_codec_writes() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema["properties"][SYMBOLS] == {"$ref": "#/$defs/symbols"}
+    assert list(schema["$defs"]["symbols"]["properties"]) == ["names", DEMANGLED]
+    artifact = schema["$defs"]["artifact"]["properties"]
+    assert {key: artifact[key]["$ref"] for key in (*NAME_LISTS, DEMANGLED)} == {
+        **dict.fromkeys(NAME_LISTS, "#/$defs/name_refs"),
+        DEMANGLED: "#/$defs/pair_refs",
+    }
+
+
+# What the file holds instead of a model field: indices into the symbol table (see codec.py).
+STORED_AS: dict[tuple[type, str], Any] = {
+    **{(ArtifactRecord, key): tuple[int, ...] for key in NAME_LISTS},
+    (ArtifactRecord, DEMANGLED): tuple[int, ...],
+}
+# Keys the file holds beyond the model's fields.
+STORED_EXTRA: dict[type, list[str]] = {ResultsDocument: [SYMBOLS]}
 
 
 def test_the_comparison_finds_a_mismatch() -> None:
@@ -213,7 +237,8 @@ def _compare_dataclass(
     fields = dataclasses.fields(hint)
     properties = node.get("properties", {})
     problems = []
-    if [f.name for f in fields] != list(properties):
+    extra = STORED_EXTRA.get(hint, [])
+    if [f.name for f in fields] + extra != list(properties):
         problems.append(f"{where}: fields {[f.name for f in fields]} != {list(properties)}")
     if node.get("additionalProperties") is not False:
         problems.append(f"{where}: the schema allows keys {hint.__name__} does not have")
@@ -222,7 +247,7 @@ def _compare_dataclass(
         for f in fields
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     }
-    if required != set(node.get("required", [])):
+    if required | set(extra) != set(node.get("required", [])):
         problems.append(
             f"{where}: required {sorted(node.get('required', []))} != {sorted(required)}"
         )
@@ -230,7 +255,7 @@ def _compare_dataclass(
     for field in fields:
         if field.name not in properties:
             continue
-        field_hint = hints[field.name]
+        field_hint = STORED_AS.get((hint, field.name), hints[field.name])
         if field.metadata.get("omit_when_none"):  # absent rather than null
             (field_hint,) = [a for a in typing.get_args(field_hint) if a is not type(None)]
         problems += _compare(field_hint, properties[field.name], root, f"{where}.{field.name}")
@@ -278,7 +303,7 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
 
 
 def test_unknown_keys_and_statuses_are_refused() -> None:
-    document = load_sample_data()
+    document = json.loads(encode(load_sample()))
     document["cells"][0]["status"] = "passed"
     document["cells"][1]["colour"] = "green"
     errors = list(results_validator().iter_errors(document))
