@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -17,6 +18,7 @@ import orchestrator.results.merge
 from orchestrator import __version__
 from orchestrator.config.matrix import load_matrix, require_matrix_file
 from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError
+from orchestrator.layout import Layout
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
@@ -26,7 +28,7 @@ from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
 from orchestrator.results.merge import merge_results
 from orchestrator.results.model import Selection
-from orchestrator.serial import to_data
+from orchestrator.serial import to_data, write_json_atomic
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
@@ -265,8 +267,15 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     )
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
+    views_from = time.monotonic()
     views = write_views(document, results.path.parent, baseline)
+    options.phases.wall_s += time.monotonic() - views_from  # the views are host work too
+    write_json_atomic(
+        Layout(out_dir=args.out, cache_dir=args.cache_dir).phases, to_data(options.phases)
+    )
     reporter.event(options.links.line())
+    for line in options.phases.lines(os.cpu_count() or 1):
+        reporter.event(line)
     reporter.summary(document.summary, [str(results.path), *map(str, views)])
     return 0 if all(record.status.ok for record in document.cells) else 1
 

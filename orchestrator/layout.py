@@ -44,6 +44,11 @@ class Layout:
     def log(self, cell_slug: str) -> Path:
         return self.out_dir / log_report_path(cell_slug)
 
+    @property
+    def phases(self) -> Path:
+        """Where the run's time went (`phases.json`, read by `nox -s bench`)."""
+        return self.out_dir / "phases.json"
+
     def relative(self, path: Path) -> str:
         """A path inside the output folder as results.json names it."""
         return path.relative_to(self.out_dir).as_posix()

@@ -7,6 +7,7 @@ Per cell: the cell cache (or the cell run in its container, then stored), the in
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from orchestrator.inspect.cache import InspectionCache, inspector_version
 from orchestrator.judge import Verdict, judge
 from orchestrator.layout import Layout
 from orchestrator.log import Reporter
+from orchestrator.phases import Phases
 from orchestrator.plan import Cell, Group, Plan, cell_work
 from orchestrator.report import write_views as render_views
 from orchestrator.results.artifacts import LinkStats, link_tree
@@ -60,12 +62,14 @@ class RunOptions:
     fresh: bool
     selection: Selection
     links: LinkStats = field(default_factory=LinkStats)
+    phases: Phases = field(default_factory=Phases)
 
 
 def run_plan(
     client: EngineClient, matrix: Matrix, plan: Plan, options: RunOptions, reporter: Reporter
 ) -> ResultsFile:
     """Run every group; the results file is complete or, if interrupted, holds what finished."""
+    started = time.monotonic()
     run_id = uuid.uuid4().hex[:10]
     results = ResultsFile(
         path=options.out_dir / RESULTS_FILE,
@@ -107,9 +111,17 @@ def run_plan(
             cleanup_containers(client, run_id)
             cleanup_scratch_images(client, run_id)
         results.finish()
+        options.phases.wall_s = time.monotonic() - started
+        _count_image_builds(prefetch, options.phases)
         if not completed:
             write_views(results)
     return results
+
+
+def _count_image_builds(prefetch: ImagePrefetch, phases: Phases) -> None:
+    built = [image for image in prefetch.ready() if image.built]
+    phases.images_s = sum(image.seconds for image in built)
+    phases.images_built = len(built)
 
 
 def write_views(results: ResultsFile) -> None:
@@ -139,6 +151,7 @@ class GroupRun:
     reporter: Reporter
 
     def run(self, group: Group) -> None:
+        waited_from = time.monotonic()
         try:
             image = self.images.get(group.key)
         except SdkMissing as exc:
@@ -149,6 +162,8 @@ class GroupRun:
             for cell in group.cells:
                 self._record_unbuilt(cell, Status.ERROR, Reason.TOOLCHAIN_MISSING, str(exc))
             return
+        finally:
+            self.options.phases.image_wait_s += time.monotonic() - waited_from
         cache = CellCache(root=self.layout.cells)
         inspections = InspectionCache(
             root=self.layout.inspections, version=inspector_version(), inspector=inspect_file
@@ -163,11 +178,13 @@ class GroupRun:
                 )
                 output = None if self.options.fresh else cache.load(key)
                 cached = output is not None
+                self.options.phases.cells_cached += cached
                 if output is None:
                     if runner is None:
                         runner = self._start(stack, image.tag, image.id)
                     cache.discard(key)
                     output = runner.run(work, target, cache.files(key))
+                    _count_steps(output, self.options.phases)
                     if _cacheable(output):
                         cache.store(key, output)
                 observation = observe(output, cache.files(key), inspections)
@@ -248,6 +265,13 @@ class GroupRun:
             detail=f"image {cell.image}@{cell.release}: {message}",
         )
         _finish(self.results, self.reporter, record)
+
+
+def _count_steps(output: CellOutput, phases: Phases) -> None:
+    """A cell's in-container work: its builds and runs (std builds are counted apart)."""
+    phases.cells_run += 1
+    phases.steps_s += sum(b.duration_s for b in output.builds)
+    phases.steps_s += sum(r.duration_s for r in output.runs)
 
 
 def _cacheable(output: CellOutput) -> bool:

@@ -36,6 +36,14 @@ class ImagePrefetch:
             except Exception as exc:  # noqa: BLE001 - handed to the waiting group as is
                 future.set_exception(exc)
 
+    def ready(self) -> list[ReadyImage]:
+        """The images made or found so far (those still building or failed left out)."""
+        return [
+            future.result()
+            for future in self._futures.values()
+            if future.done() and not future.cancelled() and future.exception() is None
+        ]
+
     def get(self, key: ImageKey) -> ReadyImage:
         """The image of `key`, waiting for it (raises what making it raised)."""
         return self._futures[key].result()

@@ -1,0 +1,59 @@
+"""Where a run's wall time went: image builds, std builds, in-container steps and the host.
+
+Filled in by the pipeline as it goes, printed under the run's summary and written beside
+results.json (`phases.json`) for `nox -s bench`. Pure data and arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(kw_only=True)
+class Phases:
+    """Seconds per phase of one run. Image builds run in a background thread, so they overlap
+    with cells; what the cells waited for them is counted apart.
+    """
+
+    wall_s: float = 0.0
+    images_s: float = 0.0  # image builds, all of them (background)
+    images_built: int = 0
+    image_wait_s: float = 0.0  # groups blocked until their image was ready
+    std_s: float = 0.0  # std builds inside cells
+    std_builds: int = 0
+    steps_s: float = 0.0  # in-container build and run steps, std builds excluded
+    cells_run: int = 0
+    cells_cached: int = 0
+
+    @property
+    def host_s(self) -> float:
+        """The rest: vendoring, container starts, copying files in and out, inspection,
+        judging, writing results and views.
+        """
+        return max(0.0, self.wall_s - self.image_wait_s - self.std_s - self.steps_s)
+
+    def floor_s(self, cores: int) -> float:
+        """The shortest this run's work allows: image builds one after another cannot overlap
+        each other, and all the compile work shares the cores.
+        """
+        work = self.images_s + self.std_s + self.steps_s
+        return max(self.images_s, work / max(cores, 1))
+
+    @property
+    def overhead(self) -> float:
+        """The host's share of the wall time (everything but in-container steps and waiting)."""
+        return self.host_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    def lines(self, cores: int) -> list[str]:
+        split = (
+            f"phases: {self.wall_s:.0f} s wall = {self.image_wait_s:.0f} s waiting for images "
+            f"+ {self.std_s:.0f} s std builds ({self.std_builds}) "
+            f"+ {self.steps_s:.0f} s cell build/run steps ({self.cells_run} cells run, "
+            f"{self.cells_cached} cached) + {self.host_s:.0f} s on the host "
+            f"({self.overhead:.0%})"
+        )
+        images = (
+            f"  image builds: {self.images_s:.0f} s ({self.images_built} built, in the "
+            f"background); floor on {cores} cores: {self.floor_s(cores):.0f} s"
+        )
+        return [split, images]
