@@ -38,6 +38,11 @@ def format_key_path(key_path: KeyPath) -> str:
     return text or "(top level)"
 
 
+# libyaml's parser where PyYAML was built with it (wheels are): the pure-Python one took over a
+# second to compose the catalogue's scenario files, most of a warm re-run's start.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> YamlDocument:
     """Parse `path`; a syntax error becomes a ConfigError naming file and line."""
     try:
@@ -45,7 +50,7 @@ def load_yaml(path: Path) -> YamlDocument:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror}).") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
