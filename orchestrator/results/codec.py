@@ -1,10 +1,12 @@
 """The one reader and the one writer of results.json.
 
 Schema version 2 (what is written) stores every symbol name once. An artifact's `exports`,
-`imports`, `needed`, `members` and `data` are lists of indices into `symbols.names`, and its
-`demangled` a list of indices into `symbols.demangled`, whose entries are `[mangled, readable]`
-pairs of indices into `symbols.names`. std's names, shared by every staticlib of a column, are
-thus stored once. Version 1 (every list spelled out) is still read. In memory a document is
+`imports`, `needed`, `members` and `data` are lists of indices into `symbols.names`;
+`symbols.demangled` holds `[mangled, readable]` pairs of indices into `symbols.names`. std's
+names, shared by every staticlib of a column, are thus stored once. An artifact's readable
+names are those of its exports that `symbols.demangled` has, in export order (demangling is a
+function of the name), so an artifact stores a `demangled` list of pair indices only where its
+names differ from that. Version 1 (every list spelled out) is still read. In memory a document is
 always expanded: only this module knows the stored form.
 """
 
@@ -115,8 +117,13 @@ class _Interner:
 def stored_data(document: ResultsDocument) -> JsonObject:
     """`document` as version-2 JSON data: cells reference the one `symbols` table."""
     interner = _Interner()
+    readable: dict[str, str] = {}
+    for cell in document.cells:
+        for artifact in cell.artifacts:
+            interner.pair_refs(artifact.demangled.items())
+            readable.update(artifact.demangled)
     data: JsonObject = to_data(dataclasses.replace(document, cells=()))
-    data["cells"] = [_stored_cell(cell, interner) for cell in document.cells]
+    data["cells"] = [_stored_cell(cell, interner, readable) for cell in document.cells]
     data[SYMBOLS] = {
         "names": list(interner.names),
         DEMANGLED: [list(pair) for pair in interner.pairs],
@@ -124,13 +131,22 @@ def stored_data(document: ResultsDocument) -> JsonObject:
     return data
 
 
-def _stored_cell(cell: CellRecord, interner: _Interner) -> JsonObject:
+def _stored_cell(cell: CellRecord, interner: _Interner, readable: dict[str, str]) -> JsonObject:
     data: JsonObject = to_data(dataclasses.replace(cell, artifacts=()))
-    data["artifacts"] = [_stored_artifact(artifact, interner) for artifact in cell.artifacts]
+    data["artifacts"] = [
+        _stored_artifact(artifact, interner, readable) for artifact in cell.artifacts
+    ]
     return data
 
 
-def _stored_artifact(artifact: ArtifactRecord, interner: _Interner) -> JsonObject:
+def readable_exports(exports: Iterable[str], readable: dict[str, str]) -> dict[str, str]:
+    """An artifact's mangled → readable names as derived from its exports and the table."""
+    return {name: readable[name] for name in exports if name in readable}
+
+
+def _stored_artifact(
+    artifact: ArtifactRecord, interner: _Interner, readable: dict[str, str]
+) -> JsonObject:
     # to_data of the lists emptied: walking every name through to_data is the slow part
     emptied = dataclasses.replace(
         artifact, exports=(), imports=(), needed=(), members=(), data=(), demangled={}
@@ -138,7 +154,11 @@ def _stored_artifact(artifact: ArtifactRecord, interner: _Interner) -> JsonObjec
     data: JsonObject = to_data(emptied)
     for key in NAME_LISTS:
         data[key] = interner.name_refs(getattr(artifact, key))
-    data[DEMANGLED] = interner.pair_refs(artifact.demangled.items())
+    derived = readable_exports(artifact.exports, readable)
+    if list(derived.items()) == list(artifact.demangled.items()):
+        del data[DEMANGLED]  # the reader derives it: the same names, in the same order
+    else:
+        data[DEMANGLED] = interner.pair_refs(artifact.demangled.items())
     return data
 
 
@@ -223,6 +243,8 @@ def _expand_artifact(
         artifact[DEMANGLED] = dict(
             _resolve(artifact[DEMANGLED], pairs, f"{where}.demangled", table)
         )
+    elif isinstance(exports := artifact.get("exports"), list):  # resolved to names above
+        artifact[DEMANGLED] = readable_exports(map(str, exports), dict(pairs))
 
 
 def _resolve(refs: object, table: list[T], where: str, table_name: str) -> list[T]:

@@ -151,14 +151,41 @@ def test_version_2_stores_each_name_once_and_reads_back_the_same(tmp_path: Path)
     artifact = sample.cells[8].artifacts[1]
     stored = data["cells"][8]["artifacts"][1]
     assert [names[i] for i in stored["exports"]] == list(artifact.exports)
-    pairs = data["symbols"]["demangled"]
-    readable = {names[pairs[i][0]]: names[pairs[i][1]] for i in stored["demangled"]}
-    assert readable == artifact.demangled
+    pairs = {names[m]: names[r] for m, r in data["symbols"]["demangled"]}
+    assert "demangled" not in stored  # derived from the exports and symbols.demangled
+    assert {e: pairs[e] for e in artifact.exports if e in pairs} == artifact.demangled
     assert len(encode(sample)) < len(
         encode_v1(sample)
     )  # the sample trims its lists: little is shared
     (tmp_path / "results.json").write_text(encode(sample), encoding="utf-8")
     assert load_results(tmp_path / "results.json") == sample
+
+
+def test_an_artifact_whose_names_differ_from_the_derivation_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """Two artifacts export the same name; one has it demangled, one not: the second cannot
+    be derived from the table and stores its own (empty) list.
+    """
+    sample = load_sample()
+    c, cell = next((c, cell) for c, cell in enumerate(sample.cells) if cell.artifacts)
+    first = next(a for a in cell.artifacts if a.exports)
+    name = first.exports[0]
+    readable = dataclasses.replace(first, name="readable", demangled={name: "readable::name"})
+    plain = dataclasses.replace(first, name="plain", demangled={})
+    changed = dataclasses.replace(
+        sample,
+        cells=(
+            *sample.cells[:c],
+            dataclasses.replace(cell, artifacts=(readable, plain)),
+            *sample.cells[c + 1 :],
+        ),
+    )
+    stored = json.loads(encode(changed))["cells"][c]["artifacts"]
+    assert "demangled" not in stored[0]
+    assert stored[1]["demangled"] == []
+    (tmp_path / "results.json").write_text(encode(changed), encoding="utf-8")
+    assert load_results(tmp_path / "results.json") == changed
 
 
 @pytest.mark.parametrize(
@@ -171,7 +198,7 @@ def test_version_2_stores_each_name_once_and_reads_back_the_same(tmp_path: Path)
             "cells[8].artifacts[1].exports: 1000000 is not an index of symbols.names",
         ),
         (
-            lambda d: d["cells"][8]["artifacts"][1]["demangled"].append(-1),
+            lambda d: d["cells"][8]["artifacts"][1].update(demangled=[-1]),
             "cells[8].artifacts[1].demangled: -1 is not an index of symbols.demangled",
         ),
         (
