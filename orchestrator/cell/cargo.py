@@ -34,6 +34,8 @@ def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
     Cargo has one replacement for crates.io, and the image points it at the std vendor dir
     (what -Zbuild-std resolves from); a cell with its own crates gets one directory holding
     links to both (duplicates of one name and version are the same crate, and cargo takes either).
+    Since std comes built from a sysroot (cell/stdlib.py), std's own crates are never compiled
+    in a cell, so this directory no longer changes std's sources (it once rebuilt std).
     """
     script = (
         'out="$1"; mine="$2"; rm -rf "$out" && mkdir -p "$out" && '
@@ -131,8 +133,8 @@ def cargo_invocation(
     it ran, with every flag it added (`rustc_command` reads it back).
 
     `has_build_dir`: the release's cargo knows `CARGO_BUILD_BUILD_DIR` (matrix.yaml `releases:`).
-    `vendored`: the scenario has crates.io dependencies, merged with std's by
-    `vendor_merge_command` into `<workdir>/vendor`.
+    `vendored`: the scenario has crates.io dependencies, in `<workdir>/vendor`
+    (`vendor_merge_command`).
     """
     argv = [
         "cargo",
