@@ -268,10 +268,13 @@ class GroupRun:
 
 
 def _count_steps(output: CellOutput, phases: Phases) -> None:
-    """A cell's in-container work: its builds and runs (std builds are counted apart)."""
+    """A cell's in-container work: its builds and runs, and apart from them its std build."""
     phases.cells_run += 1
     phases.steps_s += sum(b.duration_s for b in output.builds)
     phases.steps_s += sum(r.duration_s for r in output.runs)
+    if output.std is not None and output.std.built:
+        phases.std_builds += 1
+        phases.std_s += output.std.seconds
 
 
 def _cacheable(output: CellOutput) -> bool:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from orchestrator.cell.observation import Diagnostic
+from orchestrator.cell.stdlib import CACHE_ROOT, std_key, sysroot_rustflags
 from orchestrator.config.matrix import TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, TargetKind
 
 SOURCE_ROOT = "/src"
-CACHE_ROOT = "/cache"
 WORK_ROOT = "/home/builder/work"
 VENDOR_DIR = ".vendor"  # a scenario's vendored crates, beside its sources in the cell
 CELL_SOURCE = "linkmatrix-cell-vendor"
@@ -32,6 +34,8 @@ def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
     Cargo has one replacement for crates.io, and the image points it at the std vendor dir
     (what -Zbuild-std resolves from); a cell with its own crates gets one directory holding
     links to both (duplicates of one name and version are the same crate, and cargo takes either).
+    Since std comes built from a sysroot (cell/stdlib.py), std's own crates are never compiled
+    in a cell, so this directory no longer changes std's sources (it once rebuilt std).
     """
     script = (
         'out="$1"; mine="$2"; rm -rf "$out" && mkdir -p "$out" && '
@@ -45,28 +49,26 @@ def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
 
 
 def flagset_digest(target: TargetSpec) -> str:
-    """Everything that changes the std build of a target: one cache dir per distinct set."""
-    text = json.dumps(
-        [
-            target.triple,
-            target.build_std,
-            target.build_std_features,
-            target.rustflags,
-            target.env,
-            target.panic,
-        ]
-    )
+    """Everything that changes how a target's crates build: one cache dir per distinct set.
+
+    The std key covers the target's fixed flags; the sysroot it names is in every crate's
+    RUSTFLAGS, so two targets with one std key build their crates alike.
+    """
+    text = json.dumps([target.triple, std_key(target), target.rustflags, target.env])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def build_dir(target: TargetSpec) -> str:
-    """The cached cargo build dir (std and deps), in the image's volume, per (target, flag set).
+    """The cached cargo build dir (the scenarios' deps), in the image's volume, per flag set.
+
+    Under `build/`: the dirs of the former `-Zbuild-std` builds (`/cache/<triple>/…`) held std
+    too, and a scenario crate now never shares a cargo graph with std.
 
     With a cargo that has `build.build-dir`, final artifacts are uplifted into the artifact's own
     target dir; without it (cargo 1.85), this dir is the whole target dir. Either way run.py
     copies each artifact's files into `artifact_dir` right after its build.
     """
-    return f"{CACHE_ROOT}/{target.triple}/{flagset_digest(target)}"
+    return f"{CACHE_ROOT}/build/{target.triple}/{flagset_digest(target)}"
 
 
 def target_dirs(
@@ -124,15 +126,20 @@ def cargo_invocation(
     has_build_dir: bool = True,
     vendored: bool = False,
 ) -> CargoInvocation:
-    """`cargo rustc` for one artifact; per-artifact flags go after `--` so std is not rebuilt.
+    """`cargo rustc -v` for one artifact, as a stable user runs it: plain `--target`, std from the
+    target's sysroot (`--sysroot` in RUSTFLAGS, which cargo gives only the target's crates, never
+    build scripts or proc-macros, once `--target` is passed), RUSTC_BOOTSTRAP only when the
+    artifact or the target asks for something unstable. `-v` makes cargo print the rustc command
+    it ran, with every flag it added (`rustc_command` reads it back).
 
     `has_build_dir`: the release's cargo knows `CARGO_BUILD_BUILD_DIR` (matrix.yaml `releases:`).
-    `vendored`: the scenario has crates.io dependencies, merged with std's by
-    `vendor_merge_command` into `<workdir>/vendor`.
+    `vendored`: the scenario has crates.io dependencies, in `<workdir>/vendor`
+    (`vendor_merge_command`).
     """
     argv = [
         "cargo",
         "rustc",
+        "-v",
         "--locked",
         "--offline",
         "--release",
@@ -147,10 +154,6 @@ def cargo_invocation(
     argv += ["--lib"] if artifact.target_kind is TargetKind.LIB else ["--bin", artifact.bin_name]
     if artifact.crate_type is not None:
         argv += ["--crate-type", artifact.crate_type.value]
-    if target.build_std:
-        argv.append("-Zbuild-std=" + ",".join(target.build_std))
-    if target.build_std_features:
-        argv.append("-Zbuild-std-features=" + ",".join(target.build_std_features))
     if target.panic:
         argv += ["--config", f'profile.release.panic="{target.panic}"']
     if vendored:
@@ -171,11 +174,56 @@ def cargo_invocation(
         "NATIVE": f"{workdir}/native",
         "SRC": f"{SOURCE_ROOT}/{scenario}",
     }
-    if target.rustflags:
-        env["RUSTFLAGS"] = " ".join(target.rustflags)
+    if rustflags := sysroot_rustflags(target):
+        env["RUSTFLAGS"] = " ".join(rustflags)
     if target.needs_bootstrap or artifact.needs_bootstrap:
         env["RUSTC_BOOTSTRAP"] = "1"
     return CargoInvocation(argv=tuple(argv), env=tuple(sorted(env.items())))
+
+
+_RUNNING = re.compile(r"^\s*Running `(?P<command>.*)`\s*$")
+
+
+def rustc_command(stderr: str, *, scenario: str, artifact: ArtifactSpec) -> str | None:
+    """The rustc command line cargo ran for the artifact's own crate (`cargo -v` stderr).
+
+    Its `--crate-name` and the source path under the scenario's folder tell it from the
+    dependencies and build scripts. None when cargo ran none: the crate was fresh, or the
+    build stopped before it.
+    """
+    crate = (
+        artifact.bin_name if artifact.target_kind is TargetKind.BIN else artifact.package
+    ).replace("-", "_")
+    found = None
+    for line in stderr.splitlines():
+        match = _RUNNING.match(line)
+        if match is None:
+            continue
+        command = match["command"]
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            continue
+        if _crate_name(words) == crate and _in_workspace(words, scenario):
+            found = command
+    return found
+
+
+def _crate_name(words: Sequence[str]) -> str | None:
+    return next((value for flag, value in pairwise(words) if flag == "--crate-name"), None)
+
+
+def _in_workspace(words: Sequence[str], scenario: str) -> bool:
+    """A crate of the scenario: its source file is relative (cargo runs rustc in the workspace
+    root) or under the scenario's folder, but not among its vendored crates.
+    """
+    sources = [w for w in words if w.endswith(".rs")]
+    workspace = f"{SOURCE_ROOT}/{scenario}/"
+    vendored = f"{workspace}{VENDOR_DIR}/"
+    return any(
+        not s.startswith("/") or (s.startswith(workspace) and not s.startswith(vendored))
+        for s in sources
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -67,6 +67,7 @@ class BuildRecord:
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[ArtifactFile, ...]
     primary: str | None
+    rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
 
     @property
     def built(self) -> bool:
@@ -74,6 +75,19 @@ class BuildRecord:
 
     def primary_file(self) -> ArtifactFile | None:
         return next((f for f in self.files if f.file == self.primary), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StdRecord:
+    """A cell's std step: whether std was built for it, how long that took, where it lives.
+
+    `key`: the std configuration's digest (cell/stdlib.py); one sysroot per key and image.
+    """
+
+    built: bool
+    seconds: float
+    sysroot: str
+    key: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +141,7 @@ class Observation:
     failure: Failure | None
     log: str
     duration_s: float
+    std: StdRecord | None = None  # the cell's std step; None: its target needs none
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +165,7 @@ class BuildOutput:
     files: tuple[BuiltFile, ...]
     primary: str | None
     log_end: int
+    rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
 
     @property
     def built(self) -> bool:
@@ -169,3 +185,4 @@ class CellOutput:
     failure: Failure | None
     log: str
     duration_s: float
+    std: StdRecord | None = None  # the cell's std step; None: its target needs none

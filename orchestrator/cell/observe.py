@@ -48,6 +48,7 @@ def observe(output: CellOutput, files_dir: Path, inspections: InspectionCache) -
                 failure=unreadable.failure,
                 log=output.log[: build.log_end],
                 duration_s=output.duration_s,
+                std=output.std,
             )
     return Observation(
         tools=output.tools,
@@ -56,6 +57,7 @@ def observe(output: CellOutput, files_dir: Path, inspections: InspectionCache) -
         failure=output.failure,
         log=output.log,
         duration_s=output.duration_s,
+        std=output.std,
     )
 
 
@@ -72,6 +74,7 @@ def _inspect_build(build: BuildOutput, folder: Path, inspections: InspectionCach
         diagnostics=build.diagnostics,
         files=tuple(_inspect_file(built, folder, inspections) for built in build.files),
         primary=build.primary,
+        rustc=build.rustc,
     )
 
 

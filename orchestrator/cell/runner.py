@@ -30,6 +30,7 @@ from orchestrator.cell.cargo import (
     collect_command,
     collected_paths,
     parse_cargo_messages,
+    rustc_command,
     vendor_merge_command,
 )
 from orchestrator.cell.observation import (
@@ -39,9 +40,17 @@ from orchestrator.cell.observation import (
     Failure,
     NotRun,
     RunRecord,
+    StdRecord,
     ToolInfo,
 )
 from orchestrator.cell.sources import scenario_tar
+from orchestrator.cell.stdlib import (
+    std_build_command,
+    std_build_env,
+    std_key,
+    std_was_built,
+    sysroot_dir,
+)
 from orchestrator.config.matrix import Limits, Release, TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
 from orchestrator.engine.container import CellSandbox, Deadline, ExecResult
@@ -170,9 +179,11 @@ class CellRunner:
         builds: list[BuildOutput] = []
         runs: list[RunRecord] = []
         tools: ToolInfo | None = None
+        std: StdRecord | None = None
         failure: Failure | None = None
         try:
             tools = probe_tools(self.session, target, job.deadline)
+            std = ensure_std(self.session, job)
             prepare(self.session, job)
             builds.extend(build_artifact(self.session, job, spec) for spec in work.artifacts)
             runs.extend(run_one(self.session, job, spec, builds) for spec in work.runs)
@@ -188,6 +199,7 @@ class CellRunner:
             failure=failure,
             log=job.log.text(),
             duration_s=time.monotonic() - started,
+            std=std,
         )
 
     def _has_build_dir(self, release: str) -> bool:
@@ -269,6 +281,41 @@ def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -
             linker_version=_first_line(linker.stdout + linker.stderr),
         )
     return session.tools[target.triple]
+
+
+def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
+    """The target's sysroot, built now if this image's cache volume has none for its key.
+
+    Before every cell of a `build_std` target, so each cell says whether std was built for it;
+    a sysroot that exists costs one `test -f`. A failed std build ends the cell (build-error)
+    with the tail of cargo's output: no artifact of the target could build without it.
+    """
+    target = job.target
+    if not target.build_std:
+        return None
+    command = std_build_command(target)
+    result = exec_step(session, "std", list(command), job.deadline, env=std_build_env(target))
+    built = std_was_built(result.stdout)
+    job.log.step(
+        f"std for {target.triple} (sysroot {std_key(target)})",
+        _shell_with_env(std_build_env(target), (*command[:2], "<std script>", *command[4:])),
+        result,
+        extra=result.stdout,
+    )
+    if result.exit_code != 0 or built is None:
+        raise CellAborted(
+            Failure(
+                reason=Reason.BUILD_ERROR,
+                step="std",
+                detail=_tail(result.stdout + result.stderr),
+            )
+        )
+    return StdRecord(
+        built=built,
+        seconds=round(result.seconds, 3),
+        sysroot=sysroot_dir(target),
+        key=std_key(target),
+    )
 
 
 def vendor(session: GroupSession, scenario: Scenario) -> Path | None:
@@ -372,6 +419,7 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         files=files,
         primary=choose_primary(files),
         log_end=len(job.log.text()),
+        rustc=rustc_command(result.stderr, scenario=job.scenario.name, artifact=artifact),
     )
 
 

@@ -93,7 +93,11 @@ class Runner:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetSpec:
-    """One rustc target of a toolchain and the fixed flags its std is built with."""
+    """One rustc target of a toolchain and the fixed flags its std is built with.
+
+    `build_std`: the crates of the target's std (none: the rustc release ships it), built once
+    per (image, this spec's std configuration) into a sysroot.
+    """
 
     triple: str
     build_std: tuple[str, ...]
@@ -106,8 +110,12 @@ class TargetSpec:
 
     @property
     def needs_bootstrap(self) -> bool:
-        """-Zbuild-std is a nightly cargo flag: such targets need RUSTC_BOOTSTRAP=1."""
-        return bool(self.build_std) or any(flag.startswith("-Z") for flag in self.rustflags)
+        """A -Z flag among the target's rustflags needs RUSTC_BOOTSTRAP=1 for every crate.
+
+        `build_std` does not: std is built once, apart (cell/stdlib.py), and the scenario's
+        crates then build on it as on a rustup sysroot, with a plain stable rustc.
+        """
+        return any(flag.startswith("-Z") for flag in self.rustflags)
 
 
 @dataclass(frozen=True, kw_only=True)

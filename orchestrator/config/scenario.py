@@ -114,11 +114,14 @@ class ArtifactSpec:
     crate_type: CrateType | None
     rustc_args: tuple[str, ...]
     when: Selector
+    # `bootstrap: true`: the crate itself is unstable (a `#![feature]`), so its build needs
+    # RUSTC_BOOTSTRAP=1 as a stable user's would; nothing in the command line says so.
+    bootstrap: bool = False
 
     @property
     def needs_bootstrap(self) -> bool:
-        """A -Z rustc flag only works on a nightly rustc, or with RUSTC_BOOTSTRAP=1."""
-        return any(arg.startswith("-Z") for arg in self.rustc_args)
+        """A -Z rustc flag or a declared `#![feature]`: nightly only, or RUSTC_BOOTSTRAP=1."""
+        return self.bootstrap or any(arg.startswith("-Z") for arg in self.rustc_args)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,7 +262,16 @@ RUN_KEYS = (
     "unless",
     "why",
 )
-ARTIFACT_KEYS = ("name", "package", "target_kind", "bin_name", "crate_type", "rustc_args", "when")
+ARTIFACT_KEYS = (
+    "name",
+    "package",
+    "target_kind",
+    "bin_name",
+    "crate_type",
+    "rustc_args",
+    "bootstrap",
+    "when",
+)
 CHECK_KEYS = (
     "artifact",
     "file",
@@ -340,6 +352,7 @@ def _artifact(node: Node) -> ArtifactSpec:
         else None,
         rustc_args=rustc_args.texts() if rustc_args else (),
         when=_selector(keys.get("when")),
+        bootstrap=bootstrap.boolean() if (bootstrap := keys.get("bootstrap")) else False,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import __version__
-from orchestrator.cell.observation import BuildRecord, Observation, RunRecord
+from orchestrator.cell.observation import BuildRecord, Observation, RunRecord, StdRecord
 from orchestrator.config.matrix import Toolchain
 from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import Cell
@@ -31,6 +31,7 @@ from orchestrator.results.model import (
     RouteRecord,
     RunResult,
     Selection,
+    StdInfo,
 )
 from orchestrator.status import Reason, Status
 
@@ -100,7 +101,12 @@ def cell_record(run: CellRun) -> CellRecord:
         checks=tuple(_check_record(c) for c in verdict.checks),
         runs=tuple(_run_record(r) for r in (obs.runs if obs else ())),
         log=run.log_path,
+        std=_std_info(obs.std) if obs and obs.std else None,
     )
+
+
+def _std_info(std: StdRecord) -> StdInfo:
+    return StdInfo(built=std.built, seconds=std.seconds, sysroot=std.sysroot, key=std.key)
 
 
 def _artifact_record(build: BuildRecord) -> ArtifactRecord:
@@ -137,6 +143,7 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
             env=dict(build.env),
             exit_code=build.exit_code,
             duration_s=round(build.duration_s, 3),
+            rustc=build.rustc,
         ),
     )
 

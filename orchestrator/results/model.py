@@ -100,6 +100,9 @@ class BuildInfo:
     env: Mapping[str, str]
     exit_code: int
     duration_s: float
+    # the rustc command line cargo ran for the artifact's own crate, every flag cargo added
+    # included (`cargo -v`); None when cargo ran none (the crate was fresh, or the build stopped)
+    rustc: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +160,16 @@ class RunResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StdInfo:
+    """A cell's std step: its target's std sysroot, and whether this cell had to build it."""
+
+    built: bool
+    seconds: float
+    sysroot: str  # in the image's cache volume
+    key: str  # the digest of the std configuration (crates, features, panic, rustflags, env)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CellRecord:
     """One (toolchain, rustc release, target, scenario) and everything it showed."""
 
@@ -181,6 +194,8 @@ class CellRecord:
     checks: tuple[CheckRecord, ...]
     runs: tuple[RunResult, ...]
     log: str | None  # the build log, relative to the results folder
+    # the cell's std step; left out when the target's rustc release ships its std
+    std: StdInfo | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
     @property
     def column(self) -> str:

@@ -15,9 +15,11 @@ from orchestrator.cell.cargo import (
     collected_paths,
     flagset_digest,
     parse_cargo_messages,
+    rustc_command,
     target_dirs,
 )
 from orchestrator.cell.runner import CellRunner
+from orchestrator.cell.stdlib import std_key, sysroot_dir
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.config.scenario import ArtifactSpec
 from orchestrator.engine.container import Deadline, ExecResult
@@ -42,10 +44,69 @@ def test_bootstrap_only_for_builds_that_need_it(matrix: Matrix) -> None:
     )
     assert "RUSTC_BOOTSTRAP" not in dict(plain.env)
     assert dict(flagged.env)["RUSTC_BOOTSTRAP"] == "1"
-    assert dict(cross.env)["RUSTC_BOOTSTRAP"] == "1"
-    assert "-Zbuild-std=std,panic_abort" in cross.argv
+    # a std-built target builds as a stable user builds on a rustup std: no bootstrap, no -Z
+    assert "RUSTC_BOOTSTRAP" not in dict(cross.env)
+    assert not any(a.startswith("-Z") for a in cross.argv)
     assert 'profile.release.panic="abort"' in cross.argv
     assert not any(a.startswith("-Z") for a in plain.argv)
+
+
+def test_a_std_built_target_builds_on_its_sysroot_with_plain_cargo(matrix: Matrix) -> None:
+    wasm = matrix.toolchains[1].targets[0]
+    cross = cargo_invocation(
+        scenario="alpha", target=wasm, artifact=artifact(matrix, "lib"), workdir="/w"
+    )
+    env = dict(cross.env)
+    assert env["RUSTFLAGS"] == f"--sysroot {sysroot_dir(wasm)}"
+    assert sysroot_dir(wasm) == f"/cache/sysroots/{std_key(wasm)}"
+    assert cross.argv[:3] == ("cargo", "rustc", "-v")
+    assert cross.argv[10:12] == ("--target", "wasm32-unknown-unknown")
+    # its own rustflags first, then the sysroot
+    flagged = replace(wasm, rustflags=("-Ctarget-cpu=mvp",))
+    flagged_env = dict(
+        cargo_invocation(
+            scenario="alpha", target=flagged, artifact=artifact(matrix, "lib"), workdir="/w"
+        ).env
+    )
+    assert flagged_env["RUSTFLAGS"] == f"-Ctarget-cpu=mvp --sysroot {sysroot_dir(flagged)}"
+
+
+def test_a_declared_feature_crate_or_a_z_rustflag_needs_bootstrap(matrix: Matrix) -> None:
+    wasm = matrix.toolchains[1].targets[0]
+    lib = artifact(matrix, "lib")
+    featured = cargo_invocation(
+        scenario="alpha", target=wasm, artifact=replace(lib, bootstrap=True), workdir="/w"
+    )
+    z_target = cargo_invocation(
+        scenario="alpha", target=replace(wasm, rustflags=("-Zfoo",)), artifact=lib, workdir="/w"
+    )
+    assert dict(featured.env)["RUSTC_BOOTSTRAP"] == "1"
+    assert dict(z_target.env)["RUSTC_BOOTSTRAP"] == "1"
+
+
+RUNNING_STDERR = """   Compiling libloading v0.8.5
+     Running `rustc --crate-name build_script_build --edition=2021 cdy/build.rs --crate-type bin`
+     Running `rustc --crate-name libloading --edition=2015 /src/alpha/.vendor/cdy/src/lib.rs`
+     Running `rustc --crate-name cdy --edition=2021 cdy/src/lib.rs --crate-type cdylib \
+-C opt-level=3 --target wasm32-unknown-unknown -Z unstable-options --sysroot '/cache/s y'`
+     Running `rustc --crate-name cdy --edition=2021 /elsewhere/cdy/src/lib.rs`
+   Compiling exe v0.1.0 (/src/alpha/exe)
+     Running `CARGO=/usr/bin/cargo rustc --crate-name exe --edition=2021 exe/src/main.rs`
+"""
+
+
+def test_the_rustc_command_of_the_artifacts_own_crate_is_read_from_cargo_v(
+    matrix: Matrix,
+) -> None:
+    lib = rustc_command(RUNNING_STDERR, scenario="alpha", artifact=artifact(matrix, "lib"))
+    assert lib is not None
+    assert lib.startswith("rustc --crate-name cdy ")
+    assert "-Z unstable-options" in lib  # what cargo added is kept
+    assert lib.endswith("--sysroot '/cache/s y'")
+    exe = rustc_command(RUNNING_STDERR, scenario="alpha", artifact=artifact(matrix, "exe"))
+    assert exe == "CARGO=/usr/bin/cargo rustc --crate-name exe --edition=2021 exe/src/main.rs"
+    fresh = "   Fresh cdy v0.1.0\n"
+    assert rustc_command(fresh, scenario="alpha", artifact=artifact(matrix, "lib")) is None
 
 
 def test_per_artifact_flags_go_after_the_separator_so_std_is_shared(matrix: Matrix) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ def test_valid_matrix_loads_into_frozen_values(matrix: Matrix) -> None:
     wasm = matrix.toolchains[1]
     assert wasm.releases == ("1.96",)
     assert wasm.targets[0].build_std == ("std", "panic_abort")
-    assert wasm.targets[0].needs_bootstrap
+    # std is built apart: the target's own crates need no RUSTC_BOOTSTRAP, but a -Z rustflag does
+    assert not wasm.targets[0].needs_bootstrap
+    assert replace(wasm.targets[0], rustflags=("-Zfoo",)).needs_bootstrap
     assert not matrix.toolchains[0].targets[0].needs_bootstrap
     scenario = matrix.scenario("alpha")
     assert scenario.artifacts[0].crate_type is CrateType.CDYLIB

@@ -17,9 +17,11 @@ from orchestrator.cell.runner import (
     CellLog,
     CellRunner,
     GroupSession,
+    ensure_std,
     exec_step,
     run_one,
 )
+from orchestrator.cell.stdlib import std_key, sysroot_dir
 from orchestrator.config.matrix import Limits, Matrix, Runner
 from orchestrator.config.scenario import ANYWHERE, RunPlace, RunSpec
 from orchestrator.engine.container import Deadline, ExecResult
@@ -167,3 +169,79 @@ def test_why_a_run_was_not_run_is_a_closed_set(
     record = run_one(GroupSession(container=sandbox, limits=LIMITS), job, run_spec(place), [])
     assert record.not_run is reason
     assert sandbox.commands == []
+
+
+class StdSandbox(FakeSandbox):
+    """A container whose std script answers `std_stdout` (exit `std_exit`); the rest succeeds."""
+
+    def __init__(self, std_stdout: str, std_exit: int = 0) -> None:
+        super().__init__()
+        self.std = ExecResult(
+            exit_code=std_exit, stdout=std_stdout, stderr="", timed_out=None, seconds=42.0
+        )
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        deadline: Deadline,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
+        super().run(command, deadline=deadline, env=env, workdir=workdir)
+        if command[:1] == ["cat"]:  # the toolchain probe
+            return replace(self.result, stdout='{"rustc": "rustc 1.96.0"}')
+        return self.std if command[3:4] == ["linkmatrix-std"] else self.result
+
+
+def std_job(matrix: Matrix, tmp_path: Path) -> CellJob:
+    cell = next(c for c in all_cells(matrix) if c.toolchain == "wasm" and not c.not_applicable)
+    return CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=matrix.toolchains[1].targets[0],
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+
+
+def test_the_std_step_records_whether_it_built_std_and_how_long(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = std_job(matrix, tmp_path)
+    built = ensure_std(GroupSession(container=StdSandbox("BUILT /s\n"), limits=LIMITS), job)
+    found = ensure_std(GroupSession(container=StdSandbox("PRESENT /s\n"), limits=LIMITS), job)
+    assert built is not None
+    assert found is not None
+    assert (built.built, built.seconds, built.sysroot) == (True, 42.0, sysroot_dir(job.target))
+    assert not found.built
+    assert built.key == std_key(job.target)
+    assert "std for wasm32-unknown-unknown" in job.log.text()
+
+
+def test_no_std_step_where_the_release_ships_std(matrix: Matrix, tmp_path: Path) -> None:
+    job = replace(std_job(matrix, tmp_path), target=matrix.toolchains[0].targets[0])
+    sandbox = StdSandbox("BUILT /s\n")
+    assert ensure_std(GroupSession(container=sandbox, limits=LIMITS), job) is None
+    assert sandbox.commands == []
+
+
+def test_a_failed_std_build_ends_the_cell_as_a_build_error(matrix: Matrix, tmp_path: Path) -> None:
+    sandbox = StdSandbox("error: failed to select a version for `libc`\n", std_exit=101)
+    with pytest.raises(CellAborted) as aborted:
+        ensure_std(GroupSession(container=sandbox, limits=LIMITS), std_job(matrix, tmp_path))
+    assert aborted.value.failure.reason is Reason.BUILD_ERROR
+    assert aborted.value.failure.step == "std"
+    assert "libc" in aborted.value.failure.detail
+
+
+def test_a_cell_of_a_std_target_runs_the_std_step_before_its_builds(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = std_job(matrix, tmp_path)
+    sandbox = StdSandbox("PRESENT /s\n")
+    output = CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
+    assert output.std is not None
+    assert not output.std.built
+    steps = [c[3] if c[:2] == ["sh", "-c"] and len(c) > 3 else c[0] for c in sandbox.commands]
+    assert steps.index("linkmatrix-std") < steps.index("cargo")
