@@ -16,6 +16,7 @@ import pytest
 
 from orchestrator.engine.client import connect
 from orchestrator.errors import EngineError
+from orchestrator.results.codec import expand
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -112,8 +113,20 @@ def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: fl
     output = done.stdout + done.stderr
     print(output)
     results_path = out / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {"cells": []}
+    results = read_expanded(results_path) if results_path.exists() else {"cells": []}
     return Run(exit_code=done.returncode, output=output, results=results)
+
+
+def read_expanded(path: Path) -> dict[str, Any]:
+    """A results.json as version-1 shaped data: every name spelled out where the tests read it.
+
+    Version 2 stores names once and artifacts refer to them by index; the codec's `expand`
+    is what the reader does before decoding. Marked version 1, so a test can write it back
+    out as a baseline file that linkmatrix reads.
+    """
+    data = expand(json.loads(path.read_text()))
+    data["schema_version"] = 1
+    return data
 
 
 def project_with(
