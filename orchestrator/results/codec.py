@@ -80,8 +80,8 @@ def write_results(path: Path, document: ResultsDocument) -> None:
 
 
 def encode(document: ResultsDocument) -> str:
-    """The text of results.json: names interned, index lists on one line each."""
-    return _dumps(stored_data(document), 0) + "\n"
+    """The text of results.json: names interned, a line per cell and per name."""
+    return _dumps(stored_data(document)) + "\n"
 
 
 def encode_v1(document: ResultsDocument) -> str:
@@ -162,24 +162,35 @@ def _stored_artifact(
     return data
 
 
-def _dumps(value: object, level: int) -> str:
-    """JSON indented by 2 like version 1, except that a list of numbers (or of number pairs)
-    stays on one line: one line per index would double the file for no reader's benefit.
+def _dumps(data: JsonObject) -> str:
+    """Compact JSON, one cell and one symbol name per line.
+
+    A line per cell and per name keeps two files comparable with a line diff (a changed cell is
+    one changed line) while the file stays small: indentation was a tenth of it.
     """
-    if isinstance(value, dict) and value:
-        inner = "\n" + "  " * (level + 1)
-        items = (f"{json.dumps(key)}: {_dumps(item, level + 1)}" for key, item in value.items())
-        return "{" + inner + ("," + inner).join(items) + "\n" + "  " * level + "}"
-    if isinstance(value, list) and value and not _numeric(value):
-        inner = "\n" + "  " * (level + 1)
-        items = (_dumps(item, level + 1) for item in value)
-        return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
-    return json.dumps(value, separators=(",", ":")) if value else json.dumps(value)
+    lines = ["{"]
+    for key, value in data.items():
+        lines.append(f"{json.dumps(key)}:{_lined(key, value)},")
+    lines[-1] = lines[-1].removesuffix(",")
+    lines.append("}")
+    return "\n".join(lines)
 
 
-def _numeric(items: Sequence[object]) -> bool:
-    first = items[0]
-    return type(first) is int or (isinstance(first, list) and type(first[0]) is int)
+def _lined(key: str, value: object) -> str:
+    if key == "cells" and isinstance(value, list):
+        return _rows([_compact(cell) for cell in value])
+    if key == SYMBOLS and isinstance(value, dict):
+        names = _rows([_compact(name) for name in value["names"]])
+        return '{"names":' + names + f',"{DEMANGLED}":' + _compact(value[DEMANGLED]) + "}"
+    return _compact(value)
+
+
+def _rows(items: Sequence[str]) -> str:
+    return "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
