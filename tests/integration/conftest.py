@@ -84,7 +84,8 @@ class Run:
 
     exit_code: int
     output: str
-    results: dict[str, Any]
+    results: dict[str, Any]  # expanded: every name spelled out (see read_expanded)
+    written: dict[str, Any]  # the file as written (version 2), for the schema
 
     def cell(self, cell_id: str) -> dict[str, Any]:
         return next(c for c in self.results["cells"] if c["id"] == cell_id)
@@ -113,8 +114,9 @@ def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: fl
     output = done.stdout + done.stderr
     print(output)
     results_path = out / "results.json"
+    written = json.loads(results_path.read_text()) if results_path.exists() else {"cells": []}
     results = read_expanded(results_path) if results_path.exists() else {"cells": []}
-    return Run(exit_code=done.returncode, output=output, results=results)
+    return Run(exit_code=done.returncode, output=output, results=results, written=written)
 
 
 def read_expanded(path: Path) -> dict[str, Any]:
