@@ -22,7 +22,7 @@ from orchestrator.report.grid import (
     toolchain_spans,
 )
 from orchestrator.report.logs import LogTail, read_log_tail
-from orchestrator.report.symbol_table import symbol_table
+from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
 from orchestrator.results.model import CellRecord, ResultsDocument
@@ -75,6 +75,7 @@ def environment() -> jinja2.Environment:
         first_line=first_line,
         breakable=breakable,
         plain_first=plain_first,
+        squares=squares,
     )
     env.globals.update(
         statuses=list(Status),
@@ -88,6 +89,23 @@ def environment() -> jinja2.Environment:
         cell_anchor=cell_anchor,
     )
     return env
+
+
+# One square of a symbol page per (name, column): built here, not by a template macro, because
+# a page holds tens of thousands of them and a macro call per square was most of a warm run.
+SQUARES: dict[Mark, str] = {
+    Mark.EXPORTED: '<td class="has">●</td>',
+    Mark.EXTRA: '<td class="extra" title="exported here, by fewer than half of this '
+    "artifact's columns\">●</td>",
+    Mark.MISSING: '<td class="missing" title="not exported here; at least half of this '
+    "artifact's columns export it\">✗</td>",
+    Mark.ABSENT: "<td></td>",
+}
+
+
+def squares(marks: Iterable[Mark]) -> markupsafe.Markup:
+    """A symbol-table row's squares, one `<td>` per column."""
+    return markupsafe.Markup("".join(SQUARES[mark] for mark in marks))  # noqa: S704 - fixed text
 
 
 def plain_first(names: Iterable[str]) -> list[str]:
