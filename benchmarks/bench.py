@@ -13,7 +13,7 @@ Targets (a figure above its limit fails the run):
   overhead         the host's share of the run with an empty cell cache (all but in-container
                    steps and waiting for images: phases.json)                              ≤ 0.1
   inspect-memory   peak RSS growth over 200 inspections / growth over the first 10         ≤ 2
-  std-builds       std builds of the cold run per (image = release and toolchain, std key)  ≤ 1
+  std-builds       std builds of the cold run per (toolchain image, release, std key)      ≤ 1
                    (a sysroot the image's volume already held counts 0: the run says how many)
 
 The whole-matrix targets are judged only on a whole-matrix run: with --only (or --no-docker)
@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,16 +114,18 @@ def run_matrix(*args: str) -> float:
     return time.perf_counter() - started
 
 
-def std_builds_per_sysroot(results: Path) -> Counter[tuple[str, str]]:
-    """How many cells of a run built std, per (image id, std key); a key used but found is 0."""
-    builds: Counter[tuple[str, str]] = Counter()
+def std_builds_per_sysroot(results: Path) -> Counter[tuple[str, str, str]]:
+    """How many cells of a run built std, per (image id, release, std key): each release of an
+    image has its own cache volume. A key used but found is 0.
+    """
+    builds: Counter[tuple[str, str, str]] = Counter()
     for cell in load_results(results).cells:
         if cell.std is not None and cell.image is not None:
-            builds[(cell.image, cell.std.key)] += int(cell.std.built)
+            builds[(cell.image, cell.release, cell.std.key)] += int(cell.std.built)
     return builds
 
 
-def bench_warm_rerun(only: list[str]) -> dict[str, float]:
+def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, float]:
     """The selection with an empty cell cache, then again: images and std builds present.
 
     Both runs do the same work for the same cells (the second replays the first's cache), so
@@ -149,6 +152,11 @@ def bench_warm_rerun(only: list[str]) -> dict[str, float]:
         figures["overhead"] = host_share(phases)
         figures["std-builds"] = float(max(builds.values(), default=0))
         figures |= output_figures(Path(temp, "out"))
+        if keep is not None:
+            # the artifacts are links into the temporary cell cache: results and views only
+            ignore = shutil.ignore_patterns("artifacts")
+            shutil.copytree(Path(temp, "out"), keep, ignore=ignore, dirs_exist_ok=True)
+            print(f"  the warm run's output folder (no artifacts) is kept in {keep}")
     return figures
 
 
@@ -168,6 +176,11 @@ def print_phases(phases: dict[str, float], label: str) -> None:
         f"{host_share(phases):.0%}; image builds {phases['images_s']:.1f} s "
         f"({phases['images_built']:.0f}); floor on {cores} cores "
         f"{max(phases['images_s'], work / cores):.1f} s"
+    )
+    host = ("container_starts_s", "cell_other_s", "inspect_s", "publish_s", "views_s")
+    print(
+        "  host work: "
+        + ", ".join(f"{name.removesuffix('_s')} {phases.get(name, 0.0):.1f} s" for name in host)
     )
 
 
@@ -214,6 +227,12 @@ def main() -> int:
         help="run only these cells (the whole-matrix targets are then not judged)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "reports/bench.json")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the run's output folder (results.json, views) in DIR, e.g. to compare verdicts",
+    )
     args = parser.parse_args()
     matrix = load_matrix(REPO / "matrix.yaml")
     benches: dict[str, Callable[[], float]] = {
@@ -222,7 +241,9 @@ def main() -> int:
     }
     figures = {name: round(bench(), 4) for name, bench in benches.items()}
     if not args.no_docker:
-        figures |= {name: round(value, 4) for name, value in bench_warm_rerun(args.only).items()}
+        figures |= {
+            name: round(value, 4) for name, value in bench_warm_rerun(args.only, args.keep).items()
+        }
     judged = {
         name: value
         for name, value in figures.items()

@@ -269,7 +269,8 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     document = results.document()
     views_from = time.monotonic()
     views = write_views(document, results.path.parent, baseline)
-    options.phases.wall_s += time.monotonic() - views_from  # the views are host work too
+    options.phases.views_s = time.monotonic() - views_from
+    options.phases.wall_s += options.phases.views_s  # the views are host work too
     write_json_atomic(
         Layout(out_dir=args.out, cache_dir=args.cache_dir).phases, to_data(options.phases)
     )
@@ -343,9 +344,9 @@ def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
 
     matrix = load_matrix(require_matrix_file(args.matrix))
-    keys = list(make_plan(matrix, only=args.only, shard=args.shard).images)
+    names = list(make_plan(matrix, only=args.only, shard=args.shard).images)
     if args.recipe:
-        print(recipe_digest(matrix, keys))
+        print(recipe_digest(matrix, names))
         return 0
     from orchestrator.engine.client import connect  # noqa: PLC0415 - --recipe needs no engine
     from orchestrator.images.build import Images  # noqa: PLC0415
@@ -353,9 +354,10 @@ def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
 
     client = connect()
     present = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
-    tagged = present.needs(keys).present
-    names = sorted(tagged) if args.present else present_volumes(client, tagged.values())
-    for name in names:
+    tagged = present.needs(names).present
+    releases = [release.name for release in matrix.releases]
+    found = sorted(tagged) if args.present else present_volumes(client, tagged.values(), releases)
+    for name in found:
         print(name)
     return 0
 

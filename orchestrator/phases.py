@@ -24,6 +24,14 @@ class Phases:
     steps_s: float = 0.0  # in-container build and run steps, std builds excluded
     cells_run: int = 0
     cells_cached: int = 0
+    # The host's part, each measured where it happens (the rest of host_s: planning, not-run
+    # cells, waiting on the engine outside these):
+    container_starts_s: float = 0.0  # creating and starting the groups' containers
+    cell_other_s: float = 0.0  # a run cell's time outside build/run/std steps: probes, vendoring,
+    #                            sources in, prepare, copying files out, cleanup
+    inspect_s: float = 0.0  # inspection of every cell's files (cached or not) and judging
+    publish_s: float = 0.0  # linking artifacts, cell logs, results.json rewrites
+    views_s: float = 0.0  # Markdown, HTML, symbol pages at the end
 
     @property
     def host_s(self) -> float:
@@ -52,8 +60,15 @@ class Phases:
             f"{self.cells_cached} cached) + {self.host_s:.0f} s on the host "
             f"({self.overhead:.0%})"
         )
+        host = (
+            f"  on the host: {self.container_starts_s:.0f} s starting containers, "
+            f"{self.cell_other_s:.0f} s in cells outside build/run steps (probes, vendoring, "
+            f"copying in and out), {self.inspect_s:.0f} s inspecting and judging, "
+            f"{self.publish_s:.0f} s publishing (artifact links, logs, results.json), "
+            f"{self.views_s:.0f} s writing views"
+        )
         images = (
             f"  image builds: {self.images_s:.0f} s ({self.images_built} built, in the "
             f"background); floor on {cores} cores: {self.floor_s(cores):.0f} s"
         )
-        return [split, images]
+        return [split, host, images]

@@ -27,6 +27,7 @@ from orchestrator.errors import ImageBuildError
 from orchestrator.images.build import Images
 from orchestrator.images.fetch import SdkMissing
 from orchestrator.images.prefetch import ImagePrefetch
+from orchestrator.images.releases import release_environment, rust_info_path
 from orchestrator.images.volumes import cache_volume
 from orchestrator.inspect import inspect_file
 from orchestrator.inspect.cache import InspectionCache, inspector_version
@@ -153,7 +154,7 @@ class GroupRun:
     def run(self, group: Group) -> None:
         waited_from = time.monotonic()
         try:
-            image = self.images.get(group.key)
+            image = self.images.get(group.key.image)
         except SdkMissing as exc:
             for cell in group.cells:
                 self._record_unbuilt(cell, Status.SKIP, Reason.SDK_MISSING, str(exc))
@@ -181,25 +182,33 @@ class GroupRun:
                 self.options.phases.cells_cached += cached
                 if output is None:
                     if runner is None:
-                        runner = self._start(stack, image.tag, image.id)
+                        runner = self._start(stack, image.tag, image.id, group.key.release)
                     cache.discard(key)
                     output = runner.run(work, target, cache.files(key))
                     _count_steps(output, self.options.phases)
                     if _cacheable(output):
                         cache.store(key, output)
+                inspect_from = time.monotonic()
                 observation = observe(output, cache.files(key), inspections)
+                verdict = judge(work, observation)
+                publish_from = time.monotonic()
+                self.options.phases.inspect_s += publish_from - inspect_from
                 self._publish(
                     cell=cell,
                     toolchain=toolchain,
                     observation=observation,
-                    verdict=judge(work, observation),
+                    verdict=verdict,
                     image_id=image.id,
                     cached=cached,
                     files=cache.files(key),
                 )
+                self.options.phases.publish_s += time.monotonic() - publish_from
 
-    def _start(self, stack: contextlib.ExitStack, tag: str, image_id: str) -> CellRunner:
-        volume = cache_volume(image_id)
+    def _start(
+        self, stack: contextlib.ExitStack, tag: str, image_id: str, release: str
+    ) -> CellRunner:
+        started = time.monotonic()
+        volume = cache_volume(image_id, release)
         container = stack.enter_context(
             CellContainer(
                 self.client,
@@ -207,16 +216,19 @@ class GroupRun:
                 limits=self.matrix.limits,
                 volumes={volume: "/cache"},
                 run_id=self.run_id,
+                environment=release_environment(self.matrix, release),
             )
         )
+        self.options.phases.container_starts_s += time.monotonic() - started
         scratch = ScratchRunner(client=self.client, limits=self.matrix.limits, run_id=self.run_id)
         vendor_root = self.layout.vendor
         return CellRunner(
             container,
             self.matrix.limits,
-            self.matrix.releases,
+            releases=self.matrix.releases,
             scratch=scratch,
             vendors=lambda scenario: vendor_scenario(scenario.folder, vendor_root),
+            rust_info=rust_info_path(self.matrix, release),
         )
 
     def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
@@ -270,11 +282,14 @@ class GroupRun:
 def _count_steps(output: CellOutput, phases: Phases) -> None:
     """A cell's in-container work: its builds and runs, and apart from them its std build."""
     phases.cells_run += 1
-    phases.steps_s += sum(b.duration_s for b in output.builds)
-    phases.steps_s += sum(r.duration_s for r in output.runs)
+    steps = sum(b.duration_s for b in output.builds) + sum(r.duration_s for r in output.runs)
+    phases.steps_s += steps
+    std = 0.0
     if output.std is not None and output.std.built:
         phases.std_builds += 1
-        phases.std_s += output.std.seconds
+        std = output.std.seconds
+        phases.std_s += std
+    phases.cell_other_s += max(0.0, output.duration_s - steps - std)
 
 
 def _cacheable(output: CellOutput) -> bool:

@@ -60,7 +60,9 @@ def cell_work(cell: Cell, scenario: Scenario) -> CellWork:
 
 @dataclass(frozen=True, kw_only=True)
 class ImageKey:
-    """A toolchain image is built once per rustc release."""
+    """What one container runs: a toolchain image (it holds every release) and the release
+    its cells use (selected by the container's environment).
+    """
 
     image: str
     release: str
@@ -102,8 +104,9 @@ class Plan:
     groups: tuple[Group, ...]
 
     @property
-    def images(self) -> tuple[ImageKey, ...]:
-        return tuple(group.key for group in self.groups)
+    def images(self) -> tuple[str, ...]:
+        """The toolchain images the groups run in, once each, in plan order."""
+        return tuple(dict.fromkeys(group.key.image for group in self.groups))
 
 
 def cell_id(

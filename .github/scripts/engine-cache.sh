@@ -6,7 +6,8 @@
 #   engine-cache.sh load DIR         # before a run: DIR back into the engine
 #
 # The images keep their ids through save/load, so their content-hash tags and the volumes named
-# after those ids (linkmatrix-cache-<id>) still match what the next run computes.
+# after those ids and their releases (linkmatrix-cache-<id>-<release>) still match what the next
+# run computes.
 set -euo pipefail
 
 action="$1"

@@ -56,13 +56,13 @@ from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenar
 from orchestrator.engine.container import CellSandbox, Deadline, ExecResult
 from orchestrator.engine.scratch import ScratchRunner
 from orchestrator.errors import FetchError
+from orchestrator.images.releases import DEFAULT_RUST_INFO
 from orchestrator.inspect.detect import detect_format
 from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.layout import artifact_report_path
 from orchestrator.plan import CellWork
 from orchestrator.status import Reason
 
-RUST_INFO = "/etc/linkmatrix/rust.json"
 # What the engine raises when it fails (not the command): the cell ends as an engine error.
 ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
 OOM_EXIT_CODE = 137  # SIGKILL; in a memory-limited container, most likely the OOM killer
@@ -112,6 +112,7 @@ class GroupSession:
 
     container: CellSandbox
     limits: Limits
+    rust_info: str = DEFAULT_RUST_INFO  # the container's release's rust.json (images/releases)
     scratch: ScratchRunner | None = None
     vendors: Callable[[Scenario], Path | None] | None = None
     sources: set[str] = field(default_factory=set)
@@ -155,12 +156,18 @@ class CellRunner:
         self,
         container: CellSandbox,
         limits: Limits,
+        *,
         releases: Sequence[Release] = (),
         scratch: ScratchRunner | None = None,
         vendors: Callable[[Scenario], Path | None] | None = None,
+        rust_info: str = DEFAULT_RUST_INFO,
     ) -> None:
         self.session = GroupSession(
-            container=container, limits=limits, scratch=scratch, vendors=vendors
+            container=container,
+            limits=limits,
+            rust_info=rust_info,
+            scratch=scratch,
+            vendors=vendors,
         )
         self._releases = {release.name: release for release in releases}
 
@@ -253,7 +260,7 @@ def engine_failure(exc: Exception) -> Failure:
 def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -> ToolInfo:
     """The toolchain and linker versions, probed once per target and container group."""
     if target.triple not in session.tools:
-        info = exec_step(session, "toolchain probe", ["cat", RUST_INFO], deadline)
+        info = exec_step(session, "toolchain probe", ["cat", session.rust_info], deadline)
         try:
             versions = json.loads(info.stdout)
         except json.JSONDecodeError as exc:
@@ -261,7 +268,7 @@ def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -
                 Failure(
                     reason=Reason.TOOLCHAIN_MISSING,
                     step="toolchain probe",
-                    detail=f"{RUST_INFO} is not JSON: {info.stderr}",
+                    detail=f"{session.rust_info} is not JSON: {info.stderr}",
                 )
             ) from exc
         linker = exec_step(session, "linker probe", list(target.linker_version), deadline)

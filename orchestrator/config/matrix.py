@@ -41,15 +41,12 @@ class Release:
 
     `build_dir`: whether its cargo has `build.build-dir` (`CARGO_BUILD_BUILD_DIR`; cargo 1.85 has
     not). Without it the shared std cache must be the whole `CARGO_TARGET_DIR`.
-    `overlay`: see the field; every toolchain layer is then shared with the default release.
+    Every toolchain image holds every release (images/rust/Dockerfile); a cell selects its own.
     """
 
     name: str
     rustc_web: str
     build_dir: bool = True
-    # images/<overlay>/: a Dockerfile that turns the default release's image of a toolchain into
-    # this release's (swaps the rustc packages); None: the image chain is built for this release.
-    overlay: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +159,7 @@ def load_matrix(path: Path) -> Matrix:
     if version.value != SCHEMA_VERSION:
         raise version.fail(f"this linkmatrix reads schema_version {SCHEMA_VERSION}.")
     root = path.parent
-    releases = _releases(top["releases"], path.parent)
+    releases = _releases(top["releases"])
     default_release = top["default_release"].choice([r.name for r in releases])
     images = _images(top["images"], root)
     toolchains = tuple(
@@ -194,21 +191,16 @@ def _base(node: Node) -> BaseImage:
     )
 
 
-def _releases(node: Node, root: Path) -> tuple[Release, ...]:
+def _releases(node: Node) -> tuple[Release, ...]:
     releases = []
     for name, release_node in node.free_mapping().items():
-        keys = release_node.mapping(("rustc_web", "build_dir", "overlay"))
+        keys = release_node.mapping(("rustc_web", "build_dir"))
         build_dir = keys.get("build_dir")
-        overlay = keys.get("overlay")
-        context = root / "images" / overlay.text() if overlay else None
-        if overlay and context and not (context / "Dockerfile").is_file():
-            raise overlay.fail(f"there is no {context / 'Dockerfile'}.")
         releases.append(
             Release(
                 name=name,
                 rustc_web=keys["rustc_web"].text(),
                 build_dir=build_dir.boolean() if build_dir else True,
-                overlay=context,
             )
         )
     if not releases:

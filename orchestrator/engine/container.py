@@ -79,12 +79,14 @@ class CellContainer:
         limits: Limits,
         volumes: Mapping[str, str],
         run_id: str,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.image = image
         self.limits = limits
         self.volumes = dict(volumes)
         self.run_id = run_id
+        self.environment = dict(environment or {})  # every step's, e.g. the release's PATH
         self._container: EngineContainer | None = None
 
     def __enter__(self) -> Self:
@@ -116,6 +118,7 @@ class CellContainer:
             detach=True,
             init=True,
             network_mode="none",
+            environment=self.environment,
             user=CELL_USER,
             mem_limit=self.limits.memory,
             memswap_limit=self.limits.memory,

@@ -57,6 +57,7 @@ class EngineContainers(Protocol):
         detach: Literal[True],
         init: bool,
         network_mode: str,
+        environment: dict[str, str],
         user: str,
         mem_limit: str,
         memswap_limit: str,

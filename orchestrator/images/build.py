@@ -1,4 +1,4 @@
-"""Toolchain images: each (image, release) built once, parents first, only what changed."""
+"""Toolchain images: each built once (every release inside), parents first, only what changed."""
 
 from __future__ import annotations
 
@@ -21,9 +21,8 @@ from orchestrator.images.fetch import (
     local_inputs_digest,
     stage_context,
 )
-from orchestrator.images.lineage import context_of, lineage, overlay_of, parent_of
+from orchestrator.images.lineage import context_of, lineage, parent_of, release_build_args
 from orchestrator.images.tags import image_tag
-from orchestrator.plan import ImageKey
 
 LABEL = "org.linkmatrix"
 
@@ -41,7 +40,7 @@ class ImageNeeds:
 class ReadyImage:
     """An image present in the engine: its tag, id, and whether this run built it."""
 
-    key: ImageKey
+    image: str
     tag: str
     id: str
     built: bool
@@ -49,7 +48,7 @@ class ReadyImage:
 
 
 class Images:
-    """Makes sure each (image, release) exists, building parents first and only what changed."""
+    """Makes sure each image exists, building parents first and only what changed."""
 
     def __init__(
         self,
@@ -62,32 +61,21 @@ class Images:
         self.matrix = matrix
         self.downloads = downloads
         self.on_event = on_event
-        self._ready: dict[ImageKey, ReadyImage] = {}
-        self._base_id: str | None = None
+        self._ready: dict[str, ReadyImage] = {}
 
-    def build_args(self, key: ImageKey, parent_id: str) -> dict[str, str]:
-        """BASE (the parent) and the release's version; a release overlay also gets ROOT, the
-        debootstrap base, whose stage Docker's cache then shares between toolchains.
-        """
-        args = {"BASE": parent_id, "RUSTC_WEB_VERSION": self.matrix.release(key.release).rustc_web}
-        if overlay_of(self.matrix, key) is not None:
-            args["ROOT"] = self._root_id()
-        return args
+    def build_args(self, image: str, parent_id: str) -> dict[str, str]:
+        """BASE (the parent); for the image built FROM the base, the releases it installs."""
+        return {"BASE": parent_id, **release_build_args(self.matrix, image)}
 
-    def _root_id(self) -> str:
-        if self._base_id is None:
-            self._base_id = self._local_id(self.matrix.base.tag) or self.base_id()
-        return self._base_id
-
-    def needs(self, keys: list[ImageKey]) -> ImageNeeds:
+    def needs(self, images: list[str]) -> ImageNeeds:
         """What a run of `keys` must build (parents included), and what lacks the user's SDK."""
         base_id = self._local_id(self.matrix.base.tag)
         needs = ImageNeeds(to_build=[] if base_id else [f"base ({self.matrix.base.tag})"])
         if base_id:
             needs.present[self.matrix.base.tag] = base_id
-        known: dict[ImageKey, str | None] = {}
-        for key in keys:
-            for step in lineage(self.matrix, key):
+        known: dict[str, str | None] = {}
+        for image in images:
+            for step in lineage(self.matrix, image):
                 if step in known:
                     continue
                 known[step] = self._known_id(step, base_id, known, needs)
@@ -95,48 +83,48 @@ class Images:
 
     def _known_id(
         self,
-        step: ImageKey,
+        step: str,
         base_id: str | None,
-        known: dict[ImageKey, str | None],
+        known: dict[str, str | None],
         needs: ImageNeeds,
     ) -> str | None:
         parent = parent_of(self.matrix, step)
         if parent is not None and str(parent) in needs.sdk_missing:
-            needs.sdk_missing.append(str(step))
+            needs.sdk_missing.append(step)
             return None
         try:
             local_inputs_digest(context_of(self.matrix, step))
         except SdkMissing:
-            needs.sdk_missing.append(str(step))
+            needs.sdk_missing.append(step)
             return None
         parent_id = base_id if parent is None else known[parent]
         tag = self._tag(step, parent_id) if parent_id else None
         image_id = self._local_id(tag) if tag else None
         if image_id is None:
-            needs.to_build.append(str(step))
+            needs.to_build.append(step)
         elif tag:
             needs.present[tag] = image_id
         return image_id
 
-    def ensure(self, key: ImageKey) -> ReadyImage:
-        """The image for `key`, built (with its parents) if its content hash is not present."""
-        if key in self._ready:
-            return self._ready[key]
-        parent = parent_of(self.matrix, key)
+    def ensure(self, image: str) -> ReadyImage:
+        """`image`, built (with its parents) if its content hash is not present."""
+        if image in self._ready:
+            return self._ready[image]
+        parent = parent_of(self.matrix, image)
         parent_id = self.base_id() if parent is None else self.ensure(parent).id
-        tag = self._tag(key, parent_id)
+        tag = self._tag(image, parent_id)
         started = time.monotonic()
         existing = self._local_id(tag)
         if existing:
-            ready = ReadyImage(key=key, tag=tag, id=existing, built=False, seconds=0.0)
+            ready = ReadyImage(image=image, tag=tag, id=existing, built=False, seconds=0.0)
         else:
-            self.on_event(f"building image {key} as {tag}")
-            image_id = self._build(key, tag, parent_id)
+            self.on_event(f"building image {image} as {tag}")
+            image_id = self._build(image, tag, parent_id)
             ready = ReadyImage(
-                key=key, tag=tag, id=image_id, built=True, seconds=time.monotonic() - started
+                image=image, tag=tag, id=image_id, built=True, seconds=time.monotonic() - started
             )
-            self.on_event(f"built image {key} in {ready.seconds:.0f} s")
-        self._ready[key] = ready
+            self.on_event(f"built image {image} in {ready.seconds:.0f} s")
+        self._ready[image] = ready
         return ready
 
     def base_id(self) -> str:
@@ -151,14 +139,13 @@ class Images:
         self.on_event(f"making base image {base.tag} with debootstrap ({base.suite})")
         return make_base_image(self.client, base)
 
-    def _tag(self, key: ImageKey, parent_id: str) -> str:
-        context = context_of(self.matrix, key)
+    def _tag(self, image: str, parent_id: str) -> str:
+        context = context_of(self.matrix, image)
         return image_tag(
-            name=key.image,
-            release=key.release,
+            name=image,
             context=context,
             parent_id=parent_id,
-            build_args=self.build_args(key, parent_id),
+            build_args=self.build_args(image, parent_id),
             local_inputs=local_inputs_digest(context),
         )
 
@@ -181,23 +168,24 @@ class Images:
         image.tag(base.tag)
         return str(image.id)
 
-    def _build(self, key: ImageKey, tag: str, parent_id: str) -> str:
-        source = context_of(self.matrix, key)
-        labels = {f"{LABEL}.image": key.image, f"{LABEL}.release": key.release}
+    def _build(self, image: str, tag: str, parent_id: str) -> str:
+        source = context_of(self.matrix, image)
+        releases = " ".join(release.name for release in self.matrix.releases)
+        labels = {f"{LABEL}.image": image, f"{LABEL}.releases": releases}
         lines: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="linkmatrix-context-") as temp:
-                context = stage_context(source, Path(temp) / key.image, self.downloads)
+                context = stage_context(source, Path(temp) / image, self.downloads)
                 for chunk in self._build_stream(
-                    context, tag, self.build_args(key, parent_id), labels
+                    context, tag, self.build_args(image, parent_id), labels
                 ):
                     lines.extend(_chunk_lines(chunk))
         except (BuildError, APIError) as exc:
             lines.append(str(exc))
-            raise self._build_failure(key, source, lines) from exc
+            raise self._build_failure(image, source, lines) from exc
         image_id = self._local_id(tag)
         if image_id is None:
-            raise self._build_failure(key, source, lines)
+            raise self._build_failure(image, source, lines)
         return image_id
 
     def _build_stream(
@@ -219,10 +207,10 @@ class Images:
                 raise BuildError(chunk["error"], iter(()))
             yield chunk
 
-    def _build_failure(self, key: ImageKey, context: Path, lines: list[str]) -> ImageBuildError:
+    def _build_failure(self, image: str, context: Path, lines: list[str]) -> ImageBuildError:
         tail = "\n".join(lines[-BUILD_LOG_TAIL:])
         return ImageBuildError(
-            f"Building image {key} from {context}/Dockerfile failed.\n"
+            f"Building image {image} from {context}/Dockerfile failed.\n"
             f"--- build log tail ---\n{tail}\n"
             "Fix the Dockerfile (or the package mirror it reaches) and run again; images that "
             "built are kept."

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 
 from orchestrator.images.build import Images, ReadyImage
-from orchestrator.plan import ImageKey
 
 
 class ImagePrefetch:
@@ -18,21 +17,21 @@ class ImagePrefetch:
     Ctrl-C does not wait for an image build to end (the engine drops it with the connection).
     """
 
-    def __init__(self, images: Images, keys: Sequence[ImageKey]) -> None:
+    def __init__(self, images: Images, names: Sequence[str]) -> None:
         self._images = images
-        self._futures: dict[ImageKey, Future[ReadyImage]] = {key: Future() for key in keys}
+        self._futures: dict[str, Future[ReadyImage]] = {name: Future() for name in names}
         self._thread = threading.Thread(
             target=self._make_all, args=(list(self._futures),), daemon=True, name="images"
         )
         self._thread.start()
 
-    def _make_all(self, keys: list[ImageKey]) -> None:
-        for key in keys:
-            future = self._futures[key]
+    def _make_all(self, names: list[str]) -> None:
+        for name in names:
+            future = self._futures[name]
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._images.ensure(key))
+                future.set_result(self._images.ensure(name))
             except Exception as exc:  # noqa: BLE001 - handed to the waiting group as is
                 future.set_exception(exc)
 
@@ -44,6 +43,6 @@ class ImagePrefetch:
             if future.done() and not future.cancelled() and future.exception() is None
         ]
 
-    def get(self, key: ImageKey) -> ReadyImage:
-        """The image of `key`, waiting for it (raises what making it raised)."""
-        return self._futures[key].result()
+    def get(self, name: str) -> ReadyImage:
+        """The image `name`, waiting for it (raises what making it raised)."""
+        return self._futures[name].result()

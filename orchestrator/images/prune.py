@@ -17,7 +17,6 @@ from orchestrator.engine.client import transient_retry
 from orchestrator.engine.protocol import EngineClient
 from orchestrator.images.build import Images
 from orchestrator.images.volumes import CACHE_VOLUME_PREFIX, cache_volume
-from orchestrator.plan import ImageKey
 
 IMAGE_REFERENCE = "linkmatrix/*"
 
@@ -35,11 +34,15 @@ def plan_prune(
     current: dict[str, str],
     tagged: Iterable[tuple[str, str]],
     volumes: Iterable[str],
+    releases: Iterable[str],
 ) -> PrunePlan:
-    """Pure: `current` maps the matrix's tags to ids; `tagged` is every (tag, id) present."""
+    """Pure: `current` maps the matrix's tags to ids; `tagged` is every (tag, id) present;
+    a kept image keeps the volumes of the matrix's `releases`.
+    """
     kept_ids = set(current.values())
     stale = sorted(tag for tag, image_id in tagged if image_id not in kept_ids)
-    kept_volumes = {cache_volume(image_id) for image_id in kept_ids}
+    names = tuple(releases)
+    kept_volumes = {cache_volume(image_id, release) for image_id in kept_ids for release in names}
     return PrunePlan(
         kept_tags=tuple(sorted(current)),
         stale_tags=tuple(stale),
@@ -47,10 +50,11 @@ def plan_prune(
     )
 
 
-def read_prune_plan(client: EngineClient, images: Images, keys: list[ImageKey]) -> PrunePlan:
-    """The engine's images and volumes, against what `keys` resolve to now."""
-    current = images.needs(keys).present
-    return plan_prune(current, _linkmatrix_tags(client), _cache_volumes(client))
+def read_prune_plan(client: EngineClient, images: Images, names: list[str]) -> PrunePlan:
+    """The engine's images and volumes, against what the images `names` resolve to now."""
+    current = images.needs(names).present
+    releases = [release.name for release in images.matrix.releases]
+    return plan_prune(current, _linkmatrix_tags(client), _cache_volumes(client), releases)
 
 
 def apply_prune(client: EngineClient, plan: PrunePlan) -> list[str]:

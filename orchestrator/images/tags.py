@@ -11,7 +11,7 @@ from orchestrator.images.fetch import (
     load_fetch_spec,
 )
 
-HASH_VERSION = "1"
+HASH_VERSION = "2"  # 2: one image per toolchain, every release inside
 
 
 def context_digest(context: Path) -> str:
@@ -47,13 +47,12 @@ def _vendored_outside(context: Path) -> list[Path]:
 def image_tag(
     *,
     name: str,
-    release: str,
     context: Path,
     parent_id: str,
     build_args: dict[str, str],
     local_inputs: str = "",
 ) -> str:
-    """`linkmatrix/<name>:<release>-<hash>`: the hash covers all that goes into the image."""
+    """`linkmatrix/<name>:<hash>`: the hash covers all that goes into the image."""
     digest = hashlib.sha256()
     for part in (
         HASH_VERSION,
@@ -64,4 +63,4 @@ def image_tag(
     ):
         digest.update(part.encode())
         digest.update(b"\0")
-    return f"linkmatrix/{name}:{release}-{digest.hexdigest()[:16]}"
+    return f"linkmatrix/{name}:{digest.hexdigest()[:16]}"

@@ -1,6 +1,7 @@
-"""Every image of the matrix, for every release, is built (or says which SDK it lacks) and holds
-the rustc release it is named for: the cells of the CI selection cannot touch them all cheaply
-(a second std build per target), so this test does, without building std.
+"""Every image of the matrix is built (or says which SDK it lacks) and holds every rustc
+release, each selected by its container environment: the cells of the CI selection cannot
+touch them all cheaply (a second std build per target), so this test does, without building
+std.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from orchestrator.engine.scratch import scratch_tar
 from orchestrator.images.build import Images
 from orchestrator.images.fetch import SdkMissing
 from orchestrator.images.prune import PrunePlan, apply_prune, read_prune_plan
+from orchestrator.images.releases import release_environment, rust_info_path
 from orchestrator.images.volumes import cache_volume
 from orchestrator.plan import make_plan
 from tests.integration.conftest import REPO
@@ -24,7 +26,7 @@ from tests.integration.conftest import REPO
 CONNECTED_ROUTES = {"msvc-xwin", "macos-sdk"}  # need the user's SDK
 
 
-def test_every_image_of_every_release_holds_its_rustc(
+def test_every_image_holds_every_release_selected_by_its_environment(
     docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     matrix = load_matrix(REPO / "matrix.yaml")
@@ -32,23 +34,26 @@ def test_every_image_of_every_release_holds_its_rustc(
     downloads = REPO / ".cache/linkmatrix/downloads"
     images = Images(docker_client, matrix, print, downloads=downloads)
     seen = set()
-    for key in plan.images:
-        if key.image in CONNECTED_ROUTES:
+    for image in plan.images:
+        if image in CONNECTED_ROUTES:
             with pytest.raises(SdkMissing):
-                images.ensure(key)
+                images.ensure(image)
             continue
-        ready = images.ensure(key)
-        info = docker_client.containers.run(
-            ready.tag,
-            ["sh", "-c", "cat /etc/linkmatrix/rust.json; rustc -V; cargo -V"],
-            remove=True,
-            network_mode="none",
-            user="1000:1000",
-        ).decode()
-        recorded = json.loads(info.splitlines()[0])
-        assert recorded["rustc"].startswith(f"rustc {key.release}."), (key, info)
-        assert f"rustc {key.release}." in info and f"cargo {key.release}." in info, (key, info)
-        seen.add(str(key))
+        ready = images.ensure(image)
+        for release in matrix.releases:
+            info = docker_client.containers.run(
+                ready.tag,
+                ["sh", "-c", f"cat {rust_info_path(matrix, release.name)}; rustc -V; cargo -V"],
+                remove=True,
+                network_mode="none",
+                user="1000:1000",
+                environment=dict(release_environment(matrix, release.name)),
+            ).decode()
+            recorded = json.loads(info.splitlines()[0])
+            assert recorded["rustc"].startswith(f"rustc {release.name}."), (image, info)
+            assert f"rustc {release.name}." in info, (image, info)
+            assert f"cargo {release.name}." in info, (image, info)
+            seen.add(f"{image}@{release.name}")
     toolchain_images = {t.image for t in matrix.toolchains} - CONNECTED_ROUTES
     assert seen == {f"{image}@{r.name}" for image in toolchain_images for r in matrix.releases}
 
@@ -62,7 +67,7 @@ def test_prune_keeps_the_current_images_and_finds_stale_ones(
     """
     matrix = load_matrix(REPO / "matrix.yaml")
     images = Images(docker_client, matrix, print, downloads=REPO / ".cache/linkmatrix/downloads")
-    keys = list(make_plan(matrix).images)
+    names = list(make_plan(matrix).images)
     suffix = uuid.uuid4().hex[:12]
     stale_tag = f"linkmatrix/prune-test:stale-{suffix}"
     docker_client.api.import_image_from_data(  # a one-file image, no registry needed
@@ -70,13 +75,13 @@ def test_prune_keeps_the_current_images_and_finds_stale_ones(
     )
     stale_volume = docker_client.volumes.create(f"linkmatrix-cache-prunetest{suffix}").name
     try:
-        plan = read_prune_plan(docker_client, images, keys)
-        current = images.needs(keys).present
+        plan = read_prune_plan(docker_client, images, names)
+        current = images.needs(names).present
         assert current and set(current) == set(plan.kept_tags)
         assert not set(current) & set(plan.stale_tags)
         assert stale_tag in plan.stale_tags
         assert stale_volume in plan.stale_volumes
-        kept_volume = cache_volume(next(iter(current.values())))
+        kept_volume = cache_volume(next(iter(current.values())), matrix.default_release)
         assert kept_volume not in plan.stale_volumes
         ours = PrunePlan(kept_tags=(), stale_tags=(stale_tag,), stale_volumes=(stale_volume,))
         assert apply_prune(docker_client, ours) == []

@@ -289,7 +289,7 @@ def test_each_artifact_is_copied_out_before_the_next_build(
     releases = (replace(loaded.release("1.85"), build_dir=False), loaded.release("1.96"))
     glibc = loaded.toolchains[0].targets[0]
     container = FakeCellContainer()
-    runner = CellRunner(container, loaded.limits, releases)
+    runner = CellRunner(container, loaded.limits, releases=releases)
     cell = Cell(
         id="glibc@1.85/x86_64-unknown-linux-gnu/alpha",
         toolchain="glibc",

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.cell.runner import RUST_INFO
 from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.images.releases import DEFAULT_RUST_INFO, ENGINE_DEFAULT_PATH
 from orchestrator.log import Reporter
 from orchestrator.pipeline import RunOptions, run_plan
 from orchestrator.plan import make_plan
@@ -117,7 +117,7 @@ def toolchain_engine() -> FakeEngine:
     engine = FakeEngine()
 
     def script(argv: Sequence[str]) -> Reply:
-        if list(argv) == ["cat", RUST_INFO]:
+        if list(argv) in (["cat", DEFAULT_RUST_INFO], ["cat", "/opt/rust/1.85/rust.json"]):
             return prints('{"rustc": "1.96.0", "cargo": "1.96.0", "llvm": "19.1"}')
         if argv[0] == "rust-lld":
             return prints("LLD 19.1.7\n")
@@ -298,3 +298,40 @@ def test_a_missing_sdk_skips_its_cells_and_builds_nothing_for_them(
     assert "LINKMATRIX_TEST_SDK" in skipped["detail"]
     assert cells["wasm"]["status"] == "pass"
     assert not any(call.tag.startswith("linkmatrix/wasm-sdk:") for call in engine.builds)
+
+
+def test_each_release_runs_in_the_one_toolchain_image_with_its_own_environment(
+    tmp_path: Path,
+) -> None:
+    text = MATRIX.replace(
+        '  "1.96": { rustc_web: "1.96.0+dfsg1-1~deb12u2" }\n',
+        '  "1.96": { rustc_web: "1.96.0+dfsg1-1~deb12u2" }\n'
+        '  "1.85": { rustc_web: "1.85.0+dfsg3-1~deb12u3", build_dir: false }\n',
+    ).replace("    image: wasm-sdk\n", '    image: wasm-sdk\n    releases: ["1.96"]\n')
+    path = write_project(tmp_path / "project")
+    path.write_text(text)
+    engine = toolchain_engine()
+    document = run(engine, load_matrix(path), tmp_path)
+
+    assert sorted(cell["id"] for cell in document["cells"]) == [
+        "wasm-sdk/wasm32-unknown-unknown/answer",
+        "wasm/wasm32-unknown-unknown/answer",
+        "wasm@1.85/wasm32-unknown-unknown/answer",
+    ]
+    assert [call.tag.split(":")[0] for call in engine.builds] == [
+        "linkmatrix/rust",
+        "linkmatrix/wasm",
+        "linkmatrix/wasm-sdk",
+    ]
+    assert engine.builds[0].buildargs["OTHER_RUSTC_WEB_VERSIONS"] == "1.85.0+dfsg3-1~deb12u3"
+    wasm, older = (c for c in engine.containers.started if c.image.startswith("linkmatrix/wasm:"))
+    assert wasm.image == older.image  # one image for both releases
+    assert wasm.options["environment"] == {}
+    assert older.options["environment"] == {
+        "PATH": f"/opt/rust/1.85/usr/bin:{ENGINE_DEFAULT_PATH}",
+        "CARGO_HOME": "/home/builder/.cargo-1.85",
+    }
+    assert sorted(wasm.options["volumes"]) != sorted(older.options["volumes"])
+    assert [v for v in older.options["volumes"] if v.endswith("-1.85")]
+    probes = [call.command for call in engine.execs if call.command[0] == "cat"]
+    assert ("cat", "/opt/rust/1.85/rust.json") in probes
