@@ -23,6 +23,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from orchestrator.results.codec import expand
+
 VOLATILE_KEYS = {"duration_s", "cached"}
 TIMING = re.compile(r"\b(in|after) \d+(\.\d+)? s\b")
 
@@ -54,9 +57,20 @@ def differences(before: Any, after: Any, path: str = "") -> list[tuple[str, Any,
     return [] if before == after else [(path, before, after)]
 
 
+def read_cells(path: str) -> list[Any]:
+    """The file's cells with every name spelled out (a version-2 file stores symbol indices,
+    which differ between any two runs' files; the names they stand for are the facts).
+    """
+    data = json.loads(Path(path).read_text())
+    if data.get("schema_version") != 1:
+        data = expand(data)
+    cells: list[Any] = data["cells"]
+    return cells
+
+
 def main(before_path: str, after_path: str, *, common: bool = False) -> int:
-    before = {c["id"]: c for c in json.loads(Path(before_path).read_text())["cells"]}
-    after = {c["id"]: c for c in json.loads(Path(after_path).read_text())["cells"]}
+    before = {c["id"]: c for c in read_cells(before_path)}
+    after = {c["id"]: c for c in read_cells(after_path)}
     if common:
         before = {i: c for i, c in before.items() if i in after}
         after = {i: c for i, c in after.items() if i in before}

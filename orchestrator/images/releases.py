@@ -25,7 +25,7 @@ def release_environment(matrix: Matrix, release: str) -> Mapping[str, str]:
         return {}
     return {
         "PATH": f"{RELEASES_ROOT}/{release}/usr/bin:{ENGINE_DEFAULT_PATH}",
-        "CARGO_HOME": f"/home/builder/.cargo-{release}",
+        "CARGO_HOME": f"/opt/cargo/{release}",
     }
 
 

@@ -24,6 +24,13 @@ from orchestrator.plan import make_plan
 from tests.integration.conftest import REPO
 
 CONNECTED_ROUTES = {"msvc-xwin", "macos-sdk"}  # need the user's SDK
+# rustc and cargo of the release, and no cargo configuration in the directories above a cell's
+# workdir: cargo reads those too, whatever CARGO_HOME says, so one there would give every release
+# the same std vendor directory.
+PROBE = (
+    "rustc -V; cargo -V; for d in /home/builder/work /home/builder /home /; do "
+    'if [ -e "$d/.cargo" ]; then echo "stray cargo config in $d"; fi; done'
+)
 
 
 def test_every_image_holds_every_release_selected_by_its_environment(
@@ -43,7 +50,7 @@ def test_every_image_holds_every_release_selected_by_its_environment(
         for release in matrix.releases:
             info = docker_client.containers.run(
                 ready.tag,
-                ["sh", "-c", f"cat {rust_info_path(matrix, release.name)}; rustc -V; cargo -V"],
+                ["sh", "-c", f"cat {rust_info_path(matrix, release.name)}; {PROBE}"],
                 remove=True,
                 network_mode="none",
                 user="1000:1000",
@@ -53,6 +60,7 @@ def test_every_image_holds_every_release_selected_by_its_environment(
             assert recorded["rustc"].startswith(f"rustc {release.name}."), (image, info)
             assert f"rustc {release.name}." in info, (image, info)
             assert f"cargo {release.name}." in info, (image, info)
+            assert "stray cargo config" not in info, (image, info)
             seen.add(f"{image}@{release.name}")
     toolchain_images = {t.image for t in matrix.toolchains} - CONNECTED_ROUTES
     assert seen == {f"{image}@{r.name}" for image in toolchain_images for r in matrix.releases}

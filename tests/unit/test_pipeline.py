@@ -329,7 +329,7 @@ def test_each_release_runs_in_the_one_toolchain_image_with_its_own_environment(
     assert wasm.options["environment"] == {}
     assert older.options["environment"] == {
         "PATH": f"/opt/rust/1.85/usr/bin:{ENGINE_DEFAULT_PATH}",
-        "CARGO_HOME": "/home/builder/.cargo-1.85",
+        "CARGO_HOME": "/opt/cargo/1.85",
     }
     assert sorted(wasm.options["volumes"]) != sorted(older.options["volumes"])
     assert [v for v in older.options["volumes"] if v.endswith("-1.85")]
