@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from orchestrator.config.source import KeyPath, YamlDocument, format_key_path
+from orchestrator.config.source import KeyPath, YamlDocument, located
 from orchestrator.errors import ConfigError
 
 _MISSING = object()
@@ -27,9 +27,7 @@ class Node:
     def fail(self, problem: str, key_path: KeyPath | None = None) -> ConfigError:
         """A ConfigError for `problem` at this node (or at `key_path`)."""
         where = self.key_path if key_path is None else key_path
-        line = self.doc.line_of(where)
-        location = f"{self.doc.path}:{line}" if line is not None else str(self.doc.path)
-        return ConfigError(f"{location}: {format_key_path(where)}: {problem}")
+        return located(self.doc.path, self.doc.line_of(where), where, problem)
 
     # -- mappings -------------------------------------------------------------------------
     def mapping(self, allowed: Sequence[str]) -> Mapping:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.config.scenario import CrateType, Property, TargetKind
+from orchestrator.config.source import MAX_BYTES, load_yaml
 from orchestrator.errors import ConfigError
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
@@ -106,3 +109,128 @@ def test_missing_dockerfile(make_project: ProjectFactory, tmp_path: Path) -> Non
 def test_missing_required_key(make_project: ProjectFactory) -> None:
     message = error_for(make_project, MATRIX.replace("    description: wasm\n", ""))
     assert "toolchains.wasm: missing required key 'description'" in message
+
+
+# -- bad input: every case is one ConfigError naming file, line and key path (issue 12) ---------
+
+
+def raw_error_for(make_project: ProjectFactory, raw: bytes) -> str:
+    """The message for a matrix.yaml of exactly these bytes."""
+    path = make_project()
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as caught:
+        load_matrix(path)
+    return str(caught.value)
+
+
+def with_suite(value: str) -> str:
+    """MATRIX with line 4 (`base.suite`) holding `value`."""
+    assert MATRIX.splitlines()[3] == "  suite: bookworm"
+    return MATRIX.replace("  suite: bookworm", f"  suite: {value}")
+
+
+def test_latin1_bytes_name_the_line(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("café").encode("latin-1"))
+    assert re.search(
+        r"matrix\.yaml:4: not UTF-8 text \(byte 0xe9 .*save the file as UTF-8", message
+    )
+
+
+def test_utf16_is_refused_by_name(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, MATRIX.encode("utf-16"))
+    assert re.search(r"matrix\.yaml: this is UTF-16 text .*save it as UTF-8", message), message
+
+
+def test_control_character_names_the_line(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("book\x07worm").encode())
+    assert re.search(r"matrix\.yaml:4: not valid YAML: character #x0007", message), message
+
+
+@pytest.mark.parametrize(
+    ("suite", "expected"),
+    [
+        ("!foo bookworm", r"base\.suite: the tag '!foo' is not supported; .* remove the tag"),
+        ("!!python/object:os.system {}", r"base\.suite: the tag '!!python/object:os\.system'"),
+        ("!!binary aGk=", r"base\.suite: the tag '!!binary' is not supported"),
+        ("2024-02-30", r"base\.suite: cannot read '2024-02-30' as a date \(day is out of range"),
+        ("!!bool maybe", r"base\.suite: 'maybe' is not true or false"),
+        ("9" * 5000, r"base\.suite: cannot read '9{37}\.\.\.' as a whole number \(Exceeds the"),
+        ("!!int ten", r"base\.suite: 'ten' is not a whole number"),
+        ("!!timestamp soon", r"base\.suite: 'soon' is not a date"),
+    ],
+)
+def test_scalar_yaml_cannot_build(make_project: ProjectFactory, suite: str, expected: str) -> None:
+    message = raw_error_for(make_project, with_suite(suite).encode())
+    assert re.search(r"matrix\.yaml:4: " + expected, message), message
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("  <<: {pull: x}", r"matrix\.yaml:7: base: merge keys \(<<\) are not supported"),
+        ("  =: x", r"matrix\.yaml:7: base: value keys \(=\) are not supported"),
+        ("  ? [a, b]\n  : x", r"matrix\.yaml:7: base: a key must be a plain name, not a list"),
+        ("  {a: 1}: x", r"matrix\.yaml:7: base: a key must be a plain name, not a mapping"),
+        ('  "": x', r"matrix\.yaml:7: base: a key is empty"),
+        ("  suite: trixie", r"matrix\.yaml:7: base\.suite: given twice, on lines 4 and 7 "),
+        ("  pull: !!set {a}", r"matrix\.yaml:7: base\.pull: the tag '!!set' is not supported"),
+    ],
+)
+def test_yaml_key_constructs_are_refused(
+    make_project: ProjectFactory, base: str, expected: str
+) -> None:
+    """A line added at the end of `base:` (line 7)."""
+    text = MATRIX.replace("debian-security\n", f"debian-security\n{base}\n", 1)
+    message = raw_error_for(make_project, text.encode())
+    assert re.search(expected, message), message
+
+
+def test_deep_nesting_is_refused_early(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("[" * 300 + "]" * 300).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite(\[0\])+: nested more than 32 levels", message)
+
+
+def test_nesting_past_libyaml_limit_is_a_syntax_error(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("[" * 5000 + "]" * 5000).encode())
+    assert re.search(r"matrix\.yaml:4: not valid YAML: exceeded maximum nesting depth", message)
+
+
+@pytest.mark.parametrize("suite", ["&x [*x]", "&x {a: [1, *x]}"])
+def test_recursive_alias(make_project: ProjectFactory, suite: str) -> None:
+    message = raw_error_for(make_project, with_suite(suite).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite.*: an alias \(\*name\) refers to a", message)
+
+
+def test_alias_bomb_stops_at_the_value_budget(make_project: ProjectFactory) -> None:
+    """The "billion laughs": 500 bytes that would expand to 10⁹ strings."""
+    laughs = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    start = time.monotonic()
+    message = raw_error_for(make_project, "\n".join(laughs).encode())
+    assert time.monotonic() - start < 5
+    assert re.search(
+        r"matrix\.yaml:\d+: a\d(\[\d\])+: the document holds more than 20,000 values", message
+    )
+
+
+def test_fifo_is_refused_without_waiting(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/alpha/scenario.yaml"
+    scenario.unlink()
+    os.mkfifo(scenario)
+    with pytest.raises(ConfigError, match=r"alpha/scenario\.yaml: not a regular file"):
+        load_yaml(scenario)
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"a: " + b"x" * (MAX_BYTES + 1))
+    with pytest.raises(ConfigError, match=r"big\.yaml: larger than 4 MiB"):
+        load_yaml(path)
+
+
+def test_keys_are_names_as_written(tmp_path: Path) -> None:
+    """`1.90:` is the release "1.90", not the number 1.9."""
+    path = tmp_path / "k.yaml"
+    path.write_text("releases:\n  1.90: x\n  0x10: y\n")
+    assert load_yaml(path).data == {"releases": {"1.90": "x", "0x10": "y"}}
