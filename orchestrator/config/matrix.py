@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,19 @@ class Release:
     overlay: Path | None = None
 
 
+DEFAULT_CPUS = 1.5
+# Past these a value is a typo, and the engine or a timer would overflow on it.
+MAX_PIDS = 4_194_304  # Linux's largest pid_max
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week
+MAX_CPUS = 1024.0
+MIN_CPUS = 0.01  # Docker refuses less
+MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less than 6 MiB
+MAX_MEMORY = 2**63 - 1  # bytes, the engine's int64
+# Docker's memory sizes: a number of bytes, or with a unit (4g, 512m, 1.5g, 4gb)
+MEMORY_SIZE = re.compile(r"(?i)(\d+(?:\.\d+)?)\s*([kmg]?)b?")
+MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Limits:
     """What one cell may use inside its container."""
@@ -60,6 +74,9 @@ class Limits:
     pids: int
     cell_timeout_s: float
     idle_timeout_s: float
+    # CPUs one container may use (fractions allowed): the default leaves the host responsive on
+    # a 2-core machine while a cell builds std.
+    cpus: float = DEFAULT_CPUS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,13 +234,30 @@ def _releases(node: Node, root: Path) -> tuple[Release, ...]:
 
 
 def _limits(node: Node) -> Limits:
-    keys = node.mapping(("memory", "pids", "cell_timeout_s", "idle_timeout_s"))
+    keys = node.mapping(("memory", "pids", "cell_timeout_s", "idle_timeout_s", "cpus"))
     return Limits(
-        memory=keys["memory"].text(),
-        pids=int(keys["pids"].number()),
-        cell_timeout_s=keys["cell_timeout_s"].number(),
-        idle_timeout_s=keys["idle_timeout_s"].number(),
+        memory=_memory(keys["memory"]),
+        pids=keys["pids"].whole(at_most=MAX_PIDS),
+        cell_timeout_s=keys["cell_timeout_s"].number(at_most=MAX_TIMEOUT_S, unit=" of seconds"),
+        idle_timeout_s=keys["idle_timeout_s"].number(at_most=MAX_TIMEOUT_S, unit=" of seconds"),
+        cpus=cpus.number(at_least=MIN_CPUS, at_most=MAX_CPUS)
+        if (cpus := keys.get("cpus"))
+        else DEFAULT_CPUS,
     )
+
+
+def _memory(node: Node) -> str:
+    """A Docker memory size of at least 6 MiB, kept as written (the engine parses it)."""
+    text = node.text()
+    size = MEMORY_SIZE.fullmatch(text)
+    if size is None:
+        raise node.fail(f"expected a memory size such as 4g or 512m, got '{text}'.")
+    number = float(size[1]) * MEMORY_UNITS[size[2].lower()]
+    if number < MIN_MEMORY:
+        raise node.fail(f"'{text}' is less than Docker's smallest memory limit, 6m.")
+    if number > MAX_MEMORY:
+        raise node.fail(f"'{text}' is more memory than the engine can take (2**63 bytes).")
+    return text
 
 
 def _images(node: Node, root: Path) -> tuple[ImageSpec, ...]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.matrix import Limits, Matrix, load_matrix
 from orchestrator.config.scenario import CrateType, Property, TargetKind
 from orchestrator.config.source import MAX_BYTES, load_yaml
 from orchestrator.errors import ConfigError
@@ -234,3 +234,65 @@ def test_keys_are_names_as_written(tmp_path: Path) -> None:
     path = tmp_path / "k.yaml"
     path.write_text("releases:\n  1.90: x\n  0x10: y\n")
     assert load_yaml(path).data == {"releases": {"1.90": "x", "0x10": "y"}}
+
+
+LIMITS_LINE = "limits: { memory: 2g, pids: 256, cell_timeout_s: 60, idle_timeout_s: 30 }"
+
+
+def with_limit(key: str, value: str) -> str:
+    """MATRIX with one limit (line 11) set to `value`; `cpus` is added."""
+    assert MATRIX.splitlines()[10] == LIMITS_LINE
+    old = re.search(rf"{key}: [^,}}]+", LIMITS_LINE)
+    line = LIMITS_LINE.replace(old[0], f"{key}: {value}") if old else LIMITS_LINE
+    line = line if old else line.replace(" }", f", {key}: {value} }}")
+    return MATRIX.replace(LIMITS_LINE, line)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("pids", "0.5", r"limits\.pids: expected a whole number, got float 0\.5"),
+        ("pids", "0", r"limits\.pids: expected a whole number from 1 to 4194304, got int 0"),
+        ("pids", "9" * 401, r"limits\.pids: expected a whole number from 1 .*, got int 9{30}"),
+        ("pids", "true", r"limits\.pids: expected a whole number, got bool True"),
+        (
+            "cell_timeout_s",
+            ".nan",
+            r"limits\.cell_timeout_s: expected a number of seconds above 0 and",
+        ),
+        (
+            "idle_timeout_s",
+            ".inf",
+            r"limits\.idle_timeout_s: expected .* at most 604800, got float inf",
+        ),
+        ("idle_timeout_s", "-1", r"limits\.idle_timeout_s: expected a number of seconds above 0"),
+        (
+            "cell_timeout_s",
+            "9" * 401,
+            r"limits\.cell_timeout_s: expected .* at most 604800, got int 9",
+        ),
+        ("cpus", "0", r"limits\.cpus: expected a number at least 0\.01 and at most 1024, got int"),
+        ("cpus", ".nan", r"limits\.cpus: expected a number at least 0\.01"),
+        ("cpus", "two", r"limits\.cpus: expected a number, got str 'two'"),
+        (
+            "memory",
+            "lots",
+            r"limits\.memory: expected a memory size such as 4g or 512m, got 'lots'",
+        ),
+        ("memory", "1k", r"limits\.memory: '1k' is less than Docker's smallest memory limit, 6m"),
+        ("memory", "9" * 401 + "g", r"limits\.memory: '9+g' is more memory than the engine can"),
+    ],
+)
+def test_limits_must_be_positive_numbers_of_their_kind(
+    make_project: ProjectFactory, key: str, value: str, expected: str
+) -> None:
+    message = error_for(make_project, with_limit(key, value))
+    assert re.search(r"matrix\.yaml:11: " + expected, message), message
+
+
+def test_cpus_limit_defaults_and_reads(make_project: ProjectFactory) -> None:
+    assert load_matrix(make_project()).limits.cpus == 1.5
+    loaded = load_matrix(make_project(with_limit("cpus", "0.5")))
+    assert loaded.limits == Limits(
+        memory="2g", pids=256, cell_timeout_s=60, idle_timeout_s=30, cpus=0.5
+    )
