@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.config.reader import Node
-from orchestrator.config.scenario import Scenario, load_scenario
+from orchestrator.config.scenario import Coordinates, Scenario, load_scenario
 from orchestrator.config.source import load_yaml
 from orchestrator.errors import ConfigError
 
@@ -195,7 +195,7 @@ def load_matrix(path: Path) -> Matrix:
         limits=_limits(top["limits"]),
         images=images,
         toolchains=toolchains,
-        scenarios=_scenarios(top["scenarios"], root),
+        scenarios=_scenarios(top["scenarios"], root, _coordinates(toolchains)),
     )
 
 
@@ -330,7 +330,18 @@ def _runner(node: Node) -> Runner:
     return Runner(command=command, file_glob=file_glob.text() if file_glob else None)
 
 
-def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
+def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:
+    return Coordinates(
+        cells=tuple(
+            (toolchain.name, target.triple, release)
+            for toolchain in toolchains
+            for target in toolchain.targets
+            for release in toolchain.releases
+        )
+    )
+
+
+def _scenarios(node: Node, root: Path, coordinates: Coordinates) -> tuple[Scenario, ...]:
     folder = root / "scenarios"
     available = (
         sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file())
@@ -343,7 +354,7 @@ def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
         names = tuple(item.choice(available) for item in node.items())
     if not names:
         raise node.fail(f"no scenarios: {folder} holds no */scenario.yaml.")
-    return tuple(load_scenario(folder / name) for name in names)
+    return tuple(load_scenario(folder / name, coordinates) for name in names)
 
 
 def require_matrix_file(path: Path) -> Path:

@@ -296,3 +296,40 @@ def test_cpus_limit_defaults_and_reads(make_project: ProjectFactory) -> None:
     assert loaded.limits == Limits(
         memory="2g", pids=256, cell_timeout_s=60, idle_timeout_s=30, cpus=0.5
     )
+
+
+def scenario_error(make_project: ProjectFactory, old: str, new: str) -> str:
+    assert old in SCENARIO, old
+    return error_for(make_project, scenario=SCENARIO.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (
+            "when: { toolchain: glbc }",
+            (
+                r":19: checks\[1\]\.when\.toolchain: 'glbc' matches no toolchain of the matrix "
+                r"\(glibc, wasm\), so it never applies\. Did you mean 'glibc'\? Fix the glob"
+            ),
+        ),
+        (
+            "when: [{ toolchain: glibc }, { target: 'x86_64-*-musl' }]",
+            r":19: checks\[1\]\.when\[1\]\.target: 'x86_64-\*-musl' matches no target",
+        ),
+        ("when: { release: '1.7*' }", r":19: checks\[1\]\.when\.release: '1\.7\*' matches no"),
+        ("when: []", r":19: checks\[1\]\.when: an empty list matches no cell; leave `when` out"),
+        ("unless: []", r":19: checks\[1\]\.unless: an empty list .* `unless` out to mean nowhere"),
+    ],
+)
+def test_selector_that_can_never_match(
+    make_project: ProjectFactory, when: str, expected: str
+) -> None:
+    message = scenario_error(make_project, "when: { toolchain: glibc }", when)
+    assert re.search(r"scenarios/alpha/scenario\.yaml" + expected, message), message
+
+
+def test_selector_globs_are_checked_in_every_section(make_project: ProjectFactory) -> None:
+    message = scenario_error(make_project, 'release: "1.85"', 'release: "1.58"')
+    assert re.search(r"scenario\.yaml:3: not_applicable\[0\]\.when\.release: '1\.58'", message)
+    assert "Did you mean '1.85'?" in message
