@@ -343,18 +343,65 @@ def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:
 
 def _scenarios(node: Node, root: Path, coordinates: Coordinates) -> tuple[Scenario, ...]:
     folder = root / "scenarios"
-    available = (
-        sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file())
-        if folder.is_dir()
-        else []
-    )
+    found = _scenario_folders(node, folder) if folder.is_dir() else {}
+    valid = [name for name, problem in found.items() if problem is None]
     if node.value == "all":
-        names: tuple[str, ...] = tuple(available)
+        # a folder that is almost a scenario must not drop out of `all` unseen
+        for problem in found.values():
+            if problem is not None:
+                raise node.fail(problem)
+        names: tuple[str, ...] = tuple(valid)
     else:
-        names = tuple(item.choice(available) for item in node.items())
+        names = tuple(_listed_scenario(item, found, valid) for item in node.items())
+        for name in {n for n in names if names.count(n) > 1}:
+            raise node.fail(f"'{name}' is listed twice.")
     if not names:
         raise node.fail(f"no scenarios: {folder} holds no */scenario.yaml.")
     return tuple(load_scenario(folder / name, coordinates) for name in names)
+
+
+def _listed_scenario(item: Node, found: dict[str, str | None], valid: list[str]) -> str:
+    problem = found.get(item.text())
+    if problem is not None:
+        raise item.fail(problem)
+    return item.choice(valid)
+
+
+def _scenario_folders(node: Node, folder: Path) -> dict[str, str | None]:
+    """Each entry of scenarios/ that should be a scenario, and what is wrong with it (or None).
+
+    Regular files (a README) and names starting with '.' or '_' are not scenarios; every other
+    entry must be a folder holding a scenario.yaml.
+    """
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise node.fail(f"cannot list {folder} ({exc.strerror}).") from exc
+    return {
+        entry.name: _scenario_problem(entry)
+        for entry in entries
+        if not entry.name.startswith((".", "_")) and not entry.is_file()
+    }
+
+
+def _scenario_problem(entry: Path) -> str | None:
+    keep_out = f"rename {entry.name} to _{entry.name} to keep it out of `scenarios: all`"
+    try:
+        if not entry.is_dir():
+            kind = "a symbolic link to nothing" if entry.is_symlink() else "not a folder"
+            return f"{entry} is {kind}, so it is not a scenario; remove it, or {keep_out}."
+        file = entry / "scenario.yaml"
+        if file.is_file():
+            return None
+        if file.is_symlink() and not file.exists():
+            return f"{file} is a symbolic link to nothing; fix the link, or {keep_out}."
+        if file.exists():
+            return f"{file} is not a regular file; make it one, or {keep_out}."
+        near = sorted(p.name for p in entry.iterdir() if p.name.lower().startswith("scenario."))
+    except OSError as exc:
+        return f"{entry}: cannot read it ({exc.strerror}); fix its permissions, or {keep_out}."
+    hint = f" (there is {near[0]}: rename it to scenario.yaml)" if near else ""
+    return f"{entry} holds no scenario.yaml{hint}, so it is not a scenario; add one, or {keep_out}."
 
 
 def require_matrix_file(path: Path) -> Path:

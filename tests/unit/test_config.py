@@ -333,3 +333,67 @@ def test_selector_globs_are_checked_in_every_section(make_project: ProjectFactor
     message = scenario_error(make_project, 'release: "1.85"', 'release: "1.58"')
     assert re.search(r"scenario\.yaml:3: not_applicable\[0\]\.when\.release: '1\.58'", message)
     assert "Did you mean '1.85'?" in message
+
+
+SCENARIOS_LINE = MATRIX.splitlines().index("scenarios: all") + 1
+
+
+def scenarios_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_matrix(path)
+    message = str(caught.value)
+    assert f"matrix.yaml:{SCENARIOS_LINE}: scenarios: " in message, message
+    return message
+
+
+def test_misnamed_scenario_file_is_not_dropped_from_all(make_project: ProjectFactory) -> None:
+    path = make_project()
+    folder = path.parent / "scenarios/beta"
+    (folder / "scenario.yaml").rename(folder / "scenario.yml")
+    message = scenarios_error(path)
+    assert f"{folder} holds no scenario.yaml (there is scenario.yml: rename it to" in message
+    assert "rename beta to _beta to keep it out of `scenarios: all`" in message
+
+
+def test_dangling_scenario_link_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/beta/scenario.yaml"
+    scenario.unlink()
+    scenario.symlink_to("nowhere.yaml")
+    assert f"{scenario} is a symbolic link to nothing; fix the link" in scenarios_error(path)
+
+
+def test_fifo_in_scenarios_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    os.mkfifo(path.parent / "scenarios/gamma")
+    message = scenarios_error(path)
+    assert "scenarios/gamma is not a folder, so it is not a scenario; remove it, or" in message
+
+
+def test_fifo_scenario_file_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/beta/scenario.yaml"
+    scenario.unlink()
+    os.mkfifo(scenario)
+    assert f"{scenario} is not a regular file; make it one, or" in scenarios_error(path)
+
+
+def test_excluded_and_plain_files_in_scenarios_are_skipped(make_project: ProjectFactory) -> None:
+    path = make_project()
+    (path.parent / "scenarios/_draft").mkdir()
+    (path.parent / "scenarios/README.md").write_text("notes\n")
+    assert [s.name for s in load_matrix(path).scenarios] == ["alpha", "beta"]
+
+
+def test_listed_scenarios_report_their_own_problem(make_project: ProjectFactory) -> None:
+    path = make_project(MATRIX.replace("scenarios: all", "scenarios: [alpha, beta, alpha]"))
+    (path.parent / "scenarios/gamma").mkdir()  # not listed: not in the way
+    with pytest.raises(
+        ConfigError, match=rf"matrix\.yaml:{SCENARIOS_LINE}: scenarios: 'alpha' is listed twice"
+    ):
+        load_matrix(path)
+    path.write_text(MATRIX.replace("scenarios: all", "scenarios: [alpha, gamma]"))
+    with pytest.raises(
+        ConfigError, match=rf"yaml:{SCENARIOS_LINE}: scenarios\[1\]: .*gamma holds no"
+    ):
+        load_matrix(path)
