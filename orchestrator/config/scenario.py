@@ -448,6 +448,9 @@ def _run(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Run
     stdout = keys.get("stdout")
     stderr = keys.get("stderr")
     why = keys.get("why")
+    for texts in (args, env):
+        if texts:
+            _check_references(texts, artifact_names)
     return RunSpec(
         name=keys["name"].text(),
         artifact=keys["artifact"].choice(artifact_names),
@@ -461,3 +464,35 @@ def _run(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Run
         unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         why=why.text() if why else "",
     )
+
+
+# `{artifact:NAME}` / `{artifact_dir:NAME}` as cell/runner.py substitutes them; any `{word:...}`
+# is looked at, so that a misspelt one is caught instead of reaching the program as text.
+REFERENCE = re.compile(r"\{(\w+):([^{}]*)\}")
+REFERENCE_KINDS = ("artifact", "artifact_dir")
+ARTIFACT_NAME = re.compile(r"[\w.-]+")
+
+
+def _check_references(node: Node, artifact_names: list[str]) -> None:
+    """Each artifact reference in `node` (a string, list or mapping of them) names an artifact."""
+    if isinstance(node.value, dict):
+        parts = list(node.free_mapping().values())
+    else:
+        parts = list(node.items()) if isinstance(node.value, list) else [node]
+    for part in parts:
+        for match in REFERENCE.finditer(part.text()):
+            kind, name = match[1], match[2]
+            if kind not in REFERENCE_KINDS:
+                near = difflib.get_close_matches(kind, REFERENCE_KINDS, n=1)
+                if near:
+                    raise part.fail(
+                        f"'{match[0]}' is no reference: did you mean '{{{near[0]}:{name}}}'?"
+                    )
+                continue
+            if name not in artifact_names or not ARTIFACT_NAME.fullmatch(name):
+                near = difflib.get_close_matches(name.strip(), artifact_names, n=1)
+                hint = f" Did you mean '{{{kind}:{near[0]}}}'?" if near else ""
+                raise part.fail(
+                    f"'{match[0]}' names no artifact of this scenario "
+                    f"({', '.join(artifact_names)}).{hint}"
+                )

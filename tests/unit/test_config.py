@@ -397,3 +397,58 @@ def test_listed_scenarios_report_their_own_problem(make_project: ProjectFactory)
         ConfigError, match=rf"yaml:{SCENARIOS_LINE}: scenarios\[1\]: .*gamma holds no"
     ):
         load_matrix(path)
+
+
+RUN = """\
+runs:
+  - name: host
+    artifact: exe
+    args: [--plugin, "{artifact:lib}"]
+    env: { LIB_DIR: "{artifact_dir:lib}" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            '"{artifact:lib}"',
+            '"{artifact:libb}"',
+            (
+                r":4: runs\[0\]\.args\[1\]: '\{artifact:libb\}' names no artifact of this scenario "
+                r"\(lib, exe\)\. Did you mean '\{artifact:lib\}'\?"
+            ),
+        ),
+        (
+            '"{artifact_dir:lib}"',
+            '"{artifact_dir:gone}"',
+            r":5: runs\[0\]\.env\.LIB_DIR: '\{artifact_dir:gone\}' names no artifact",
+        ),
+        (
+            '"{artifact:lib}"',
+            '"{artefact:lib}"',
+            (
+                r":4: runs\[0\]\.args\[1\]: '\{artefact:lib\}' is no reference: did you mean "
+                r"'\{artifact:lib\}'\?"
+            ),
+        ),
+        ('"{artifact:lib}"', '"{artifact: lib}"', r"'\{artifact: lib\}' names no artifact"),
+    ],
+)
+def test_artifact_reference_to_a_missing_artifact(
+    make_project: ProjectFactory, old: str, new: str, expected: str
+) -> None:
+    scenario = SCENARIO + RUN.replace(old, new)
+    line = SCENARIO.count("\n")
+    message = error_for(make_project, scenario=scenario)
+    where = re.search(r"scenario\.yaml:(\d+)(:.*)", message)
+    assert where, message
+    shifted = f":{int(where[1]) - line}{where[2]}"
+    assert re.search(expected, shifted), message
+
+
+def test_artifact_references_that_resolve_load(make_project: ProjectFactory) -> None:
+    loaded = load_matrix(make_project(scenarios={"alpha": SCENARIO + RUN}))
+    run = loaded.scenario("alpha").runs[0]
+    assert run.args == ("--plugin", "{artifact:lib}")
+    assert run.env == (("LIB_DIR", "{artifact_dir:lib}"),)
