@@ -426,7 +426,8 @@ def _matcher(node: Node) -> SetMatcher:
         for index, pattern in enumerate(values.get(name, ())):
             try:
                 re.compile(pattern)
-            except re.error as exc:
+            # sre's parser recurses per group and overflows on a{99999999999}
+            except (re.error, RecursionError, OverflowError) as exc:
                 raise node.fail(
                     f"not a valid regular expression: {exc}.", (*node.key_path, name, index)
                 ) from exc

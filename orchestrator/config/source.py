@@ -30,6 +30,9 @@ MAX_DEPTH = 32
 # Values in a document after aliases are expanded: the largest real file has under 1,000; this
 # caps what an alias bomb can cost (a 600-byte file otherwise expands past any memory).
 MAX_VALUES = 20_000
+# Whole numbers past ~1,000 digits: YAML's base-60 integers (1:2:3...) reach them from a short
+# text, and printing one in a message would trip Python's 4,300-digit limit.
+MAX_INT_BITS = 3_322
 
 _YAML = "tag:yaml.org,2002:"
 MAP_TAG = f"{_YAML}map"
@@ -263,6 +266,10 @@ class _Builder:
                 key_path,
                 f"cannot read {_shown(node.value)} as {kind} ({reason}); quote it if it is text.",
             ) from exc
+        if isinstance(value, int) and abs(value).bit_length() > MAX_INT_BITS:
+            raise self.fail(
+                node, key_path, f"{_shown(node.value)} is a whole number of over 1,000 digits."
+            )
         return value
 
 

@@ -452,3 +452,20 @@ def test_artifact_references_that_resolve_load(make_project: ProjectFactory) -> 
     run = loaded.scenario("alpha").runs[0]
     assert run.args == ("--plugin", "{artifact:lib}")
     assert run.env == (("LIB_DIR", "{artifact_dir:lib}"),)
+
+
+@pytest.mark.parametrize("pattern", ["(" * 600 + ")" * 600, "a{99999999999}"])
+def test_regex_the_parser_cannot_take_is_refused(
+    make_project: ProjectFactory, pattern: str
+) -> None:
+    message = scenario_error(make_project, '["^_ZN"]', f'["{pattern}"]')
+    assert re.search(
+        r"scenario\.yaml:\d+: checks\[0\]\.exports\.excludes_matching\[0\]: not a valid regular",
+        message,
+    ), message
+
+
+def test_base_60_integer_of_thousands_of_digits(make_project: ProjectFactory) -> None:
+    """YAML 1.1 reads 1:1:1... as base 60: a short text, a number too long to print."""
+    message = raw_error_for(make_project, with_suite(":".join(["1"] * 3000)).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite: '1:1:1.*' is a whole number of over", message)
