@@ -406,6 +406,8 @@ def _scenario_problem(entry: Path) -> str | None:
 
 def require_matrix_file(path: Path) -> Path:
     """The matrix path, or a ConfigError saying how to point at one."""
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: not a regular file; pass the matrix file with --matrix PATH.")
     if not path.is_file():
         raise ConfigError(
             f"{path}: no such matrix file. Run from the repository root or pass --matrix PATH."

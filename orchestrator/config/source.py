@@ -150,15 +150,11 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> ConfigError:
     mark = getattr(exc, "problem_mark", None)
-    if mark is not None:
-        line: int | None = mark.line + 1
-    elif isinstance(exc, yaml.reader.ReaderError):
-        # libyaml's reader gives a byte offset into the UTF-8 text, not a line
-        line = text.encode("utf-8", "surrogatepass").count(b"\n", 0, exc.position) + 1
-    else:
-        line = None
+    line = mark.line + 1 if mark is not None else None
     problem = getattr(exc, "problem", None) or str(exc)
     if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml's reader gives a byte offset into the UTF-8 text, not a line
+        line = text.encode("utf-8").count(b"\n", 0, exc.position) + 1
         problem = f"character #x{exc.character:04x}: {exc.reason}"
     return located(path, line, None, f"not valid YAML: {problem}.")
 

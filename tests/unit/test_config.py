@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config.matrix import Limits, Matrix, load_matrix
+from orchestrator.cli import main
+from orchestrator.config.matrix import Limits, Matrix, load_matrix, require_matrix_file
 from orchestrator.config.scenario import CrateType, Property, TargetKind
 from orchestrator.config.source import MAX_BYTES, load_yaml
 from orchestrator.errors import ConfigError
@@ -469,3 +470,34 @@ def test_base_60_integer_of_thousands_of_digits(make_project: ProjectFactory) ->
     """YAML 1.1 reads 1:1:1... as base 60: a short text, a number too long to print."""
     message = raw_error_for(make_project, with_suite(":".join(["1"] * 3000)).encode())
     assert re.search(r"matrix\.yaml:4: base\.suite: '1:1:1.*' is a whole number of over", message)
+
+
+def test_matrix_path_that_is_a_folder_or_fifo(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    for path in (tmp_path, tmp_path / "fifo.yaml"):
+        with pytest.raises(ConfigError, match="not a regular file; pass the matrix file"):
+            require_matrix_file(path)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        with_suite("café").encode("latin-1"),
+        MATRIX.encode("utf-16"),
+        with_suite("!!python/object:os.system {}").encode(),
+        with_suite("&x [*x]").encode(),
+        with_suite("2024-02-30").encode(),
+        with_limit("pids", "0.5").encode(),
+    ],
+    ids=["latin-1", "utf-16", "python-tag", "recursive-alias", "bad-date", "fractional-pids"],
+)
+def test_bad_input_is_one_exit_3_line_from_the_cli(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str], raw: bytes
+) -> None:
+    path = make_project()
+    path.write_bytes(raw)
+    assert main(["run", "--matrix", str(path), "--list-cells"]) == 3
+    error = capsys.readouterr().err
+    assert error.startswith(f"linkmatrix: error: {path}")
+    assert error.count("\n") == 1
+    assert "Traceback" not in error
