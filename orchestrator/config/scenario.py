@@ -6,6 +6,7 @@ import difflib
 import enum
 import fnmatch
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -425,7 +426,10 @@ def _matcher(node: Node) -> SetMatcher:
     for name in ("includes_matching", "excludes_matching"):
         for index, pattern in enumerate(values.get(name, ())):
             try:
-                re.compile(pattern)
+                # "possible nested set" is a hint for Python code; under -W error it would escape
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)
+                    re.compile(pattern)
             # sre's parser recurses per group and overflows on a{99999999999}
             except (re.error, RecursionError, OverflowError) as exc:
                 raise node.fail(

@@ -501,3 +501,11 @@ def test_bad_input_is_one_exit_3_line_from_the_cli(
     assert error.startswith(f"linkmatrix: error: {path}")
     assert error.count("\n") == 1
     assert "Traceback" not in error
+
+
+@pytest.mark.filterwarnings("error")
+def test_regex_with_a_python_warning_loads_under_warnings_as_errors(
+    make_project: ProjectFactory,
+) -> None:
+    scenario = SCENARIO.replace('["^_ZN"]', '["[[_]ZN"]')
+    assert load_matrix(make_project(scenarios={"alpha": scenario})).scenarios

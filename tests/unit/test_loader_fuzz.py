@@ -3,7 +3,8 @@
 Seeds are the repository's own matrix.yaml and scenarios/*/scenario.yaml. Each example applies
 one to three mutations: byte flips, truncations, an encoding change, lines deleted or duplicated
 (a key given twice), and YAML constructs inserted or put in place of a value (tags, merge keys,
-aliases and alias bombs, deep nesting, scalars that cannot be built, bad limits and globs).
+aliases and alias bombs, deep nesting, scalars that cannot be built, bad limits and globs), and
+any characters inserted anywhere.
 
 The default run is short; `LINKMATRIX_FUZZ_EXAMPLES=2000 pytest tests/unit/test_loader_fuzz.py`
 runs longer, and `--hypothesis-show-statistics` shows how many loaded and how many were refused.
@@ -159,6 +160,13 @@ def _replace_value(draw: st.DrawFn, data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
+def _insert_text(draw: st.DrawFn, data: bytes) -> bytes:
+    """Any characters at any offset: quotes, brackets, colons, non-ASCII, surrogates escaped."""
+    at = draw(st.integers(0, len(data)))
+    text = draw(st.text(max_size=12)).encode("utf-8", "backslashreplace")
+    return data[:at] + text + data[at:]
+
+
 def _prefix(draw: st.DrawFn, data: bytes) -> bytes:
     return draw(st.sampled_from(SNIPPETS)) + b"\n" + data
 
@@ -174,6 +182,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _delete,
     _duplicate,
     _insert,
+    _insert_text,
     _replace_value,
     _replace_value,  # the likeliest to reach the validators: twice the weight
     _prefix,
