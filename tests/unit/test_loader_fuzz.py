@@ -30,7 +30,7 @@ from orchestrator.config.scenario import Coordinates, load_scenario
 from orchestrator.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("LINKMATRIX_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("LINKMATRIX_FUZZ_EXAMPLES", "100"))
 # Per input: the slowest refusal (an alias bomb) takes ~0.15 s; the rest is room for a busy host.
 BUDGET_S = 5.0
 
