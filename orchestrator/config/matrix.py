@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.config.reader import Node
-from orchestrator.config.scenario import Scenario, load_scenario
+from orchestrator.config.scenario import Coordinates, Scenario, load_scenario
 from orchestrator.config.source import load_yaml
 from orchestrator.errors import ConfigError
 
@@ -49,6 +50,19 @@ class Release:
     build_dir: bool = True
 
 
+DEFAULT_CPUS = 1.5
+# Past these a value is a typo, and the engine or a timer would overflow on it.
+MAX_PIDS = 4_194_304  # Linux's largest pid_max
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week
+MAX_CPUS = 1024.0
+MIN_CPUS = 0.01  # Docker refuses less
+MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less than 6 MiB
+MAX_MEMORY = 2**63 - 1  # bytes, the engine's int64
+# Docker's memory sizes: a number of bytes, or with a unit (4g, 512m, 1.5g, 4gb)
+MEMORY_SIZE = re.compile(r"(?i)(\d+(?:\.\d+)?)\s*([kmg]?)b?")
+MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Limits:
     """What one cell may use inside its container."""
@@ -57,6 +71,9 @@ class Limits:
     pids: int
     cell_timeout_s: float
     idle_timeout_s: float
+    # CPUs one container may use (fractions allowed): the default leaves the host responsive on
+    # a 2-core machine while a cell builds std.
+    cpus: float = DEFAULT_CPUS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,7 +192,7 @@ def load_matrix(path: Path) -> Matrix:
         limits=_limits(top["limits"]),
         images=images,
         toolchains=toolchains,
-        scenarios=_scenarios(top["scenarios"], root),
+        scenarios=_scenarios(top["scenarios"], root, _coordinates(toolchains)),
     )
 
 
@@ -209,13 +226,30 @@ def _releases(node: Node) -> tuple[Release, ...]:
 
 
 def _limits(node: Node) -> Limits:
-    keys = node.mapping(("memory", "pids", "cell_timeout_s", "idle_timeout_s"))
+    keys = node.mapping(("memory", "pids", "cell_timeout_s", "idle_timeout_s", "cpus"))
     return Limits(
-        memory=keys["memory"].text(),
-        pids=int(keys["pids"].number()),
-        cell_timeout_s=keys["cell_timeout_s"].number(),
-        idle_timeout_s=keys["idle_timeout_s"].number(),
+        memory=_memory(keys["memory"]),
+        pids=keys["pids"].whole(at_most=MAX_PIDS),
+        cell_timeout_s=keys["cell_timeout_s"].number(at_most=MAX_TIMEOUT_S, unit=" of seconds"),
+        idle_timeout_s=keys["idle_timeout_s"].number(at_most=MAX_TIMEOUT_S, unit=" of seconds"),
+        cpus=cpus.number(at_least=MIN_CPUS, at_most=MAX_CPUS)
+        if (cpus := keys.get("cpus"))
+        else DEFAULT_CPUS,
     )
+
+
+def _memory(node: Node) -> str:
+    """A Docker memory size of at least 6 MiB, kept as written (the engine parses it)."""
+    text = node.text()
+    size = MEMORY_SIZE.fullmatch(text)
+    if size is None:
+        raise node.fail(f"expected a memory size such as 4g or 512m, got '{text}'.")
+    number = float(size[1]) * MEMORY_UNITS[size[2].lower()]
+    if number < MIN_MEMORY:
+        raise node.fail(f"'{text}' is less than Docker's smallest memory limit, 6m.")
+    if number > MAX_MEMORY:
+        raise node.fail(f"'{text}' is more memory than the engine can take (2**63 bytes).")
+    return text
 
 
 def _images(node: Node, root: Path) -> tuple[ImageSpec, ...]:
@@ -288,24 +322,84 @@ def _runner(node: Node) -> Runner:
     return Runner(command=command, file_glob=file_glob.text() if file_glob else None)
 
 
-def _scenarios(node: Node, root: Path) -> tuple[Scenario, ...]:
-    folder = root / "scenarios"
-    available = (
-        sorted(p.name for p in folder.iterdir() if (p / "scenario.yaml").is_file())
-        if folder.is_dir()
-        else []
+def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:
+    return Coordinates(
+        cells=tuple(
+            (toolchain.name, target.triple, release)
+            for toolchain in toolchains
+            for target in toolchain.targets
+            for release in toolchain.releases
+        )
     )
+
+
+def _scenarios(node: Node, root: Path, coordinates: Coordinates) -> tuple[Scenario, ...]:
+    folder = root / "scenarios"
+    found = _scenario_folders(node, folder) if folder.is_dir() else {}
+    valid = [name for name, problem in found.items() if problem is None]
     if node.value == "all":
-        names: tuple[str, ...] = tuple(available)
+        # a folder that is almost a scenario must not drop out of `all` unseen
+        for problem in found.values():
+            if problem is not None:
+                raise node.fail(problem)
+        names: tuple[str, ...] = tuple(valid)
     else:
-        names = tuple(item.choice(available) for item in node.items())
+        names = tuple(_listed_scenario(item, found, valid) for item in node.items())
+        for name in {n for n in names if names.count(n) > 1}:
+            raise node.fail(f"'{name}' is listed twice.")
     if not names:
         raise node.fail(f"no scenarios: {folder} holds no */scenario.yaml.")
-    return tuple(load_scenario(folder / name) for name in names)
+    return tuple(load_scenario(folder / name, coordinates) for name in names)
+
+
+def _listed_scenario(item: Node, found: dict[str, str | None], valid: list[str]) -> str:
+    problem = found.get(item.text())
+    if problem is not None:
+        raise item.fail(problem)
+    return item.choice(valid)
+
+
+def _scenario_folders(node: Node, folder: Path) -> dict[str, str | None]:
+    """Each entry of scenarios/ that should be a scenario, and what is wrong with it (or None).
+
+    Regular files (a README) and names starting with '.' or '_' are not scenarios; every other
+    entry must be a folder holding a scenario.yaml.
+    """
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise node.fail(f"cannot list {folder} ({exc.strerror}).") from exc
+    return {
+        entry.name: _scenario_problem(entry)
+        for entry in entries
+        if not entry.name.startswith((".", "_")) and not entry.is_file()
+    }
+
+
+def _scenario_problem(entry: Path) -> str | None:
+    keep_out = f"rename {entry.name} to _{entry.name} to keep it out of `scenarios: all`"
+    try:
+        if not entry.is_dir():
+            kind = "a symbolic link to nothing" if entry.is_symlink() else "not a folder"
+            return f"{entry} is {kind}, so it is not a scenario; remove it, or {keep_out}."
+        file = entry / "scenario.yaml"
+        if file.is_file():
+            return None
+        if file.is_symlink() and not file.exists():
+            return f"{file} is a symbolic link to nothing; fix the link, or {keep_out}."
+        if file.exists():
+            return f"{file} is not a regular file; make it one, or {keep_out}."
+        near = sorted(p.name for p in entry.iterdir() if p.name.lower().startswith("scenario."))
+    except OSError as exc:
+        return f"{entry}: cannot read it ({exc.strerror}); fix its permissions, or {keep_out}."
+    hint = f" (there is {near[0]}: rename it to scenario.yaml)" if near else ""
+    return f"{entry} holds no scenario.yaml{hint}, so it is not a scenario; add one, or {keep_out}."
 
 
 def require_matrix_file(path: Path) -> Path:
     """The matrix path, or a ConfigError saying how to point at one."""
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: not a regular file; pass the matrix file with --matrix PATH.")
     if not path.is_file():
         raise ConfigError(
             f"{path}: no such matrix file. Run from the repository root or pass --matrix PATH."

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from orchestrator.config.source import KeyPath, YamlDocument, format_key_path
+from orchestrator.config.source import KeyPath, YamlDocument, located
 from orchestrator.errors import ConfigError
 
 _MISSING = object()
@@ -27,9 +27,7 @@ class Node:
     def fail(self, problem: str, key_path: KeyPath | None = None) -> ConfigError:
         """A ConfigError for `problem` at this node (or at `key_path`)."""
         where = self.key_path if key_path is None else key_path
-        line = self.doc.line_of(where)
-        location = f"{self.doc.path}:{line}" if line is not None else str(self.doc.path)
-        return ConfigError(f"{location}: {format_key_path(where)}: {problem}")
+        return located(self.doc.path, self.doc.line_of(where), where, problem)
 
     # -- mappings -------------------------------------------------------------------------
     def mapping(self, allowed: Sequence[str]) -> Mapping:
@@ -69,12 +67,30 @@ class Node:
             raise self.fail(f"expected true or false, got {_kind(self.value)}.")
         return self.value
 
-    def number(self) -> float:
+    def number(self, *, at_most: float, at_least: float = 0.0, unit: str = "") -> float:
+        """A finite number above 0 (and at least `at_least`) and at most `at_most`.
+
+        Compared before any conversion: .nan and .inf fail the range, and a 401-digit integer
+        fails it too instead of overflowing float().
+        """
         if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise self.fail(f"expected a number, got {_kind(self.value)}.")
-        if self.value <= 0:
-            raise self.fail(f"expected a positive number, got {self.value}.")
+            raise self.fail(f"expected a number{unit}, got {_kind(self.value)}.")
+        if not (self.value > 0 and at_least <= self.value <= at_most):
+            low = f"at least {at_least:g}" if at_least > 0 else "above 0"
+            raise self.fail(
+                f"expected a number{unit} {low} and at most {at_most:g}, got {_kind(self.value)}."
+            )
         return float(self.value)
+
+    def whole(self, *, at_most: int) -> int:
+        """A whole number from 1 to `at_most` (0.5 is refused, not rounded)."""
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise self.fail(f"expected a whole number, got {_kind(self.value)}.")
+        if not 0 < self.value <= at_most:
+            raise self.fail(
+                f"expected a whole number from 1 to {at_most}, got {_kind(self.value)}."
+            )
+        return self.value
 
     def integer(self) -> int:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
@@ -141,4 +157,5 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    shown = repr(value)
+    return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 import fnmatch
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +90,18 @@ class Selector:
 
 
 ANYWHERE = Selector()
+AXES = ("toolchain", "target", "release")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Coordinates:
+    """(toolchain, target, release) of every cell the matrix has: what a `when:` can match."""
+
+    cells: tuple[tuple[str, str, str], ...]
+
+    def axis(self, index: int) -> list[str]:
+        """The distinct values of one axis (0: toolchains, 1: targets, 2: releases)."""
+        return sorted({cell[index] for cell in self.cells})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,11 +297,11 @@ CHECK_KEYS = (
 )
 
 
-def load_scenario(folder: Path) -> Scenario:
-    """Read and validate `folder/scenario.yaml`."""
+def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
+    """Read and validate `folder/scenario.yaml`; its globs must match cells of `coordinates`."""
     doc = load_yaml(folder / "scenario.yaml")
     keys = Node.root(doc).mapping(SCENARIO_KEYS)
-    artifacts = tuple(_artifact(node) for node in keys["artifacts"].items())
+    artifacts = tuple(_artifact(node, coordinates) for node in keys["artifacts"].items())
     names = [artifact.name for artifact in artifacts]
     if len(set(names)) != len(names):
         raise keys["artifacts"].fail("artifact names must be unique within a scenario.")
@@ -300,43 +314,66 @@ def load_scenario(folder: Path) -> Scenario:
         description=keys["description"].text(),
         links=optional["links"].texts() if optional["links"] else (),
         prepare=optional["prepare"].texts() if optional["prepare"] else (),
-        not_applicable=tuple(_not_applicable(n) for n in optional["not_applicable"].items())
+        not_applicable=tuple(
+            _not_applicable(n, coordinates) for n in optional["not_applicable"].items()
+        )
         if optional["not_applicable"]
         else (),
         artifacts=artifacts,
-        checks=tuple(_check(node, names) for node in keys["checks"].items()),
-        runs=tuple(_run(node, names) for node in runs.items())
+        checks=tuple(_check(node, names, coordinates) for node in keys["checks"].items()),
+        runs=tuple(_run(node, names, coordinates) for node in runs.items())
         if (runs := keys.get("runs"))
         else (),
     )
 
 
-def _selector(node: Node | None) -> Selector:
+def _selector(node: Node | None, coordinates: Coordinates) -> Selector:
+    """A `when:` / `unless:`: a glob that matches no toolchain, target or release is a typo."""
     if node is None:
         return ANYWHERE
-    if isinstance(node.value, list):
-        return Selector(places=tuple(_place(item) for item in node.items()))
-    return Selector(places=(_place(node),))
+    items = list(node.items()) if isinstance(node.value, list) else [node]
+    if not items:
+        meaning = "everywhere" if node.key_path[-1] == "when" else "nowhere"
+        raise node.fail(
+            f"an empty list matches no cell; leave `{node.key_path[-1]}` out to mean {meaning}."
+        )
+    return Selector(places=tuple(_place(item, coordinates) for item in items))
 
 
-def _place(node: Node) -> Place:
-    keys = node.mapping(("toolchain", "target", "release"))
-    globs = {key: keys[key].text() for key in ("toolchain", "target", "release") if keys.get(key)}
+def _place(node: Node, coordinates: Coordinates) -> Place:
+    keys = node.mapping(AXES)
+    globs = {key: keys[key].text() for key in AXES if keys.get(key)}
+    for index, axis in enumerate(AXES):
+        values = coordinates.axis(index)
+        if axis in globs and not any(fnmatch.fnmatchcase(v, globs[axis]) for v in values):
+            raise keys[axis].fail(_no_match_message(globs[axis], axis, values))
+    # Each glob alone, not the three together: a scenario may name a (target, release) pair that
+    # this matrix lacks but a fuller one has, so only a glob matching nothing at all is a typo.
     return Place(**globs)
 
 
-def _not_applicable(node: Node) -> NotApplicable:
+def _no_match_message(glob: str, axis: str, values: list[str]) -> str:
+    near = difflib.get_close_matches(glob, values, n=1)
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    listed = ", ".join(values)
+    return (
+        f"'{glob}' matches no {axis} of the matrix ({listed}), so it never applies.{hint} "
+        f"Fix the glob, or drop the rule if the {axis} has left matrix.yaml."
+    )
+
+
+def _not_applicable(node: Node, coordinates: Coordinates) -> NotApplicable:
     keys = node.mapping(("when", "unless", "reason"))
     if not keys.has("when") and not keys.has("unless"):
         raise node.fail("say where the scenario does not apply: `when`, `unless` or both.")
     return NotApplicable(
-        when=_selector(keys.get("when")),
-        unless=_selector(unless) if (unless := keys.get("unless")) else None,
+        when=_selector(keys.get("when"), coordinates),
+        unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         reason=keys["reason"].text(),
     )
 
 
-def _artifact(node: Node) -> ArtifactSpec:
+def _artifact(node: Node, coordinates: Coordinates) -> ArtifactSpec:
     keys = node.mapping(ARTIFACT_KEYS)
     package = keys["package"].text()
     crate_type = keys.get("crate_type")
@@ -351,12 +388,12 @@ def _artifact(node: Node) -> ArtifactSpec:
         if crate_type
         else None,
         rustc_args=rustc_args.texts() if rustc_args else (),
-        when=_selector(keys.get("when")),
+        when=_selector(keys.get("when"), coordinates),
         bootstrap=bootstrap.boolean() if (bootstrap := keys.get("bootstrap")) else False,
     )
 
 
-def _check(node: Node, artifact_names: list[str]) -> Check:
+def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Check:
     keys = node.mapping(CHECK_KEYS)
     present = [p for p in Property if keys.has(p.value)]
     if len(present) != 1:
@@ -374,8 +411,8 @@ def _check(node: Node, artifact_names: list[str]) -> Check:
         file=file_glob.text() if (file_glob := keys.get("file")) else None,
         matcher=_matcher(value) if prop in SET_PROPERTIES else None,
         expected_flag=None if prop in SET_PROPERTIES else value.boolean(),
-        when=_selector(keys.get("when")),
-        unless=_selector(unless) if (unless := keys.get("unless")) else None,
+        when=_selector(keys.get("when"), coordinates),
+        unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         xfail=_xfail(xfail) if xfail else None,
         why=why.text() if why else "",
     )
@@ -389,8 +426,12 @@ def _matcher(node: Node) -> SetMatcher:
     for name in ("includes_matching", "excludes_matching"):
         for index, pattern in enumerate(values.get(name, ())):
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                # "possible nested set" is a hint for Python code; under -W error it would escape
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)
+                    re.compile(pattern)
+            # sre's parser recurses per group and overflows on a{99999999999}
+            except (re.error, RecursionError, OverflowError) as exc:
                 raise node.fail(
                     f"not a valid regular expression: {exc}.", (*node.key_path, name, index)
                 ) from exc
@@ -403,7 +444,7 @@ def _xfail(node: Node) -> XFail:
     return XFail(reason=keys["reason"].text(), link=keys["link"].text())
 
 
-def _run(node: Node, artifact_names: list[str]) -> RunSpec:
+def _run(node: Node, artifact_names: list[str], coordinates: Coordinates) -> RunSpec:
     keys = node.mapping(RUN_KEYS)
     args = keys.get("args")
     env = keys.get("env")
@@ -412,6 +453,9 @@ def _run(node: Node, artifact_names: list[str]) -> RunSpec:
     stdout = keys.get("stdout")
     stderr = keys.get("stderr")
     why = keys.get("why")
+    for texts in (args, env):
+        if texts:
+            _check_references(texts, artifact_names)
     return RunSpec(
         name=keys["name"].text(),
         artifact=keys["artifact"].choice(artifact_names),
@@ -421,7 +465,39 @@ def _run(node: Node, artifact_names: list[str]) -> RunSpec:
         exit_code=exit_code.integer() if exit_code else 0,
         stdout=_matcher(stdout) if stdout else None,
         stderr=_matcher(stderr) if stderr else None,
-        when=_selector(keys.get("when")),
-        unless=_selector(unless) if (unless := keys.get("unless")) else None,
+        when=_selector(keys.get("when"), coordinates),
+        unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         why=why.text() if why else "",
     )
+
+
+# `{artifact:NAME}` / `{artifact_dir:NAME}` as cell/runner.py substitutes them; any `{word:...}`
+# is looked at, so that a misspelt one is caught instead of reaching the program as text.
+REFERENCE = re.compile(r"\{(\w+):([^{}]*)\}")
+REFERENCE_KINDS = ("artifact", "artifact_dir")
+ARTIFACT_NAME = re.compile(r"[\w.-]+")
+
+
+def _check_references(node: Node, artifact_names: list[str]) -> None:
+    """Each artifact reference in `node` (a string, list or mapping of them) names an artifact."""
+    if isinstance(node.value, dict):
+        parts = list(node.free_mapping().values())
+    else:
+        parts = list(node.items()) if isinstance(node.value, list) else [node]
+    for part in parts:
+        for match in REFERENCE.finditer(part.text()):
+            kind, name = match[1], match[2]
+            if kind not in REFERENCE_KINDS:
+                near = difflib.get_close_matches(kind, REFERENCE_KINDS, n=1)
+                if near:
+                    raise part.fail(
+                        f"'{match[0]}' is no reference: did you mean '{{{near[0]}:{name}}}'?"
+                    )
+                continue
+            if name not in artifact_names or not ARTIFACT_NAME.fullmatch(name):
+                near = difflib.get_close_matches(name.strip(), artifact_names, n=1)
+                hint = f" Did you mean '{{{kind}:{near[0]}}}'?" if near else ""
+                raise part.fail(
+                    f"'{match[0]}' names no artifact of this scenario "
+                    f"({', '.join(artifact_names)}).{hint}"
+                )

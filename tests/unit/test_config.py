@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.cli import main
+from orchestrator.config.matrix import Limits, Matrix, load_matrix, require_matrix_file
 from orchestrator.config.scenario import CrateType, Property, TargetKind
+from orchestrator.config.source import MAX_BYTES, load_yaml
 from orchestrator.errors import ConfigError
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
@@ -106,3 +110,402 @@ def test_missing_dockerfile(make_project: ProjectFactory, tmp_path: Path) -> Non
 def test_missing_required_key(make_project: ProjectFactory) -> None:
     message = error_for(make_project, MATRIX.replace("    description: wasm\n", ""))
     assert "toolchains.wasm: missing required key 'description'" in message
+
+
+# -- bad input: every case is one ConfigError naming file, line and key path (issue 12) ---------
+
+
+def raw_error_for(make_project: ProjectFactory, raw: bytes) -> str:
+    """The message for a matrix.yaml of exactly these bytes."""
+    path = make_project()
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as caught:
+        load_matrix(path)
+    return str(caught.value)
+
+
+def with_suite(value: str) -> str:
+    """MATRIX with line 4 (`base.suite`) holding `value`."""
+    assert MATRIX.splitlines()[3] == "  suite: bookworm"
+    return MATRIX.replace("  suite: bookworm", f"  suite: {value}")
+
+
+def test_latin1_bytes_name_the_line(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("café").encode("latin-1"))
+    assert re.search(
+        r"matrix\.yaml:4: not UTF-8 text \(byte 0xe9 .*save the file as UTF-8", message
+    )
+
+
+def test_utf16_is_refused_by_name(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, MATRIX.encode("utf-16"))
+    assert re.search(r"matrix\.yaml: this is UTF-16 text .*save it as UTF-8", message), message
+
+
+def test_control_character_names_the_line(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("book\x07worm").encode())
+    assert re.search(r"matrix\.yaml:4: not valid YAML: character #x0007", message), message
+
+
+@pytest.mark.parametrize(
+    ("suite", "expected"),
+    [
+        ("!foo bookworm", r"base\.suite: the tag '!foo' is not supported; .* remove the tag"),
+        ("!!python/object:os.system {}", r"base\.suite: the tag '!!python/object:os\.system'"),
+        ("!!binary aGk=", r"base\.suite: the tag '!!binary' is not supported"),
+        ("2024-02-30", r"base\.suite: cannot read '2024-02-30' as a date \(day is out of range"),
+        ("!!bool maybe", r"base\.suite: 'maybe' is not true or false"),
+        ("9" * 5000, r"base\.suite: cannot read '9{37}\.\.\.' as a whole number \(Exceeds the"),
+        ("!!int ten", r"base\.suite: 'ten' is not a whole number"),
+        ("!!timestamp soon", r"base\.suite: 'soon' is not a date"),
+    ],
+)
+def test_scalar_yaml_cannot_build(make_project: ProjectFactory, suite: str, expected: str) -> None:
+    message = raw_error_for(make_project, with_suite(suite).encode())
+    assert re.search(r"matrix\.yaml:4: " + expected, message), message
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("  <<: {pull: x}", r"matrix\.yaml:7: base: merge keys \(<<\) are not supported"),
+        ("  =: x", r"matrix\.yaml:7: base: value keys \(=\) are not supported"),
+        ("  ? [a, b]\n  : x", r"matrix\.yaml:7: base: a key must be a plain name, not a list"),
+        ("  {a: 1}: x", r"matrix\.yaml:7: base: a key must be a plain name, not a mapping"),
+        ('  "": x', r"matrix\.yaml:7: base: a key is empty"),
+        ("  suite: trixie", r"matrix\.yaml:7: base\.suite: given twice, on lines 4 and 7 "),
+        ("  pull: !!set {a}", r"matrix\.yaml:7: base\.pull: the tag '!!set' is not supported"),
+    ],
+)
+def test_yaml_key_constructs_are_refused(
+    make_project: ProjectFactory, base: str, expected: str
+) -> None:
+    """A line added at the end of `base:` (line 7)."""
+    text = MATRIX.replace("debian-security\n", f"debian-security\n{base}\n", 1)
+    message = raw_error_for(make_project, text.encode())
+    assert re.search(expected, message), message
+
+
+def test_deep_nesting_is_refused_early(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("[" * 300 + "]" * 300).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite(\[0\])+: nested more than 32 levels", message)
+
+
+def test_nesting_past_libyaml_limit_is_a_syntax_error(make_project: ProjectFactory) -> None:
+    message = raw_error_for(make_project, with_suite("[" * 5000 + "]" * 5000).encode())
+    assert re.search(r"matrix\.yaml:4: not valid YAML: exceeded maximum nesting depth", message)
+
+
+@pytest.mark.parametrize("suite", ["&x [*x]", "&x {a: [1, *x]}"])
+def test_recursive_alias(make_project: ProjectFactory, suite: str) -> None:
+    message = raw_error_for(make_project, with_suite(suite).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite.*: an alias \(\*name\) refers to a", message)
+
+
+def test_alias_bomb_stops_at_the_value_budget(make_project: ProjectFactory) -> None:
+    """The "billion laughs": 500 bytes that would expand to 10⁹ strings."""
+    laughs = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    start = time.monotonic()
+    message = raw_error_for(make_project, "\n".join(laughs).encode())
+    assert time.monotonic() - start < 5
+    assert re.search(
+        r"matrix\.yaml:\d+: a\d(\[\d\])+: the document holds more than 20,000 values", message
+    )
+
+
+def test_fifo_is_refused_without_waiting(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/alpha/scenario.yaml"
+    scenario.unlink()
+    os.mkfifo(scenario)
+    with pytest.raises(ConfigError, match=r"alpha/scenario\.yaml: not a regular file"):
+        load_yaml(scenario)
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"a: " + b"x" * (MAX_BYTES + 1))
+    with pytest.raises(ConfigError, match=r"big\.yaml: larger than 4 MiB"):
+        load_yaml(path)
+
+
+def test_keys_are_names_as_written(tmp_path: Path) -> None:
+    """`1.90:` is the release "1.90", not the number 1.9."""
+    path = tmp_path / "k.yaml"
+    path.write_text("releases:\n  1.90: x\n  0x10: y\n")
+    assert load_yaml(path).data == {"releases": {"1.90": "x", "0x10": "y"}}
+
+
+LIMITS_LINE = "limits: { memory: 2g, pids: 256, cell_timeout_s: 60, idle_timeout_s: 30 }"
+
+
+def with_limit(key: str, value: str) -> str:
+    """MATRIX with one limit (line 11) set to `value`; `cpus` is added."""
+    assert MATRIX.splitlines()[10] == LIMITS_LINE
+    old = re.search(rf"{key}: [^,}}]+", LIMITS_LINE)
+    line = LIMITS_LINE.replace(old[0], f"{key}: {value}") if old else LIMITS_LINE
+    line = line if old else line.replace(" }", f", {key}: {value} }}")
+    return MATRIX.replace(LIMITS_LINE, line)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("pids", "0.5", r"limits\.pids: expected a whole number, got float 0\.5"),
+        ("pids", "0", r"limits\.pids: expected a whole number from 1 to 4194304, got int 0"),
+        ("pids", "9" * 401, r"limits\.pids: expected a whole number from 1 .*, got int 9{30}"),
+        ("pids", "true", r"limits\.pids: expected a whole number, got bool True"),
+        (
+            "cell_timeout_s",
+            ".nan",
+            r"limits\.cell_timeout_s: expected a number of seconds above 0 and",
+        ),
+        (
+            "idle_timeout_s",
+            ".inf",
+            r"limits\.idle_timeout_s: expected .* at most 604800, got float inf",
+        ),
+        ("idle_timeout_s", "-1", r"limits\.idle_timeout_s: expected a number of seconds above 0"),
+        (
+            "cell_timeout_s",
+            "9" * 401,
+            r"limits\.cell_timeout_s: expected .* at most 604800, got int 9",
+        ),
+        ("cpus", "0", r"limits\.cpus: expected a number at least 0\.01 and at most 1024, got int"),
+        ("cpus", ".nan", r"limits\.cpus: expected a number at least 0\.01"),
+        ("cpus", "two", r"limits\.cpus: expected a number, got str 'two'"),
+        (
+            "memory",
+            "lots",
+            r"limits\.memory: expected a memory size such as 4g or 512m, got 'lots'",
+        ),
+        ("memory", "1k", r"limits\.memory: '1k' is less than Docker's smallest memory limit, 6m"),
+        ("memory", "9" * 401 + "g", r"limits\.memory: '9+g' is more memory than the engine can"),
+    ],
+)
+def test_limits_must_be_positive_numbers_of_their_kind(
+    make_project: ProjectFactory, key: str, value: str, expected: str
+) -> None:
+    message = error_for(make_project, with_limit(key, value))
+    assert re.search(r"matrix\.yaml:11: " + expected, message), message
+
+
+def test_cpus_limit_defaults_and_reads(make_project: ProjectFactory) -> None:
+    assert load_matrix(make_project()).limits.cpus == 1.5
+    loaded = load_matrix(make_project(with_limit("cpus", "0.5")))
+    assert loaded.limits == Limits(
+        memory="2g", pids=256, cell_timeout_s=60, idle_timeout_s=30, cpus=0.5
+    )
+
+
+def scenario_error(make_project: ProjectFactory, old: str, new: str) -> str:
+    assert old in SCENARIO, old
+    return error_for(make_project, scenario=SCENARIO.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (
+            "when: { toolchain: glbc }",
+            (
+                r":19: checks\[1\]\.when\.toolchain: 'glbc' matches no toolchain of the matrix "
+                r"\(glibc, wasm\), so it never applies\. Did you mean 'glibc'\? Fix the glob"
+            ),
+        ),
+        (
+            "when: [{ toolchain: glibc }, { target: 'x86_64-*-musl' }]",
+            r":19: checks\[1\]\.when\[1\]\.target: 'x86_64-\*-musl' matches no target",
+        ),
+        ("when: { release: '1.7*' }", r":19: checks\[1\]\.when\.release: '1\.7\*' matches no"),
+        ("when: []", r":19: checks\[1\]\.when: an empty list matches no cell; leave `when` out"),
+        ("unless: []", r":19: checks\[1\]\.unless: an empty list .* `unless` out to mean nowhere"),
+    ],
+)
+def test_selector_that_can_never_match(
+    make_project: ProjectFactory, when: str, expected: str
+) -> None:
+    message = scenario_error(make_project, "when: { toolchain: glibc }", when)
+    assert re.search(r"scenarios/alpha/scenario\.yaml" + expected, message), message
+
+
+def test_selector_globs_are_checked_in_every_section(make_project: ProjectFactory) -> None:
+    message = scenario_error(make_project, 'release: "1.85"', 'release: "1.58"')
+    assert re.search(r"scenario\.yaml:3: not_applicable\[0\]\.when\.release: '1\.58'", message)
+    assert "Did you mean '1.85'?" in message
+
+
+SCENARIOS_LINE = MATRIX.splitlines().index("scenarios: all") + 1
+
+
+def scenarios_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_matrix(path)
+    message = str(caught.value)
+    assert f"matrix.yaml:{SCENARIOS_LINE}: scenarios: " in message, message
+    return message
+
+
+def test_misnamed_scenario_file_is_not_dropped_from_all(make_project: ProjectFactory) -> None:
+    path = make_project()
+    folder = path.parent / "scenarios/beta"
+    (folder / "scenario.yaml").rename(folder / "scenario.yml")
+    message = scenarios_error(path)
+    assert f"{folder} holds no scenario.yaml (there is scenario.yml: rename it to" in message
+    assert "rename beta to _beta to keep it out of `scenarios: all`" in message
+
+
+def test_dangling_scenario_link_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/beta/scenario.yaml"
+    scenario.unlink()
+    scenario.symlink_to("nowhere.yaml")
+    assert f"{scenario} is a symbolic link to nothing; fix the link" in scenarios_error(path)
+
+
+def test_fifo_in_scenarios_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    os.mkfifo(path.parent / "scenarios/gamma")
+    message = scenarios_error(path)
+    assert "scenarios/gamma is not a folder, so it is not a scenario; remove it, or" in message
+
+
+def test_fifo_scenario_file_is_an_error(make_project: ProjectFactory) -> None:
+    path = make_project()
+    scenario = path.parent / "scenarios/beta/scenario.yaml"
+    scenario.unlink()
+    os.mkfifo(scenario)
+    assert f"{scenario} is not a regular file; make it one, or" in scenarios_error(path)
+
+
+def test_excluded_and_plain_files_in_scenarios_are_skipped(make_project: ProjectFactory) -> None:
+    path = make_project()
+    (path.parent / "scenarios/_draft").mkdir()
+    (path.parent / "scenarios/README.md").write_text("notes\n")
+    assert [s.name for s in load_matrix(path).scenarios] == ["alpha", "beta"]
+
+
+def test_listed_scenarios_report_their_own_problem(make_project: ProjectFactory) -> None:
+    path = make_project(MATRIX.replace("scenarios: all", "scenarios: [alpha, beta, alpha]"))
+    (path.parent / "scenarios/gamma").mkdir()  # not listed: not in the way
+    with pytest.raises(
+        ConfigError, match=rf"matrix\.yaml:{SCENARIOS_LINE}: scenarios: 'alpha' is listed twice"
+    ):
+        load_matrix(path)
+    path.write_text(MATRIX.replace("scenarios: all", "scenarios: [alpha, gamma]"))
+    with pytest.raises(
+        ConfigError, match=rf"yaml:{SCENARIOS_LINE}: scenarios\[1\]: .*gamma holds no"
+    ):
+        load_matrix(path)
+
+
+RUN = """\
+runs:
+  - name: host
+    artifact: exe
+    args: [--plugin, "{artifact:lib}"]
+    env: { LIB_DIR: "{artifact_dir:lib}" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            '"{artifact:lib}"',
+            '"{artifact:libb}"',
+            (
+                r":4: runs\[0\]\.args\[1\]: '\{artifact:libb\}' names no artifact of this scenario "
+                r"\(lib, exe\)\. Did you mean '\{artifact:lib\}'\?"
+            ),
+        ),
+        (
+            '"{artifact_dir:lib}"',
+            '"{artifact_dir:gone}"',
+            r":5: runs\[0\]\.env\.LIB_DIR: '\{artifact_dir:gone\}' names no artifact",
+        ),
+        (
+            '"{artifact:lib}"',
+            '"{artefact:lib}"',
+            (
+                r":4: runs\[0\]\.args\[1\]: '\{artefact:lib\}' is no reference: did you mean "
+                r"'\{artifact:lib\}'\?"
+            ),
+        ),
+        ('"{artifact:lib}"', '"{artifact: lib}"', r"'\{artifact: lib\}' names no artifact"),
+    ],
+)
+def test_artifact_reference_to_a_missing_artifact(
+    make_project: ProjectFactory, old: str, new: str, expected: str
+) -> None:
+    scenario = SCENARIO + RUN.replace(old, new)
+    line = SCENARIO.count("\n")
+    message = error_for(make_project, scenario=scenario)
+    where = re.search(r"scenario\.yaml:(\d+)(:.*)", message)
+    assert where, message
+    shifted = f":{int(where[1]) - line}{where[2]}"
+    assert re.search(expected, shifted), message
+
+
+def test_artifact_references_that_resolve_load(make_project: ProjectFactory) -> None:
+    loaded = load_matrix(make_project(scenarios={"alpha": SCENARIO + RUN}))
+    run = loaded.scenario("alpha").runs[0]
+    assert run.args == ("--plugin", "{artifact:lib}")
+    assert run.env == (("LIB_DIR", "{artifact_dir:lib}"),)
+
+
+@pytest.mark.parametrize("pattern", ["(" * 600 + ")" * 600, "a{99999999999}"])
+def test_regex_the_parser_cannot_take_is_refused(
+    make_project: ProjectFactory, pattern: str
+) -> None:
+    message = scenario_error(make_project, '["^_ZN"]', f'["{pattern}"]')
+    assert re.search(
+        r"scenario\.yaml:\d+: checks\[0\]\.exports\.excludes_matching\[0\]: not a valid regular",
+        message,
+    ), message
+
+
+def test_base_60_integer_of_thousands_of_digits(make_project: ProjectFactory) -> None:
+    """YAML 1.1 reads 1:1:1... as base 60: a short text, a number too long to print."""
+    message = raw_error_for(make_project, with_suite(":".join(["1"] * 3000)).encode())
+    assert re.search(r"matrix\.yaml:4: base\.suite: '1:1:1.*' is a whole number of over", message)
+
+
+def test_matrix_path_that_is_a_folder_or_fifo(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    for path in (tmp_path, tmp_path / "fifo.yaml"):
+        with pytest.raises(ConfigError, match="not a regular file; pass the matrix file"):
+            require_matrix_file(path)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        with_suite("café").encode("latin-1"),
+        MATRIX.encode("utf-16"),
+        with_suite("!!python/object:os.system {}").encode(),
+        with_suite("&x [*x]").encode(),
+        with_suite("2024-02-30").encode(),
+        with_limit("pids", "0.5").encode(),
+    ],
+    ids=["latin-1", "utf-16", "python-tag", "recursive-alias", "bad-date", "fractional-pids"],
+)
+def test_bad_input_is_one_exit_3_line_from_the_cli(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str], raw: bytes
+) -> None:
+    path = make_project()
+    path.write_bytes(raw)
+    assert main(["run", "--matrix", str(path), "--list-cells"]) == 3
+    error = capsys.readouterr().err
+    assert error.startswith(f"linkmatrix: error: {path}")
+    assert error.count("\n") == 1
+    assert "Traceback" not in error
+
+
+@pytest.mark.filterwarnings("error")
+def test_regex_with_a_python_warning_loads_under_warnings_as_errors(
+    make_project: ProjectFactory,
+) -> None:
+    scenario = SCENARIO.replace('["^_ZN"]', '["[[_]ZN"]')
+    assert load_matrix(make_project(scenarios={"alpha": scenario})).scenarios
