@@ -53,20 +53,42 @@ def connect() -> docker.DockerClient:
     after the builds' 600 s, and the probe is closed whatever happens. Only then is the real
     client made (it asks the engine for its API version).
     """
+    _refuse_empty_docker_host()
     try:
         probe = _client_for_environment(PING_TIMEOUT_S, PROBE_API_VERSION)
         # any answer will do, even a refusal of the probe's API version
         with contextlib.closing(probe), contextlib.suppress(APIError):
             probe.ping()
         return _client_for_environment(REQUEST_TIMEOUT_S)
-    except (DockerException, requests.exceptions.RequestException) as exc:
-        where = os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
+    except requests.exceptions.Timeout as exc:
         raise EngineError(
-            f"No Docker engine answered at {where}: {exc}.\n"
+            f"The Docker engine at {_where()} accepted the connection but did not answer "
+            f"within {PING_TIMEOUT_S} s ({exc}).\n"
+            "It may be hung or overloaded: restart it (e.g. `systemctl restart docker`), or "
+            "point linkmatrix at another engine with DOCKER_HOST."
+        ) from exc
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        raise EngineError(
+            f"No Docker engine answered at {_where()}: {exc}.\n"
             "Start the engine (e.g. `systemctl start docker`), or point linkmatrix at one with "
             "DOCKER_HOST=unix:///path/docker.sock or DOCKER_HOST=ssh://user@host "
             "(`docker context inspect` shows a context's endpoint)."
         ) from exc
+
+
+def _where() -> str:
+    return os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
+
+
+def _refuse_empty_docker_host() -> None:
+    """DOCKER_HOST set but empty would silently mean the default engine: say so instead."""
+    host = os.environ.get("DOCKER_HOST")
+    if host is not None and not host.strip():
+        raise EngineError(
+            "DOCKER_HOST is set but empty. Unset it (`unset DOCKER_HOST`) to use the current "
+            "Docker context or the default socket, or give the engine's URL, e.g. "
+            "DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=ssh://user@host."
+        )
 
 
 def _client_for_environment(timeout: int, version: str | None = None) -> docker.DockerClient:
