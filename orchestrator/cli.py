@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,8 @@ from orchestrator.serial import to_data, write_json_atomic
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
+# What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
+BROKEN_PIPE_EXIT = 141
 
 
 DESCRIPTION = """\
@@ -50,6 +53,7 @@ def exit_codes_text() -> str:
         (0, "every cell is pass, xfail, skip or not-applicable"),
         (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
         (2, "the command line was misused"),
+        (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),
     ]
     rows += sorted(
         (kind.exit_code, (kind.__doc__ or kind.__name__).strip())
@@ -208,23 +212,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     # finished cell written to results.json.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return _run(args, reporter)
+        code = _run(args, reporter)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
     except KeyboardInterrupt:
         error: LinkmatrixError = Interrupted(
             f"Interrupted. Every finished cell is kept in {args.out / 'results.json'}; "
             "run the same command again to finish (cached cells are not rebuilt)."
-            if args.command == "run"
+            if args.command == "run" and not args.list_cells
             else "Interrupted."
         )
     except LinkmatrixError as exc:
         error = exc
     except BrokenPipeError:
-        # whoever read our output went away (`--list-cells | head`): stop quietly, as shell
-        # tools do; stdout goes to /dev/null so the interpreter's final flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        # whoever read our output went away (`--list-cells | head`): stop quietly with the
+        # status a shell gives a writer killed by SIGPIPE, as shell tools do
+        _silence_stdout()
+        return BROKEN_PIPE_EXIT
+    else:
+        return code
     print(f"linkmatrix: error: {error}", file=sys.stderr)
     return error.exit_code
+
+
+def _silence_stdout() -> None:
+    """stdout to /dev/null, so that the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
