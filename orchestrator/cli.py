@@ -17,8 +17,8 @@ import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
-from orchestrator.config.matrix import load_matrix, require_matrix_file
-from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError
+from orchestrator.config.matrix import Matrix, load_matrix, require_matrix_file
+from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError, write_failures
 from orchestrator.layout import Layout
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
@@ -28,11 +28,12 @@ from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
 from orchestrator.results.merge import merge_results
-from orchestrator.results.model import Selection
+from orchestrator.results.model import ResultsDocument, Selection
 from orchestrator.serial import to_data, write_json_atomic
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
+AGAIN = "Free some space or make the folder writable, then run the same command again."
 # What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
 BROKEN_PIPE_EXIT = 141
 
@@ -263,10 +264,29 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
         return 0
+    baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
+    with write_failures(args.out, _run_hint(args)):
+        return _run_locked(args, reporter, matrix, plan, baseline)
+
+
+def _run_hint(args: argparse.Namespace) -> str:
+    cells = Layout(out_dir=args.out, cache_dir=args.cache_dir).cells
+    return (
+        "Free some space or make the folder writable, then run the same command again: every "
+        f"finished cell is kept in the cell cache ({cells}) and is not built again."
+    )
+
+
+def _run_locked(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    matrix: Matrix,
+    plan: Plan,
+    baseline: ResultsDocument | None,
+) -> int:
     from orchestrator.engine.client import connect  # noqa: PLC0415 - listing needs no engine
     from orchestrator.pipeline import RunOptions, run_plan  # noqa: PLC0415
 
-    baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
     client = connect()
     options = RunOptions(
         out_dir=args.out,
@@ -305,8 +325,9 @@ def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
 
 def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
-    document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
-    views = write_views(document, args.out, baseline)
+    with write_failures(args.out, AGAIN):
+        document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
+        views = write_views(document, args.out, baseline)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0
 
@@ -314,14 +335,17 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
 def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     document = load_results(args.results)
     baseline = load_results(args.baseline) if args.baseline else None
-    views = write_views(document, args.results.parent, baseline)
+    folder = args.results.parent
+    with write_failures(folder, AGAIN):
+        views = write_views(document, folder, baseline)
     reporter.summary(document.summary, [str(args.results), *map(str, views)])
     return 0
 
 
 def _export(args: argparse.Namespace, _reporter: Reporter) -> int:
     document = load_results(args.results)
-    exported = export_artifacts(document, args.results.parent, args.out, args.only)
+    with write_failures(args.out, AGAIN):
+        exported = export_artifacts(document, args.results.parent, args.out, args.only)
     print(
         f"exported {exported.files} files ({exported.bytes / 1024 / 1024:.1f} MiB) of "
         f"{exported.cells} cells to {args.out}"

@@ -197,7 +197,10 @@ def _json_type(data: object) -> str:
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
-    """Write to a temporary file beside `path`, then rename over it: never a torn file."""
+    """Write to a temporary file beside `path`, then rename over it: never a torn file.
+
+    A write that fails (the disk full) raises an OSError naming `path`, as opening it would.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -205,6 +208,11 @@ def write_json_atomic(path: Path, document: Any) -> None:
             json.dump(document, stream, indent=2, sort_keys=False)
             stream.write("\n")
         Path(temp).replace(path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
