@@ -20,6 +20,7 @@ from orchestrator import __version__
 from orchestrator.config.matrix import Matrix, load_matrix, require_matrix_file
 from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError, write_failures
 from orchestrator.layout import Layout
+from orchestrator.lock import folders_locked
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
@@ -265,7 +266,8 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
         _list_cells(plan, as_json=args.json)
         return 0
     baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
-    with write_failures(args.out, _run_hint(args)):
+    # one run at a time per output folder and per cache: a second one refuses at once
+    with folders_locked(args.out, args.cache_dir), write_failures(args.out, _run_hint(args)):
         return _run_locked(args, reporter, matrix, plan, baseline)
 
 
@@ -336,7 +338,7 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     document = load_results(args.results)
     baseline = load_results(args.baseline) if args.baseline else None
     folder = args.results.parent
-    with write_failures(folder, AGAIN):
+    with folders_locked(folder), write_failures(folder, AGAIN):
         views = write_views(document, folder, baseline)
     reporter.summary(document.summary, [str(args.results), *map(str, views)])
     return 0

@@ -55,6 +55,12 @@ class Interrupted(LinkmatrixError):
     exit_code = 130
 
 
+class BusyError(LinkmatrixError):
+    """Another linkmatrix run is using the output or cache folder."""
+
+    exit_code = 9
+
+
 # The errno values of a file write that failed: the disk full, the folder read-only or not
 # ours, a file where a folder should be, ... (not a dropped connection to the engine).
 WRITE_ERRNOS = frozenset(
