@@ -57,12 +57,12 @@ def exit_codes_text() -> str:
         (2, "the command line was misused"),
         (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),
     ]
-    rows += sorted(
+    rows += [
         (kind.exit_code, (kind.__doc__ or kind.__name__).strip())
         for kind in _error_kinds(LinkmatrixError)
         if kind.exit_code != LinkmatrixError.exit_code
-    )
-    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in rows)
+    ]
+    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in sorted(rows))
 
 
 def _error_kinds(root: type[LinkmatrixError]) -> list[type[LinkmatrixError]]:

@@ -99,6 +99,7 @@ def write_failures(where: object, hint: str) -> Iterator[None]:
     except OSError as error:
         if not is_write_failure(error):
             raise
-        raise ResultsError(
-            f"{error.filename or where}: cannot write ({error.strerror or error}). {hint}"
-        ) from error
+        why = error.strerror or str(error)
+        if error.errno in {errno.EEXIST, errno.ENOTDIR}:
+            why = f"{why}: a file is where a folder should be"
+        raise ResultsError(f"{error.filename or where}: cannot write ({why}). {hint}") from error

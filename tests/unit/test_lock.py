@@ -39,7 +39,8 @@ def test_a_folder_named_twice_is_locked_once(tmp_path: Path) -> None:
 def test_a_folder_that_cannot_be_made_is_a_results_error_naming_it(tmp_path: Path) -> None:
     taken = tmp_path / "a-file"
     taken.write_text("")
-    with pytest.raises(ResultsError, match=f"^{taken}: cannot write"), folders_locked(taken):
+    where = f"^{taken}: cannot write \\(File exists: a file is where a folder should be\\)"
+    with pytest.raises(ResultsError, match=where), folders_locked(taken):
         pass
 
 
