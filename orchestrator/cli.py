@@ -266,8 +266,10 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
         _list_cells(plan, as_json=args.json)
         return 0
     baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
-    # one run at a time per output folder and per cache: a second one refuses at once
-    with folders_locked(args.out, args.cache_dir), write_failures(args.out, _run_hint(args)):
+    # one run at a time per output folder and per cache: a second one refuses at once; a write
+    # that fails without the OS naming its file (the disk filled) was in one of the two
+    either = f"{args.out} or {args.cache_dir}"
+    with folders_locked(args.out, args.cache_dir), write_failures(either, _run_hint(args)):
         return _run_locked(args, reporter, matrix, plan, baseline)
 
 

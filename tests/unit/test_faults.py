@@ -164,3 +164,22 @@ def test_views_that_cannot_be_written_exit_7_naming_the_file(
     error = capsys.readouterr().err
     assert error.startswith(f"linkmatrix: error: {tmp_path / INDEX_HTML}: cannot write (")
     assert "run the same command again" in error
+
+
+def test_a_write_that_does_not_say_which_file_names_both_folders(
+    matrix: Matrix,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a write() says it
+
+    monkeypatch.setattr("orchestrator.pipeline.link_tree", full)
+    assert run_cli(monkeypatch, toolchain_engine(), matrix, tmp_path) == 7
+    error = capsys.readouterr().err
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert error.startswith(
+        f"linkmatrix: error: {out} or {cache}: cannot write (No space left on device). "
+    )
+    assert len(cache_entries(tmp_path)) == 1  # stored before its files were linked out
