@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -16,9 +17,10 @@ import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
-from orchestrator.config.matrix import load_matrix, require_matrix_file
-from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError
+from orchestrator.config.matrix import Matrix, load_matrix, require_matrix_file
+from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError, write_failures
 from orchestrator.layout import Layout
+from orchestrator.lock import folders_locked
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
@@ -27,11 +29,14 @@ from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text
 from orchestrator.results.merge import merge_results
-from orchestrator.results.model import Selection
+from orchestrator.results.model import ResultsDocument, Selection
 from orchestrator.serial import to_data, write_json_atomic
 
 DEFAULT_OUT = Path("reports/latest")
 DEFAULT_CACHE = Path(".cache/linkmatrix")
+AGAIN = "Free some space or make the folder writable, then run the same command again."
+# What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
+BROKEN_PIPE_EXIT = 141
 
 
 DESCRIPTION = """\
@@ -50,13 +55,14 @@ def exit_codes_text() -> str:
         (0, "every cell is pass, xfail, skip or not-applicable"),
         (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
         (2, "the command line was misused"),
+        (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),
     ]
-    rows += sorted(
+    rows += [
         (kind.exit_code, (kind.__doc__ or kind.__name__).strip())
         for kind in _error_kinds(LinkmatrixError)
         if kind.exit_code != LinkmatrixError.exit_code
-    )
-    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in rows)
+    ]
+    return "exit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in sorted(rows))
 
 
 def _error_kinds(root: type[LinkmatrixError]) -> list[type[LinkmatrixError]]:
@@ -208,23 +214,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     # finished cell written to results.json.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return _run(args, reporter)
+        code = _run(args, reporter)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
     except KeyboardInterrupt:
         error: LinkmatrixError = Interrupted(
             f"Interrupted. Every finished cell is kept in {args.out / 'results.json'}; "
             "run the same command again to finish (cached cells are not rebuilt)."
-            if args.command == "run"
+            if args.command == "run" and not args.list_cells
             else "Interrupted."
         )
     except LinkmatrixError as exc:
         error = exc
     except BrokenPipeError:
-        # whoever read our output went away (`--list-cells | head`): stop quietly, as shell
-        # tools do; stdout goes to /dev/null so the interpreter's final flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        # whoever read our output went away (`--list-cells | head`): stop quietly with the
+        # status a shell gives a writer killed by SIGPIPE, as shell tools do
+        _silence_stdout()
+        return BROKEN_PIPE_EXIT
+    else:
+        return code
     print(f"linkmatrix: error: {error}", file=sys.stderr)
     return error.exit_code
+
+
+def _silence_stdout() -> None:
+    """stdout to /dev/null, so that the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -250,10 +265,32 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
         return 0
+    baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
+    # one run at a time per output folder and per cache: a second one refuses at once; a write
+    # that fails without the OS naming its file (the disk filled) was in one of the two
+    either = f"{args.out} or {args.cache_dir}"
+    with folders_locked(args.out, args.cache_dir), write_failures(either, _run_hint(args)):
+        return _run_locked(args, reporter, matrix, plan, baseline)
+
+
+def _run_hint(args: argparse.Namespace) -> str:
+    cells = Layout(out_dir=args.out, cache_dir=args.cache_dir).cells
+    return (
+        "Free some space or make the folder writable, then run the same command again: every "
+        f"finished cell is kept in the cell cache ({cells}) and is not built again."
+    )
+
+
+def _run_locked(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    matrix: Matrix,
+    plan: Plan,
+    baseline: ResultsDocument | None,
+) -> int:
     from orchestrator.engine.client import connect  # noqa: PLC0415 - listing needs no engine
     from orchestrator.pipeline import RunOptions, run_plan  # noqa: PLC0415
 
-    baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
     client = connect()
     options = RunOptions(
         out_dir=args.out,
@@ -293,8 +330,9 @@ def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
 
 def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
-    document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
-    views = write_views(document, args.out, baseline)
+    with write_failures(args.out, AGAIN):
+        document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
+        views = write_views(document, args.out, baseline)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0
 
@@ -302,14 +340,17 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
 def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     document = load_results(args.results)
     baseline = load_results(args.baseline) if args.baseline else None
-    views = write_views(document, args.results.parent, baseline)
+    folder = args.results.parent
+    with folders_locked(folder), write_failures(folder, AGAIN):
+        views = write_views(document, folder, baseline)
     reporter.summary(document.summary, [str(args.results), *map(str, views)])
     return 0
 
 
 def _export(args: argparse.Namespace, _reporter: Reporter) -> int:
     document = load_results(args.results)
-    exported = export_artifacts(document, args.results.parent, args.out, args.only)
+    with write_failures(args.out, AGAIN):
+        exported = export_artifacts(document, args.results.parent, args.out, args.only)
     print(
         f"exported {exported.files} files ({exported.bytes / 1024 / 1024:.1f} MiB) of "
         f"{exported.cells} cells to {args.out}"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
+
 
 class LinkmatrixError(Exception):
     """Root of every error linkmatrix reports to a user: message says what and what next."""
@@ -34,7 +38,7 @@ class ImageBuildError(LinkmatrixError):
 
 
 class ResultsError(LinkmatrixError):
-    """A results file could not be read, merged or written."""
+    """A results file, view or cache entry could not be read, merged or written."""
 
     exit_code = 7
 
@@ -49,3 +53,53 @@ class Interrupted(LinkmatrixError):
     """The user pressed Ctrl-C; finished cells were kept."""
 
     exit_code = 130
+
+
+class BusyError(LinkmatrixError):
+    """Another linkmatrix run is using the output or cache folder."""
+
+    exit_code = 9
+
+
+# The errno values of a file write that failed: the disk full, the folder read-only or not
+# ours, a file where a folder should be, ... (not a dropped connection to the engine).
+WRITE_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EFBIG,
+        errno.EIO,
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EEXIST,
+        errno.EMLINK,
+        errno.ENAMETOOLONG,
+    }
+)
+
+
+def is_write_failure(error: OSError) -> bool:
+    """A filesystem error (it names a file, or its errno is a file write's), not the network's."""
+    return error.filename is not None or error.errno in WRITE_ERRNOS
+
+
+@contextlib.contextmanager
+def write_failures(where: object, hint: str) -> Iterator[None]:
+    """A failed file write inside the block as a ResultsError naming the file, then `hint`.
+
+    `where` (a folder) is named when the OS did not say which file (a write that found the
+    disk full). Other errors pass unchanged.
+    """
+    try:
+        yield
+    except OSError as error:
+        if not is_write_failure(error):
+            raise
+        why = error.strerror or str(error)
+        if error.errno in {errno.EEXIST, errno.ENOTDIR}:
+            why = f"{why}: a file is where a folder should be"
+        raise ResultsError(f"{error.filename or where}: cannot write ({why}). {hint}") from error

@@ -177,7 +177,7 @@ class GroupRun:
                 key = cell_key(
                     cell_id=cell.id, image_id=image.id, target=target, scenario=work.scenario
                 )
-                output = None if self.options.fresh else cache.load(key)
+                output = None if self.options.fresh else cache.load(key, work.artifacts)
                 cached = output is not None
                 self.options.phases.cells_cached += cached
                 if output is None:

@@ -79,19 +79,29 @@ class Group:
     cells: tuple[Cell, ...]
 
 
+# A CI system runs at most this many jobs of one matrix (GitHub Actions: 256), and far fewer
+# shares than that are useful; the cap also keeps planning quick (its cost grows with N).
+MAX_SHARDS = 256
+
+
 @dataclass(frozen=True, kw_only=True)
 class Shard:
-    """`--shard I/N`: the I-th (1-based) of N shares."""
+    """`--shard I/N`: the I-th (1-based) of N shares, N at most MAX_SHARDS."""
 
     index: int
     count: int
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        match = re.fullmatch(r"(\d+)/(\d+)", text)
+        match = re.fullmatch(r"([0-9]{1,9})/([0-9]{1,9})", text.strip())
         if not match or not 1 <= int(match[1]) <= int(match[2]):
             raise SelectionError(
                 f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. --shard 2/4."
+            )
+        if int(match[2]) > MAX_SHARDS:
+            raise SelectionError(
+                f"--shard {text!r}: N may be at most {MAX_SHARDS} (more shares than a CI "
+                "matrix runs jobs); e.g. --shard 2/4."
             )
         return cls(index=int(match[1]), count=int(match[2]))
 

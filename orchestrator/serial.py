@@ -86,8 +86,9 @@ def decode(cls: type[T], data: object) -> T:
     """`from_data`, checking every value against the type hints; raises DataError.
 
     A dataclass takes a mapping with exactly its fields (those with defaults may be absent),
-    a tuple a list, a mapping an object, an enum one of its values, str/int/float/bool a
-    value of that JSON type (an int is a float too; a bool is neither).
+    a tuple a list (`tuple[X, Y]`: of exactly that many items), a mapping an object, an enum
+    one of its values, str/int/float/bool a value of that JSON type (an int is a float too; a
+    bool is neither).
     """
     return typing.cast("T", _decode(cls, data, ""))
 
@@ -119,10 +120,17 @@ def _decode_optional(hint: Any, data: object, where: str) -> Any:
 
 def _decode_tuple(hint: Any, data: object, where: str) -> tuple[Any, ...]:
     args = typing.get_args(hint)
-    if len(args) != 2 or args[1] is not Ellipsis:
-        raise TypeError(f"decode handles `tuple[X, ...]` only, not {hint}")
     if not isinstance(data, list):
         raise DataError(where, f"expected a list, found {_json_type(data)}")
+    if Ellipsis not in args:  # `tuple[X, Y]`: exactly one item of each
+        if len(data) != len(args):
+            raise DataError(where, f"expected a list of {len(args)} items, found {len(data)}")
+        return tuple(
+            _decode(arg, item, f"{where}[{index}]")
+            for index, (arg, item) in enumerate(zip(args, data, strict=True))
+        )
+    if len(args) != 2:
+        raise TypeError(f"decode handles `tuple[X, ...]` and `tuple[X, Y]` only, not {hint}")
     if args[0] is str and all(type(item) is str for item in data):
         return tuple(data)  # symbol lists hold up to millions of names: the quick way first
     return tuple(_decode(args[0], item, f"{where}[{index}]") for index, item in enumerate(data))
@@ -189,7 +197,10 @@ def _json_type(data: object) -> str:
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
-    """Write to a temporary file beside `path`, then rename over it: never a torn file."""
+    """Write to a temporary file beside `path`, then rename over it: never a torn file.
+
+    A write that fails (the disk full) raises an OSError naming `path`, as opening it would.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -197,6 +208,11 @@ def write_json_atomic(path: Path, document: Any) -> None:
             json.dump(document, stream, indent=2, sort_keys=False)
             stream.write("\n")
         Path(temp).replace(path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

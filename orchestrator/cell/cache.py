@@ -6,13 +6,14 @@ import functools
 import hashlib
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.cell.observation import CellOutput
 from orchestrator.config.matrix import TargetSpec
-from orchestrator.config.scenario import Scenario
-from orchestrator.serial import from_data, to_data, write_json_atomic
+from orchestrator.config.scenario import ArtifactSpec, Scenario
+from orchestrator.serial import decode, to_data, write_json_atomic
 
 CACHE_VERSION = "3"  # 3: the cell keeps un-inspected files (CellOutput); inspection is apart
 OUTPUT_FILE = "output.json"
@@ -89,14 +90,34 @@ class CellCache:
     def files(self, key: str) -> Path:
         return self.folder(key) / "files"
 
-    def load(self, key: str) -> CellOutput | None:
+    def load(self, key: str, artifacts: Iterable[ArtifactSpec]) -> CellOutput | None:
+        """The cell's stored output, or None (a miss: the cell is built again).
+
+        A miss too: an entry that cannot be read or does not decode into the typed model, one
+        that ran to its end (no failure) without a build of each of the cell's `artifacts`, or
+        one whose files are not all there as recorded. A damaged entry never aborts a run and
+        never replays as a pass.
+        """
         path = self.folder(key) / OUTPUT_FILE
-        if not path.is_file():
-            return None
         try:
-            return from_data(CellOutput, json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            output = decode(CellOutput, json.loads(path.read_text(encoding="utf-8")))
+        # OSError: absent or unreadable; ValueError: not UTF-8, not JSON, or DataError (the
+        # wrong shape); RecursionError: nested deeper than the parser goes
+        except (OSError, ValueError, RecursionError):
             return None
+        return output if self._complete(key, output, artifacts) else None
+
+    def _complete(self, key: str, output: CellOutput, artifacts: Iterable[ArtifactSpec]) -> bool:
+        built = {build.name for build in output.builds}
+        if output.failure is None and not {spec.name for spec in artifacts} <= built:
+            return False
+        files = self.files(key)
+        for build in output.builds:
+            for file in build.files:
+                stored = files / build.name / file.file
+                if not stored.is_file() or stored.stat().st_size != file.size:
+                    return False
+        return True
 
     def store(self, key: str, output: CellOutput) -> None:
         write_json_atomic(self.folder(key) / OUTPUT_FILE, to_data(output))

@@ -51,22 +51,61 @@ def connect() -> docker.DockerClient:
     A probe client pings first, with a short timeout and a fixed API version (so creating it
     sends nothing): an engine that accepts connections but never answers fails in seconds, not
     after the builds' 600 s, and the probe is closed whatever happens. Only then is the real
-    client made (it asks the engine for its API version).
+    client made; it asks the engine for its API version with the ping's timeout too (an engine
+    that answers the ping and hangs on the next request fails in seconds, too).
     """
+    _refuse_empty_docker_host()
     try:
         probe = _client_for_environment(PING_TIMEOUT_S, PROBE_API_VERSION)
         # any answer will do, even a refusal of the probe's API version
         with contextlib.closing(probe), contextlib.suppress(APIError):
             probe.ping()
-        return _client_for_environment(REQUEST_TIMEOUT_S)
+        client = _client_for_environment(PING_TIMEOUT_S)  # its version request: seconds too
     except (DockerException, requests.exceptions.RequestException) as exc:
-        where = os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
+        raise _unreachable(exc) from exc
+    client.api.timeout = REQUEST_TIMEOUT_S  # every request from now on
+    return client
+
+
+def _unreachable(exc: Exception) -> EngineError:
+    """The error for an engine that did not answer in time, or not at all."""
+    if _timed_out(exc):
+        return EngineError(
+            f"The Docker engine at {_where()} accepted the connection but did not answer "
+            f"within {PING_TIMEOUT_S} s ({exc}).\n"
+            "It may be hung or overloaded: restart it (e.g. `systemctl restart docker`), or "
+            "point linkmatrix at another engine with DOCKER_HOST."
+        )
+    return EngineError(
+        f"No Docker engine answered at {_where()}: {exc}.\n"
+        "Start the engine (e.g. `systemctl start docker`), or point linkmatrix at one with "
+        "DOCKER_HOST=unix:///path/docker.sock or DOCKER_HOST=ssh://user@host "
+        "(`docker context inspect` shows a context's endpoint)."
+    )
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """A timeout, or an error caused by one (docker wraps the version request's)."""
+    for _ in range(8):  # a chain is short; this also ends a (pathological) cycle
+        if exc is None or isinstance(exc, requests.exceptions.Timeout):
+            return exc is not None
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _where() -> str:
+    return os.environ.get("DOCKER_HOST", "the default socket (/var/run/docker.sock)")
+
+
+def _refuse_empty_docker_host() -> None:
+    """DOCKER_HOST set but empty would silently mean the default engine: say so instead."""
+    host = os.environ.get("DOCKER_HOST")
+    if host is not None and not host.strip():
         raise EngineError(
-            f"No Docker engine answered at {where}: {exc}.\n"
-            "Start the engine (e.g. `systemctl start docker`), or point linkmatrix at one with "
-            "DOCKER_HOST=unix:///path/docker.sock or DOCKER_HOST=ssh://user@host "
-            "(`docker context inspect` shows a context's endpoint)."
-        ) from exc
+            "DOCKER_HOST is set but empty. Unset it (`unset DOCKER_HOST`) to use the current "
+            "Docker context or the default socket, or give the engine's URL, e.g. "
+            "DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=ssh://user@host."
+        )
 
 
 def _client_for_environment(timeout: int, version: str | None = None) -> docker.DockerClient:

@@ -28,6 +28,7 @@ from orchestrator.results.model import (
     ResultsDocument,
 )
 from orchestrator.serial import DataError, decode, to_data
+from orchestrator.status import Status
 
 RESULTS_FILE = "results.json"
 READABLE_VERSIONS = (1, SCHEMA_VERSION)
@@ -46,8 +47,9 @@ def load_results(path: Path) -> ResultsDocument:
     """A results.json document (version 1 or 2), its every value's type checked.
 
     Whatever is wrong with the file (unreadable, not JSON, another schema version, a key or
-    value out of place, an index out of range) is a ResultsError naming the file, never a
-    traceback. A version-1 document reads as the current version: writing it converts it.
+    value out of place, an index out of range, a summary without every status) is a
+    ResultsError naming the file, never a traceback. A version-1 document reads as the current
+    version: writing it converts it.
     """
     data = _read_json(path)
     if not isinstance(data, dict):
@@ -60,9 +62,16 @@ def load_results(path: Path) -> ResultsDocument:
         if version == SCHEMA_VERSION:
             data = expand(data)
         data["schema_version"] = SCHEMA_VERSION
-        return decode(ResultsDocument, data)
+        return _every_status_counted(decode(ResultsDocument, data))
     except DataError as exc:
         raise ResultsError(f"{path}: not a linkmatrix results file ({exc}).") from exc
+
+
+def _every_status_counted(document: ResultsDocument) -> ResultsDocument:
+    """The views show a count per status: a summary that lacks one is a damaged file."""
+    if missing := [status.value for status in Status if status not in document.summary]:
+        raise DataError("summary", f"no count for {', '.join(missing)}")
+    return document
 
 
 def _read_json(path: Path) -> object:
@@ -75,8 +84,16 @@ def _read_json(path: Path) -> object:
 
 
 def write_results(path: Path, document: ResultsDocument) -> None:
-    """Write the version-2 form atomically: a reader never sees a torn file."""
-    _write_text_atomic(path, encode(document))
+    """Write the version-2 form atomically: a reader never sees a torn file.
+
+    A failed write (disk full, read-only folder) is a ResultsError naming the file; the file
+    written before, if any, is left as it was.
+    """
+    text = encode(document)
+    try:
+        _write_text_atomic(path, text)
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot write results ({exc.strerror or exc}).") from exc
 
 
 def encode(document: ResultsDocument) -> str:

@@ -4,11 +4,19 @@ what a cell builds from, not what the scenario expects of it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from orchestrator.cell.cache import OUTPUT_FILE, CellCache, cell_key
-from orchestrator.cell.observation import CellOutput, Failure, ToolInfo
+from orchestrator.cell.observation import BuildOutput, BuiltFile, CellOutput, Failure, ToolInfo
 from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.scenario import ArtifactSpec, Selector, TargetKind
+from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.status import Reason
 from tests.unit.conftest import SCENARIO, ProjectFactory
 
@@ -34,11 +42,11 @@ def key_of(matrix: Matrix) -> str:
 
 def test_a_stored_output_loads_as_it_was(tmp_path: Path) -> None:
     cache = CellCache(root=tmp_path)
-    assert cache.load("k1") is None
+    assert cache.load("k1", ()) is None
     cache.store("k1", OUTPUT)
-    assert cache.load("k1") == OUTPUT
+    assert cache.load("k1", ()) == OUTPUT
     cache.discard("k1")
-    assert cache.load("k1") is None
+    assert cache.load("k1", ()) is None
 
 
 def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
@@ -46,9 +54,9 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     cache.store("k1", OUTPUT)
     stored = cache.folder("k1") / OUTPUT_FILE
     stored.write_text('{"tools": null, "builds": [')  # cut short
-    assert cache.load("k1") is None
+    assert cache.load("k1", ()) is None
     stored.write_text('{"something": "else"}')  # an older layout
-    assert cache.load("k1") is None
+    assert cache.load("k1", ()) is None
 
 
 def test_the_key_follows_sources_and_build_settings_not_expectations(
@@ -69,3 +77,111 @@ def test_the_key_follows_sources_and_build_settings_not_expectations(
         SCENARIO.replace("[-Zexport-executable-symbols]", "[-Zexport-executable-symbols, -g]")
     )
     assert key_of(load_matrix(path)) != after_source
+
+
+def built_output(cache: CellCache, key: str) -> CellOutput:
+    """A finished cell (no failure) with one build, `lib`, whose file is in the cache."""
+    files = cache.files(key) / "lib"
+    files.mkdir(parents=True)
+    (files / "liblib.so").write_bytes(b"\x7fELF....")
+    build = BuildOutput(
+        name="lib",
+        package="cdy",
+        target_kind="lib",
+        crate_type="cdylib",
+        command=("cargo", "rustc"),
+        env=(("RUSTFLAGS", "-Cpanic=abort"),),
+        exit_code=0,
+        duration_s=2.0,
+        diagnostics=(),
+        files=(
+            BuiltFile(
+                file="liblib.so",
+                path="artifacts/cell/lib/liblib.so",
+                source="/w/liblib.so",
+                sha256="0" * 64,
+                size=8,
+                format=ArtifactFormat.ELF,
+            ),
+        ),
+        primary="liblib.so",
+        log_end=10,
+    )
+    return dataclasses.replace(OUTPUT, builds=(build,), failure=None)
+
+
+LIB = (
+    ArtifactSpec(
+        name="lib",
+        package="cdy",
+        target_kind=TargetKind.LIB,
+        bin_name="cdy",
+        crate_type=None,
+        rustc_args=(),
+        when=Selector(),
+    ),
+)
+
+
+def test_a_finished_entry_with_its_builds_and_files_is_a_hit(tmp_path: Path) -> None:
+    cache = CellCache(root=tmp_path)
+    output = built_output(cache, "k1")
+    cache.store("k1", output)
+    assert cache.load("k1", LIB) == output
+
+
+# Each damage is applied to the stored JSON of `built_output`.
+WRONG_TYPES: dict[str, Callable[[dict[str, Any]], object]] = {
+    "a string for a number": lambda d: d.update(duration_s="1.5"),
+    "a list for an object": lambda d: d.update(tools=[1, 2]),
+    "a number for a list": lambda d: d.update(builds=5),
+    "a number for a name": lambda d: d["builds"][0].update(name=7),
+    "an unknown format": lambda d: d["builds"][0]["files"][0].update(format="jpeg"),
+    "an env pair of three": lambda d: d["builds"][0].update(env=[["A", "b", "c"]]),
+    "an unknown reason": lambda d: d.update(failure={"reason": "?", "step": "s", "detail": "d"}),
+    "a bool for a size": lambda d: d["builds"][0]["files"][0].update(size=True),
+}
+
+
+@pytest.mark.parametrize("damage", WRONG_TYPES)
+def test_an_entry_of_the_wrong_types_is_a_miss(tmp_path: Path, damage: str) -> None:
+    cache = CellCache(root=tmp_path)
+    cache.store("k1", built_output(cache, "k1"))
+    stored = cache.folder("k1") / OUTPUT_FILE
+    data = json.loads(stored.read_text())
+    WRONG_TYPES[damage](data)
+    stored.write_text(json.dumps(data))
+    assert cache.load("k1", LIB) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, "[1, 2]", "null", "\udcff", "\xff\xfe"]
+)
+def test_an_entry_that_is_not_an_object_is_a_miss(tmp_path: Path, text: str) -> None:
+    cache = CellCache(root=tmp_path)
+    cache.store("k1", OUTPUT)
+    (cache.folder("k1") / OUTPUT_FILE).write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert cache.load("k1", ()) is None
+
+
+def test_a_finished_entry_without_a_build_of_each_artifact_is_a_miss(tmp_path: Path) -> None:
+    cache = CellCache(root=tmp_path)
+    cache.store("k1", dataclasses.replace(built_output(cache, "k1"), builds=()))
+    assert cache.load("k1", LIB) is None  # `builds: []` must not replay as a pass
+    assert cache.load("k1", ()) is not None  # a cell that builds nothing has no builds
+
+
+def test_an_aborted_entry_may_have_fewer_builds(tmp_path: Path) -> None:
+    cache = CellCache(root=tmp_path)
+    cache.store("k1", OUTPUT)  # the prepare step failed: nothing was built
+    assert cache.load("k1", LIB) == OUTPUT
+
+
+def test_an_entry_whose_files_are_gone_or_cut_short_is_a_miss(tmp_path: Path) -> None:
+    cache = CellCache(root=tmp_path)
+    cache.store("k1", built_output(cache, "k1"))
+    stored = cache.files("k1") / "lib" / "liblib.so"
+    stored.write_bytes(b"\x7fELF")
+    assert cache.load("k1", LIB) is None
+    stored.unlink()
+    assert cache.load("k1", LIB) is None

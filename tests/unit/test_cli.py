@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
+from orchestrator.cli import BROKEN_PIPE_EXIT, main
+from orchestrator.plan import MAX_SHARDS
 from tests.unit.conftest import MATRIX, ProjectFactory
 
 
@@ -64,6 +68,13 @@ def test_selection_matching_nothing_exits_4(
         ["run", "--shard", "0/4", "--list-cells"],
         ["run", "--shard", "5/4", "--list-cells"],
         ["run", "--shard", "two", "--list-cells"],
+        ["run", "--shard", "x", "--list-cells"],
+        ["run", "--shard", "0/0", "--list-cells"],
+        ["run", "--shard", "1/20000000", "--list-cells"],
+        ["run", "--shard", "1/257", "--list-cells"],
+        ["run", "--shard", "-1/4", "--list-cells"],
+        ["run", "--shard", "\u0663/4", "--list-cells"],  # an Arabic-Indic 3: not I/N
+        ["run", "--shard", "1/" + "9" * 4000, "--list-cells"],
         ["run", "--json"],
         ["images", "--recipe", "--shard", "0/1"],
     ],
@@ -74,12 +85,44 @@ def test_misuse_is_a_usage_error_before_any_work(
     with pytest.raises(SystemExit) as stopped:
         main(arguments)
     assert stopped.value.code == 2
-    assert "Traceback" not in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    assert error.splitlines()[-1].startswith("linkmatrix")  # one line: what is wrong
+    assert "error: " in error.splitlines()[-1]
+
+
+def test_the_most_shards_plan_at_once(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_project()
+    started = time.monotonic()
+    for index in (1, 2, MAX_SHARDS):
+        assert (
+            main(["run", "--matrix", str(path), "--shard", f"{index}/{MAX_SHARDS}", "--list-cells"])
+            == 0
+        )
+    assert time.monotonic() - started < 5
+    assert "/alpha" in capsys.readouterr().out  # the first shard has cells; the last none
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly(
+    make_project: ProjectFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = make_project()
+    reader, writer = os.pipe()
+    os.close(reader)  # `linkmatrix run --list-cells | head -0`: the reader is gone
+    with open(writer, "w", encoding="utf-8") as stdout:  # noqa: PTH123 - a descriptor
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert main(["run", "--matrix", str(path), "--list-cells"]) == BROKEN_PIPE_EXIT
+        print("after", file=stdout, flush=True)  # stdout is /dev/null now: nothing fails
+    assert capsys.readouterr().err == ""
 
 
 def test_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     shown = capsys.readouterr().out
-    for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 130):
+    for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 141):
         assert f"  {code:>3}  " in shown

@@ -113,7 +113,7 @@ def test_a_cached_cell_is_re_inspected_only_when_the_inspector_version_changes(
     cells = CellCache(root=tmp_path / "cells")
     cells.store("key", cell_output(cells.files("key")))
     # what the pipeline does for a cell in the cache: load it (no runner), then inspect it
-    output = cells.load("key")
+    output = cells.load("key", ())
     assert output is not None
     inspector = CountingInspector()
     first = InspectionCache(root=tmp_path / "inspections", version="v1", inspector=inspector)
@@ -180,7 +180,7 @@ def test_a_cell_cache_entry_of_another_shape_is_a_miss(tmp_path: Path) -> None:
     cells = CellCache(root=tmp_path)
     cells.folder("key").mkdir(parents=True)
     (cells.folder("key") / "output.json").write_text('{"builds": 1}', encoding="utf-8")
-    assert cells.load("key") is None
+    assert cells.load("key", ()) is None
 
 
 @pytest.mark.parametrize("reason", list(NotRun))
@@ -191,6 +191,6 @@ def test_not_run_is_stored_as_its_text(tmp_path: Path, reason: NotRun) -> None:
     output = replace(cell_output(cells.files("k")), runs=(replace(RUN, not_run=reason),))
     cells.store("k", output)
     assert f'"not_run": "{reason.value}"' in (cells.folder("k") / "output.json").read_text()
-    loaded = cells.load("k")
+    loaded = cells.load("k", ())
     assert loaded is not None
     assert loaded.runs[0].not_run is reason

@@ -6,7 +6,7 @@ import pytest
 
 from orchestrator.config.matrix import Matrix
 from orchestrator.errors import SelectionError
-from orchestrator.plan import Shard, all_cells, make_plan
+from orchestrator.plan import MAX_SHARDS, Shard, all_cells, make_plan
 from tests.unit.conftest import ProjectFactory
 
 
@@ -72,4 +72,11 @@ def test_shard_text_is_validated() -> None:
     assert Shard.parse("2/4") == Shard(index=2, count=4)
     for text in ("0/4", "5/4", "x", "1/0"):
         with pytest.raises(SelectionError, match="expected I/N"):
+            Shard.parse(text)
+
+
+def test_shard_count_is_capped() -> None:
+    assert Shard.parse(f"{MAX_SHARDS}/{MAX_SHARDS}") == Shard(index=MAX_SHARDS, count=MAX_SHARDS)
+    for text in (f"1/{MAX_SHARDS + 1}", "1/20000000"):
+        with pytest.raises(SelectionError, match=f"N may be at most {MAX_SHARDS}"):
             Shard.parse(text)

@@ -332,6 +332,12 @@ DAMAGES: dict[str, Callable[[Path], object]] = {
         json.dumps(sample_with(lambda d: d["cells"][0]["artifacts"][0]["exports"].append(7))),
         encoding="utf-8",
     ),
+    "a summary without every status": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d.update(summary={"pass": 1}))), encoding="utf-8"
+    ),
+    "a summary that is a list": lambda p: p.write_text(
+        json.dumps(sample_with(lambda d: d.update(summary=[]))), encoding="utf-8"
+    ),
     "null where none may be": lambda p: p.write_text(
         json.dumps(sample_with(lambda d: d["cells"][0]["linker"].update(name=None))),
         encoding="utf-8",
