@@ -123,6 +123,7 @@ class CellContainer:
             mem_limit=self.limits.memory,
             memswap_limit=self.limits.memory,
             pids_limit=self.limits.pids,
+            nano_cpus=round(self.limits.cpus * 1e9),  # a spinning cell leaves the host a share
             volumes={vol: {"bind": path, "mode": "rw"} for vol, path in self.volumes.items()},
             labels={LABEL: self.run_id},
             cap_drop=["ALL"],

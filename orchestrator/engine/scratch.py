@@ -90,6 +90,7 @@ class ScratchRunner:
             mem_limit=self.limits.memory,
             memswap_limit=self.limits.memory,
             pids_limit=self.limits.pids,
+            nano_cpus=round(self.limits.cpus * 1e9),  # a spinning cell leaves the host a share
             labels={LABEL: self.run_id},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],

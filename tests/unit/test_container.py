@@ -40,6 +40,7 @@ def test_container_runs_without_network_as_non_root_with_limits() -> None:
     assert options["network_mode"] == "none"
     assert options["user"] == "1000:1000"
     assert (options["mem_limit"], options["pids_limit"]) == ("1g", 64)
+    assert options["nano_cpus"] == 1_500_000_000  # the default cpus: 1.5
     assert options["volumes"] == {"vol": {"bind": "/cache", "mode": "rw"}}
     assert client.events == ["create volume vol", "start c1", "remove c1"]
 

@@ -38,6 +38,7 @@ def test_a_scratch_run_is_isolated_and_cleaned_up() -> None:
     assert options["user"] == "1000:1000"
     assert options["cap_drop"] == ["ALL"]
     assert (options["mem_limit"], options["pids_limit"]) == ("1g", 64)
+    assert options["nano_cpus"] == 1_500_000_000  # the default cpus: 1.5
     (imported,) = engine.imported
     assert tar_names(imported.data) == ["hello"]
     assert imported.changes == ["LABEL org.linkmatrix.run=r1"]
