@@ -1,13 +1,16 @@
 """The one reader and the one writer of results.json.
 
-Schema version 2 (what is written) stores every symbol name once. An artifact's `exports`,
-`imports`, `needed`, `members` and `data` are lists of indices into `symbols.names`;
+Schema version 3 (what is written) stores every symbol name once. An artifact's `exports`,
+`imports`, `needed`, `members` and `data` are lists of references to `symbols.names`;
 `symbols.demangled` holds `[mangled, readable]` pairs of indices into `symbols.names`. std's
 names, shared by every staticlib of a column, are thus stored once. An artifact's readable
 names are those of its exports that `symbols.demangled` has, in export order (demangling is a
 function of the name), so an artifact stores a `demangled` list of pair indices only where its
-names differ from that. Version 1 (every list spelled out) is still read. In memory a document is
-always expanded: only this module knows the stored form.
+names differ from that. A reference is an index, or `[first, count]` for `count` (3 or more)
+consecutive indices: names are numbered in first-seen order, so an artifact listing what an
+earlier one listed (std's symbols in every staticlib of a column) refers to one run of them.
+Version 2 (single indices only) and version 1 (every list spelled out) are still read. In memory
+a document is always expanded: only this module knows the stored form.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from orchestrator.serial import DataError, decode, to_data
 from orchestrator.status import Status
 
 RESULTS_FILE = "results.json"
-READABLE_VERSIONS = (1, SCHEMA_VERSION)
+READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+SHORTEST_RUN = 3  # consecutive references stored as [first, count]; shorter ones are no smaller
 
 # The artifact keys that hold names, stored as index lists into symbols.names.
 NAME_LISTS = ("exports", "imports", "needed", "members", "data")
@@ -56,10 +60,11 @@ def load_results(path: Path) -> ResultsDocument:
         raise ResultsError(f"{path}: not a linkmatrix results file (not a JSON object).")
     version = data.get("schema_version")
     if version not in READABLE_VERSIONS or isinstance(version, bool):
-        readable = " and ".join(map(str, READABLE_VERSIONS))
+        *older, newest = map(str, READABLE_VERSIONS)
+        readable = f"{', '.join(older)} and {newest}"
         raise ResultsError(f"{path}: schema_version {version!r}; this linkmatrix reads {readable}.")
     try:
-        if version == SCHEMA_VERSION:
+        if version != 1:
             data = expand(data)
         data["schema_version"] = SCHEMA_VERSION
         return _every_status_counted(decode(ResultsDocument, data))
@@ -132,7 +137,7 @@ class _Interner:
 
 
 def stored_data(document: ResultsDocument) -> JsonObject:
-    """`document` as version-2 JSON data: cells reference the one `symbols` table."""
+    """`document` as version-3 JSON data: cells reference the one `symbols` table."""
     interner = _Interner()
     readable: dict[str, str] = {}
     for cell in document.cells:
@@ -170,13 +175,29 @@ def _stored_artifact(
     )
     data: JsonObject = to_data(emptied)
     for key in NAME_LISTS:
-        data[key] = interner.name_refs(getattr(artifact, key))
+        data[key] = runs(interner.name_refs(getattr(artifact, key)))
     derived = readable_exports(artifact.exports, readable)
     if list(derived.items()) == list(artifact.demangled.items()):
         del data[DEMANGLED]  # the reader derives it: the same names, in the same order
     else:
-        data[DEMANGLED] = interner.pair_refs(artifact.demangled.items())
+        data[DEMANGLED] = runs(interner.pair_refs(artifact.demangled.items()))
     return data
+
+
+def runs(refs: Sequence[int]) -> list[int | list[int]]:
+    """`refs` with each run of SHORTEST_RUN or more consecutive indices as [first, count]."""
+    stored: list[int | list[int]] = []
+    start = 0
+    while start < len(refs):
+        end = start + 1
+        while end < len(refs) and refs[end] == refs[end - 1] + 1:
+            end += 1
+        if end - start >= SHORTEST_RUN:
+            stored.append([refs[start], end - start])
+        else:
+            stored.extend(refs[start:end])
+        start = end
+    return stored
 
 
 def _dumps(data: JsonObject) -> str:
@@ -226,7 +247,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 
 def expand(data: JsonObject) -> JsonObject:
-    """Version-2 data with every reference replaced by its names: version-1 shaped data.
+    """Version-2 or -3 data with every reference replaced by its names: version-1 shaped data.
 
     Raises DataError naming the first reference that is not an index of its table.
     """
@@ -275,13 +296,32 @@ def _expand_artifact(
         artifact[DEMANGLED] = readable_exports(map(str, exports), dict(pairs))
 
 
-def _resolve(refs: object, table: list[T], where: str, table_name: str) -> list[T]:
-    """The entries of `table` that `refs` (a list of indices) names, in its order."""
-    if not isinstance(refs, list):
+def _resolve(stored: object, table: list[T], where: str, table_name: str) -> list[T]:
+    """The entries of `table` that `stored` (indices and [first, count] runs) names, in order."""
+    if not isinstance(stored, list):
         raise DataError(where, f"expected a list of indices into {table_name}")
-    if refs and not (
-        all(type(ref) is int for ref in refs) and min(refs) >= 0 and max(refs) < len(table)
-    ):
-        bad = next(r for r in refs if type(r) is not int or not 0 <= r < len(table))
+    refs = _indices(stored, where, table_name)
+    if refs and not (min(refs) >= 0 and max(refs) < len(table)):
+        bad = next(r for r in refs if not 0 <= r < len(table))
         raise DataError(where, f"{bad!r} is not an index of {table_name} ({len(table)} entries)")
     return [table[ref] for ref in refs]
+
+
+def _indices(stored: list[object], where: str, table_name: str) -> list[int]:
+    """The indices that `stored` holds, its [first, count] runs spelled out (a version-2 file
+    has none). Anything else is a DataError.
+    """
+    refs: list[int] = []
+    for ref in stored:
+        if type(ref) is int:
+            refs.append(ref)
+        elif (
+            isinstance(ref, list) and len(ref) == 2 and all(type(n) is int and n >= 0 for n in ref)
+        ):
+            first, count = ref
+            refs.extend(range(first, first + count))
+        else:
+            raise DataError(
+                where, f"{ref!r} is not an index of {table_name} or a [first, count] run"
+            )
+    return refs

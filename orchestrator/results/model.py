@@ -15,7 +15,7 @@ from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.serial import OMIT_WHEN_NONE
 from orchestrator.status import CheckOutcome, Reason, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, kw_only=True)

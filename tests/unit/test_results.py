@@ -16,7 +16,7 @@ from orchestrator.errors import ResultsError
 from orchestrator.images.tags import image_tag
 from orchestrator.report import write_views
 from orchestrator.report.markdown import render_markdown
-from orchestrator.results.codec import encode, encode_v1, load_results, write_results
+from orchestrator.results.codec import encode, encode_v1, load_results, runs, write_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
 from orchestrator.results.merge import ShardResults, merge_documents
 from orchestrator.results.model import SCHEMA_VERSION, CellRecord, ResultsDocument, Selection
@@ -135,22 +135,25 @@ def test_a_run_writes_what_it_wrote_before_the_model_was_typed(tmp_path: Path) -
 
 
 @pytest.mark.usefixtures("golden_host")
-def test_a_run_writes_the_golden_version_2_document(tmp_path: Path) -> None:
-    """run.v2.json: what write_results writes now; it reads back as the same document."""
+def test_a_run_writes_the_golden_version_3_document(tmp_path: Path) -> None:
+    """run.v3.json: what write_results writes now; it reads back as the same document, and so
+    does run.v2.json, the same document as version 2 wrote it (no runs of references).
+    """
     document = golden_run_document(tmp_path)
     write_results(tmp_path / "written.json", document)
-    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v2.json")
+    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v3.json")
+    assert load_results(GOLDEN / "run.v3.json") == document
     assert load_results(GOLDEN / "run.v2.json") == document
 
 
-def test_version_2_stores_each_name_once_and_reads_back_the_same(tmp_path: Path) -> None:
+def test_version_3_stores_each_name_once_and_reads_back_the_same(tmp_path: Path) -> None:
     sample = load_sample()
     data = json.loads(encode(sample))
     names = data["symbols"]["names"]
     assert len(names) == len(set(names))
     artifact = sample.cells[8].artifacts[1]
     stored = data["cells"][8]["artifacts"][1]
-    assert [names[i] for i in stored["exports"]] == list(artifact.exports)
+    assert [names[i] for i in unrun(stored["exports"])] == list(artifact.exports)
     pairs = {names[m]: names[r] for m, r in data["symbols"]["demangled"]}
     assert "demangled" not in stored  # derived from the exports and symbols.demangled
     assert {e: pairs[e] for e in artifact.exports if e in pairs} == artifact.demangled
@@ -159,6 +162,31 @@ def test_version_2_stores_each_name_once_and_reads_back_the_same(tmp_path: Path)
     )  # the sample trims its lists: little is shared
     (tmp_path / "results.json").write_text(encode(sample), encoding="utf-8")
     assert load_results(tmp_path / "results.json") == sample
+
+
+def unrun(stored: list[Any]) -> list[int]:
+    """The indices a stored list holds, [first, count] runs spelled out."""
+    return [
+        i
+        for ref in stored
+        for i in (range(ref[0], ref[0] + ref[1]) if isinstance(ref, list) else [ref])
+    ]
+
+
+def test_runs_of_consecutive_references_are_stored_as_first_and_count() -> None:
+    assert runs([]) == []
+    assert runs([4, 5]) == [4, 5]  # a run of two is no smaller as a pair
+    assert runs([7, 1, 2, 3, 9, 10, 11, 12, 0]) == [7, [1, 3], [9, 4], 0]
+    assert unrun(runs([7, 1, 2, 3, 9, 10, 11, 12, 0])) == [7, 1, 2, 3, 9, 10, 11, 12, 0]
+
+
+def test_a_run_that_is_not_first_and_count_is_a_damaged_file(tmp_path: Path) -> None:
+    data = json.loads(encode(load_sample()))
+    cell = next(c for c in data["cells"] if any(a["exports"] for a in c["artifacts"]))
+    next(a for a in cell["artifacts"] if a["exports"])["exports"] = [[1, 2, 3]]
+    (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"\[1, 2, 3\] is not an index of symbols.names"):
+        load_results(tmp_path / "results.json")
 
 
 def test_an_artifact_whose_names_differ_from_the_derivation_keeps_its_own(

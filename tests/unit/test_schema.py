@@ -40,14 +40,15 @@ from orchestrator.status import CheckOutcome, Reason, Status
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"
 V1_SCHEMA_PATH = REPO / "schema" / "results-v1.schema.json"  # what older files were written in
+V2_SCHEMA_PATH = REPO / "schema" / "results-v2.schema.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SAMPLE = FIXTURES / "sample" / "results.json"
 GOLDEN = FIXTURES / "golden"
 
 
 @functools.cache
-def results_validator(version: int = 2) -> jsonschema.protocols.Validator:
-    path = V1_SCHEMA_PATH if version == 1 else SCHEMA_PATH
+def results_validator(version: int = SCHEMA_VERSION) -> jsonschema.protocols.Validator:
+    path = {1: V1_SCHEMA_PATH, 2: V2_SCHEMA_PATH}.get(version, SCHEMA_PATH)
     schema = json.loads(path.read_text(encoding="utf-8"))
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
@@ -56,7 +57,7 @@ def results_validator(version: int = 2) -> jsonschema.protocols.Validator:
 
 def assert_valid_results(document: Any) -> None:
     """Fail with every schema violation of the document's version, each with its JSON path."""
-    validator = results_validator(1 if document.get("schema_version") == 1 else 2)
+    validator = results_validator(document.get("schema_version", SCHEMA_VERSION))
     errors = sorted(validator.iter_errors(document), key=lambda e: e.json_path)
     assert not errors, "\n".join(f"{e.json_path}: {e.message[:300]}" for e in errors)
 
@@ -144,10 +145,14 @@ def test_the_schema_describes_the_symbol_table_the_codec_writes() -> None:
     }
 
 
-# What the file holds instead of a model field: indices into the symbol table (see codec.py).
+class StoredRef:
+    """A reference into the symbol table as stored: an index, or a [first, count] run."""
+
+
+# What the file holds instead of a model field: references into the symbol table (codec.py).
 STORED_AS: dict[tuple[type, str], Any] = {
-    **{(ArtifactRecord, key): tuple[int, ...] for key in NAME_LISTS},
-    (ArtifactRecord, DEMANGLED): tuple[int, ...],
+    **{(ArtifactRecord, key): tuple[StoredRef, ...] for key in NAME_LISTS},
+    (ArtifactRecord, DEMANGLED): tuple[StoredRef, ...],
 }
 # Keys the file holds beyond the model's fields.
 STORED_EXTRA: dict[type, list[str]] = {ResultsDocument: [SYMBOLS]}
@@ -185,6 +190,9 @@ def _nullable(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any] | No
 
 def _compare(hint: Any, node: dict[str, Any], root: dict[str, Any], where: str) -> list[str]:
     node = _resolve(node, root)
+    if hint is StoredRef:
+        kinds = [_resolve(option, root).get("type") for option in node.get("oneOf", [])]
+        return [] if kinds == ["integer", "array"] else [f"{where}: not an index or a run"]
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
         stripped = _nullable(node, root)
