@@ -115,17 +115,33 @@ def cpu_times() -> tuple[float, float]:
 
 
 def make_engine_cold() -> None:
-    """Remove every linkmatrix image (the base included) and cache volume: a cold engine."""
+    """Remove every linkmatrix image (the base included), the images built on them (a killed
+    build's untagged layers) and every linkmatrix cache volume: a cold engine.
+    """
     import docker  # noqa: PLC0415 - only --cold needs the engine here
 
     client = docker.from_env()
-    for image in client.images.list():
-        if any(tag.startswith("linkmatrix/") for tag in image.tags):
-            client.images.remove(str(image.id), force=True)
+    images = client.images.list(all=True)
+    parents = {str(i.id): str(i.attrs.get("Parent") or "") for i in images}
+    ours = {str(i.id) for i in images if any(t.startswith("linkmatrix/") for t in i.tags)}
+
+    def descends(image_id: str) -> bool:
+        while image_id:
+            if image_id in ours:
+                return True
+            image_id = parents.get(image_id, "")
+        return False
+
+    doomed = sorted(
+        (i for i in images if descends(str(i.id))),
+        key=lambda i: str(i.attrs["Created"]),
+        reverse=True,  # children before their parents
+    )
+    for image in doomed:
+        client.images.remove(str(image.id), force=True)
     for volume in client.volumes.list(filters={"name": CACHE_VOLUME_PREFIX}):
         volume.remove(force=True)
-    client.images.prune(filters={"dangling": True})
-    print("  --cold: removed every linkmatrix image and cache volume first")
+    print(f"  --cold: removed {len(doomed)} linkmatrix images (and their layers) and cache volumes")
 
 
 def run_matrix(*args: str) -> float:
