@@ -28,6 +28,7 @@ folder's size with the artifact bytes linked from the cell cache versus copied.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -138,7 +139,8 @@ def make_engine_cold() -> None:
         reverse=True,  # children before their parents
     )
     for image in doomed:
-        client.images.remove(str(image.id), force=True)
+        with contextlib.suppress(docker.errors.ImageNotFound):  # gone with a child it parented
+            client.images.remove(str(image.id), force=True)
     for volume in client.volumes.list(filters={"name": CACHE_VOLUME_PREFIX}):
         volume.remove(force=True)
     print(f"  --cold: removed {len(doomed)} linkmatrix images (and their layers) and cache volumes")
