@@ -15,6 +15,8 @@ Targets (a figure above its limit fails the run):
   inspect-memory   peak RSS growth over 200 inspections / growth over the first 10         ≤ 2
   std-builds       std builds of the cold run per (toolchain image, release, std key)      ≤ 1
   cold-minutes     the first run, when it built images (`--cold` removes them all first)  ≤ 45
+  edit-reruns-others  cells re-run after an edit of one scenario's source, beyond its own  ≤ 0
+  reinspect-rebuilds  cells rebuilt when every artifact is re-inspected (new inspector)    ≤ 0
                    (a sysroot the image's volume already held counts 0: the run says how many)
 
 The whole-matrix targets are judged only on a whole-matrix run: with --only (or --no-docker)
@@ -61,8 +63,18 @@ TARGETS = {
     "inspect-memory": 2.0,
     "std-builds": 1.0,
     "cold-minutes": 45.0,
+    "edit-reruns-others": 0.0,
+    "reinspect-rebuilds": 0.0,
 }
-WHOLE_MATRIX_ONLY = ("warm-rerun", "warm-seconds", "results-mb", "overhead", "cold-minutes")
+WHOLE_MATRIX_ONLY = (
+    "warm-rerun",
+    "warm-seconds",
+    "results-mb",
+    "overhead",
+    "cold-minutes",
+    "edit-reruns-others",
+    "reinspect-rebuilds",
+)
 MB = 1_000_000
 
 
@@ -208,12 +220,47 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
         figures["overhead"] = host_share(phases)
         figures["std-builds"] = float(max(builds.values(), default=0))
         figures |= output_figures(Path(temp, "out"))
+        if not only:  # both edit the whole matrix's cache: only meaningful on it
+            figures |= bench_edits(Path(temp), common)
         if keep is not None:
             # the artifacts are links into the temporary cell cache: results and views only
             ignore = shutil.ignore_patterns("artifacts")
             shutil.copytree(Path(temp, "out"), keep, ignore=ignore, dirs_exist_ok=True)
             print(f"  the warm run's output folder (no artifacts) is kept in {keep}")
     return figures
+
+
+EDITED_SCENARIO = "cdylib-exports"
+
+
+def bench_edits(temp: Path, common: tuple[str, ...]) -> dict[str, float]:
+    """On the warm cache: an edit to one scenario's source re-runs only that scenario's cells;
+    a new inspector (its cache emptied, as a new inspector version finds it) rebuilds nothing.
+    """
+    project = temp / "project"  # a copy: the repository is never edited
+    for folder in ("scenarios", "images"):
+        shutil.copytree(REPO / folder, project / folder, dirs_exist_ok=True)
+    shutil.copy2(REPO / "matrix.yaml", project / "matrix.yaml")
+    source = project / "scenarios" / EDITED_SCENARIO / "src" / "lib.rs"
+    source.write_text(source.read_text() + "\n// an edit by nox -s bench\n")
+    matrix = load_matrix(project / "matrix.yaml")
+    expected = sum(
+        len(group.cells) for group in make_plan(matrix, only=[f"*/*/{EDITED_SCENARIO}"]).groups
+    )
+    seconds = run_matrix(*common, "--matrix", str(project / "matrix.yaml"))
+    rerun = json.loads((temp / "out" / "phases.json").read_text())["cells_run"]
+    print(
+        f"  edit of scenarios/{EDITED_SCENARIO}/src/lib.rs: {rerun:.0f} cells re-run "
+        f"({expected} are that scenario's buildable cells), {seconds:.1f} s"
+    )
+    shutil.rmtree(temp / "cache" / "inspections")
+    seconds = run_matrix(*common)
+    phases = json.loads((temp / "out" / "phases.json").read_text())
+    print(
+        f"  every artifact re-inspected (the inspection cache emptied, as a new inspector "
+        f"version finds it): {phases['cells_run']:.0f} cells rebuilt, {seconds:.1f} s"
+    )
+    return {"edit-reruns-others": rerun - expected, "reinspect-rebuilds": phases["cells_run"]}
 
 
 def host_share(phases: dict[str, float]) -> float:
