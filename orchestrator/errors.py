@@ -34,7 +34,7 @@ class ImageBuildError(LinkmatrixError):
 
 
 class ResultsError(LinkmatrixError):
-    """A results file could not be read, merged or written."""
+    """A results file could not be read, merged or written, or is incomplete (diff, merge)."""
 
     exit_code = 7
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,19 +15,26 @@ import markupsafe
 
 from orchestrator.inspect.demangle import is_mangled_rust
 from orchestrator.report.grid import (
+    Collapsed,
     Column,
     cell_anchor,
-    cells_by_place,
+    collapsed_toolchain,
     grid_columns,
+    missing_places,
     page_name,
     scenario_names,
-    toolchain_spans,
+    short_target,
+    short_word,
+    toolchain_rank,
 )
 from orchestrator.report.logs import LogTail, read_log_tail
 from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
+from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
 from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.results.names import NameSummary, summarize_names
+from orchestrator.results.release_diff import PlaceDiff, release_diffs
 from orchestrator.status import Status
 
 SYMBOL_PAGES = "symbols"
@@ -35,6 +44,9 @@ FOLD_NAMES_OVER = 40
 # many names each, plain (C-level) names before mangled Rust ones, and say how many more
 # results.json holds; all of them would make the page weigh 100 MB.
 NAMES_SHOWN = 100
+# The release comparison lists this many plain names per change; the rest, and every mangled,
+# compiler-rt or LLVM-internal name, is counted.
+RELEASE_NAMES_SHOWN = 40
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +88,8 @@ def environment() -> jinja2.Environment:
         breakable=breakable,
         plain_first=plain_first,
         squares=squares,
+        name_summary=name_summary,
+        links=links,
     )
     env.globals.update(
         statuses=list(Status),
@@ -124,6 +138,23 @@ def breakable(name: str) -> markupsafe.Markup:
     return markupsafe.Markup("-<wbr>").join(markupsafe.escape(part) for part in name.split("-"))
 
 
+URL = re.compile(r"https?://[^\s<>\"'`)\]]+")
+
+
+def links(text: str) -> markupsafe.Markup:
+    """`text` escaped, with every http(s) URL in it a link (an upstream issue in a detail)."""
+    parts = []
+    last = 0
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:")
+        end = match.start() + len(url)
+        parts.append(markupsafe.escape(text[last : match.start()]))
+        parts.append(markupsafe.Markup('<a href="{0}">{0}</a>').format(url))
+        last = end
+    parts.append(markupsafe.escape(text[last:]))
+    return markupsafe.Markup("").join(parts)
+
+
 def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
@@ -143,8 +174,9 @@ def render_index(
         )
         for record in cells
     }
-    columns = grid_columns(cells)
-    scenarios = scenario_names(cells)
+    done = completeness(document)
+    columns = grid_columns(cells, done.missing)
+    scenarios = scenario_names(cells, done.missing)
     return (
         environment()
         .get_template("index.html.j2")
@@ -152,16 +184,146 @@ def render_index(
             document=document,
             provenance=document.provenance,
             summary=document.summary,
+            done=done,
             columns=columns,
-            spans=toolchain_spans(columns),
+            grid=_grid(views, columns, scenarios, done.missing),
             scenarios=scenarios,
-            place={key: views[r.id] for key, r in cells_by_place(cells).items()},
             scenario_cells={s: [views[r.id] for r in cells if r.scenario == s] for s in scenarios},
             route_cells=_route_cells(cells, columns),
+            releases=_release_sections(document),
             diff=diff,
             removed=diff.of(Change.REMOVED) if diff else (),
+            missing=done.missing,
         )
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetSpan:
+    target: str
+    short: str
+    width: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GridGroup:
+    """One toolchain's columns in the grid, or the one column it collapses to."""
+
+    toolchain: str
+    stand_in: bool
+    columns: tuple[Column, ...]
+    targets: tuple[TargetSpan, ...]
+    collapsed: Collapsed | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grid:
+    groups: tuple[GridGroup, ...]
+    rows: tuple[tuple[str, tuple[markupsafe.Markup, ...]], ...]  # scenario, its expanded cells
+
+
+def _grid(
+    views: Mapping[str, CellView],
+    columns: Sequence[Column],
+    scenarios: Sequence[str],
+    missing: Sequence[str],
+) -> Grid:
+    place = {(v.record.scenario, v.record.column): v for v in views.values()}
+    lacking = missing_places(missing)
+    groups = []
+    for toolchain, members in itertools.groupby(columns, key=lambda c: c.toolchain):
+        group = tuple(members)
+        keys = {c.key for c in group}
+        records = [v.record for (s, k), v in place.items() if k in keys]
+        quiet = None if any(k in keys for _, k in lacking) else collapsed_toolchain(records)
+        targets = [
+            TargetSpan(target=target, short=short_target(target), width=len(list(same)))
+            for target, same in itertools.groupby(group, key=lambda c: c.target)
+        ]
+        groups.append(
+            GridGroup(
+                toolchain=toolchain,
+                stand_in=any(c.stand_in for c in group),
+                columns=group,
+                targets=tuple(targets),
+                collapsed=quiet,
+            )
+        )
+    shown = [c for g in groups if g.collapsed is None for c in g.columns]
+    rows = tuple(
+        (
+            scenario,
+            tuple(
+                _grid_cell(place.get((scenario, c.key)), missing=(scenario, c.key) in lacking)
+                for c in shown
+            ),
+        )
+        for scenario in scenarios
+    )
+    return Grid(groups=tuple(groups), rows=rows)
+
+
+def _grid_cell(view: CellView | None, *, missing: bool) -> markupsafe.Markup:
+    """One grid square: the verdict's symbol, the reason in a word, a link to the detail."""
+    if view is None:
+        if missing:
+            return markupsafe.Markup(
+                '<td class="missing-cell" title="planned, but no result: the run stopped '
+                'first or its shard is missing">?<small>no result</small></td>'
+            )
+        return markupsafe.Markup('<td class="empty" title="not in this run"></td>')
+    record = view.record
+    title = f"{record.id}: {first_line(record.detail)}"
+    badge = ""
+    if view.change is not None and view.change.change is not Change.UNCHANGED:
+        badge = markupsafe.Markup(
+            '<span class="chg chg-{}" title="since the baseline: {}">{}</span>'
+        ).format(view.change.change.value, view.change.transition, view.change.change.label)
+    if record.status is Status.NOT_APPLICABLE:
+        return markupsafe.Markup('<td class="na"><a href="#{}" title="{}">–</a>{}</td>').format(
+            view.anchor, title, badge
+        )
+    return markupsafe.Markup(
+        '<td class="v v-{}"><a href="#{}" title="{}">{}<small>{}</small></a>{}</td>'
+    ).format(
+        record.status.value, view.anchor, title, symbol(record.status), short_word(record), badge
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseSections:
+    """The release comparison of the HTML: per scenario, the places whose releases differ."""
+
+    differing: tuple[tuple[str, tuple[PlaceDiff, ...]], ...]  # scenario, its places
+    identical: tuple[PlaceDiff, ...]
+
+    @property
+    def places(self) -> int:
+        return sum(len(places) for _, places in self.differing) + len(self.identical)
+
+
+def _release_sections(document: ResultsDocument) -> ReleaseSections:
+    diffs = release_diffs(document)
+    by_scenario: dict[str, list[PlaceDiff]] = {}
+    for diff in diffs:
+        if diff.differs:
+            by_scenario.setdefault(diff.scenario, []).append(diff)
+
+    def place_order(diff: PlaceDiff) -> tuple[int, str, str]:
+        return (toolchain_rank(diff.toolchain), diff.toolchain, diff.target)
+
+    return ReleaseSections(
+        differing=tuple(
+            (scenario, tuple(sorted(places, key=place_order)))
+            for scenario, places in sorted(by_scenario.items())
+        ),
+        identical=tuple(diff for diff in diffs if not diff.differs),
+    )
+
+
+def name_summary(names: Iterable[str]) -> NameSummary:
+    """A list of names for the page: plain ones (up to NAMES_SHOWN), the bulk counted."""
+    return summarize_names(names, limit=RELEASE_NAMES_SHOWN)
 
 
 def _route_cells(
@@ -170,7 +332,7 @@ def _route_cells(
     """Per column, one cell that ran (it knows rustc and the linker version), if any did."""
     ran: dict[str, CellRecord | None] = {c.key: None for c in columns}
     for record in cells:
-        if ran[record.column] is None and record.rustc is not None:
+        if ran.get(record.column) is None and record.rustc is not None:
             ran[record.column] = record
     return ran
 

@@ -126,7 +126,7 @@ def _column(
         file_type=artifact.file_type,
         status=record.status,
         anchor=cell_anchor(record.id),
-        exports=frozenset(artifact.exports),
+        exports=frozenset(artifact.exports or ()),
     )
 
 
