@@ -28,7 +28,7 @@ from orchestrator.report.grid import (
     toolchain_rank,
 )
 from orchestrator.report.logs import LogTail, read_log_tail
-from orchestrator.report.symbol_table import Mark, symbol_table
+from orchestrator.report.symbol_table import ListedName, Mark, SymbolTable, symbol_table
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
@@ -90,6 +90,7 @@ def environment() -> jinja2.Environment:
         squares=squares,
         name_summary=name_summary,
         links=links,
+        listed_names=listed_names,
     )
     env.globals.update(
         statuses=list(Status),
@@ -107,19 +108,73 @@ def environment() -> jinja2.Environment:
 
 # One square of a symbol page per (name, column): built here, not by a template macro, because
 # a page holds tens of thousands of them and a macro call per square was most of a warm run.
+# End tags are left out (HTML allows it for td and tr) and the meaning of each mark is in the
+# page's key, not in a title per square: a square is a few bytes.
 SQUARES: dict[Mark, str] = {
-    Mark.EXPORTED: '<td class="has">●</td>',
-    Mark.EXTRA: '<td class="extra" title="exported here, by fewer than half of this '
-    "artifact's columns\">●</td>",
-    Mark.MISSING: '<td class="missing" title="not exported here; at least half of this '
-    "artifact's columns export it\">✗</td>",
-    Mark.ABSENT: "<td></td>",
+    Mark.EXPORTED: "<td>●",
+    Mark.EXTRA: "<td class=e>●",
+    Mark.MISSING: "<td class=m>✗",
+    Mark.ABSENT: "<td>",
 }
 
 
 def squares(marks: Iterable[Mark]) -> markupsafe.Markup:
     """A symbol-table row's squares, one `<td>` per column."""
     return markupsafe.Markup("".join(SQUARES[mark] for mark in marks))  # noqa: S704 - fixed text
+
+
+def symbol_rows(table: SymbolTable) -> markupsafe.Markup:
+    """The body of a symbol table, as one string: differing rows with a square per column, the
+    LLVM-internal names' counts, then the names the same everywhere with one cell per artifact
+    (all of its columns export the name, or none does).
+    """
+    escape = markupsafe.escape
+    width = len(table.columns) + 1
+    more = f", {len(table.overflow)} more listed below" if table.overflow else ""
+    heading = f"names that differ across toolchains ({len(table.differing)}{more})"
+    out = [f'<tr><th colspan="{width}" class="n">{heading}</th></tr>']
+    out += [
+        f"<tr class=d><td class=n>{escape(row.name)}{''.join(SQUARES[m] for m in row.marks)}</tr>"
+        for row in table.differing
+    ]
+    if not table.differing:
+        out.append(
+            f'<tr><td colspan="{width}" class="muted">none: every artifact exports the same '
+            "names on every toolchain</td></tr>"
+        )
+    if table.noise:
+        counts = "".join(f"<td>{n or ''}" for n in table.noise_counts)
+        out.append(
+            f'<tr class=d><td class=n><a href="#noise">{len(table.noise)} LLVM-internal and '
+            f"hash-only names</a>: how many each column exports{counts}</tr>"
+        )
+    out.append(
+        f'<tr><th colspan="{width}" class="n">names the same everywhere ({len(table.common)})'
+        "</th></tr>"
+    )
+    starts = list(itertools.accumulate((g.width for g in table.groups), initial=0))[:-1]
+    for row in table.common:
+        cells = "".join(
+            _common_cell(row.marks[start] is Mark.EXPORTED, group.width)
+            for start, group in zip(starts, table.groups, strict=True)
+        )
+        out.append(f"<tr><td class=n>{escape(row.name)}{cells}</tr>")
+    return markupsafe.Markup("\n".join(out))  # noqa: S704 - every name escaped above
+
+
+def listed_names(items: Iterable[ListedName]) -> markupsafe.Markup:
+    """Names listed, not drawn: each with how many columns export it; one string."""
+    escape = markupsafe.escape
+    lines = "".join(
+        f'<li>{escape(item.name)} <span class="muted">{item.columns}</span>' for item in items
+    )
+    return markupsafe.Markup(f'<ul class="noise">{lines}</ul>')  # noqa: S704 - escaped above
+
+
+def _common_cell(exported: bool, width: int) -> str:  # noqa: FBT001 - a private helper
+    if width == 1:
+        return SQUARES[Mark.EXPORTED if exported else Mark.ABSENT]
+    return f"<td colspan={width} class=all>● all {width}" if exported else f"<td colspan={width}>"
 
 
 def plain_first(names: Iterable[str]) -> list[str]:
@@ -339,8 +394,14 @@ def _route_cells(
 
 def render_symbol_page(document: ResultsDocument, scenario: str) -> str:
     """One scenario's exported names, side by side across toolchains."""
+    table = symbol_table(document, scenario)
     return (
         environment()
         .get_template("symbols.html.j2")
-        .render(provenance=document.provenance, table=symbol_table(document, scenario))
+        .render(
+            provenance=document.provenance,
+            table=table,
+            body=symbol_rows(table),
+            done=completeness(document),
+        )
     )

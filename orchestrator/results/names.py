@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -44,8 +45,9 @@ BUILTIN = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1 << 17)  # the views ask again for the same names: std's, per page
 def name_kind(name: str) -> NameKind:
-    if is_mangled_rust(name):
+    if ("_ZN" in name or "_R" in name) and is_mangled_rust(name):
         return NameKind.LLVM if LLVM_INTERNAL.search(name) else NameKind.RUST
     if LLVM_INTERNAL.search(name):
         return NameKind.LLVM

@@ -259,7 +259,7 @@ def test_write_views_writes_every_page(results_dir: Path) -> None:
         "symbols/reexport-staticlib.html",
     ]
     page = (results_dir / "symbols/export-executable-symbols.html").read_text()
-    assert '<td class="missing"' in page
+    assert "<td class=m>✗" in page
     assert '<a href="../index.html#cell-emscripten_wasm32-unknown-emscripten_export-' in page
 
 
