@@ -298,3 +298,13 @@ def test_cli_report_writes_the_views_again(
     assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out
     assert "chg-regressed" in (results_dir / "index.html").read_text()
     assert "**regressed**" in (results_dir / "summary.md").read_text()
+
+
+def test_upstream_urls_in_details_are_links(results_dir: Path) -> None:
+    url = "https://github.com/rust-lang/rust/issues/84161"
+    document = replace_cell(load_sample(), FAILING, detail=f"see {url}. <b>not bold</b>")
+    detail = cell_detail(render_index(document, results_dir), FAILING)
+    assert f'see <a href="{url}">{url}</a>. &lt;b&gt;not bold&lt;/b&gt;' in detail
+    assert '<a href="https://github.com/rust-lang/rfcs/pull/3556">' in render_index(
+        load_sample(), results_dir
+    )
