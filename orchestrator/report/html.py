@@ -34,7 +34,7 @@ from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
 from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.results.names import NameSummary, summarize_names
-from orchestrator.results.release_diff import PlaceDiff, release_diffs
+from orchestrator.results.release_diff import PlaceDiff, ReleaseChange, release_diffs
 from orchestrator.status import Status
 
 SYMBOL_PAGES = "symbols"
@@ -346,15 +346,25 @@ def _grid_cell(view: CellView | None, *, missing: bool) -> markupsafe.Markup:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScenarioReleases:
+    """One scenario's release changes: those worth a row, and those of bulk names only."""
+
+    scenario: str
+    rows: tuple[tuple[PlaceDiff, ReleaseChange], ...]
+    bulk: tuple[tuple[PlaceDiff, ReleaseChange], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReleaseSections:
     """The release comparison of the HTML: per scenario, the places whose releases differ."""
 
-    differing: tuple[tuple[str, tuple[PlaceDiff, ...]], ...]  # scenario, its places
+    scenarios: tuple[ScenarioReleases, ...]
+    differing: int  # places
     identical: tuple[PlaceDiff, ...]
 
     @property
     def places(self) -> int:
-        return sum(len(places) for _, places in self.differing) + len(self.identical)
+        return self.differing + len(self.identical)
 
 
 def _release_sections(document: ResultsDocument) -> ReleaseSections:
@@ -367,11 +377,24 @@ def _release_sections(document: ResultsDocument) -> ReleaseSections:
     def place_order(diff: PlaceDiff) -> tuple[int, str, str]:
         return (toolchain_rank(diff.toolchain), diff.toolchain, diff.target)
 
+    scenarios = []
+    for scenario, places in sorted(by_scenario.items()):
+        changes = [
+            (place, change)
+            for place in sorted(places, key=place_order)
+            for change in place.changes
+            if not change.empty
+        ]
+        scenarios.append(
+            ScenarioReleases(
+                scenario=scenario,
+                rows=tuple((p, c) for p, c in changes if not c.bulk_only),
+                bulk=tuple((p, c) for p, c in changes if c.bulk_only),
+            )
+        )
     return ReleaseSections(
-        differing=tuple(
-            (scenario, tuple(sorted(places, key=place_order)))
-            for scenario, places in sorted(by_scenario.items())
-        ),
+        scenarios=tuple(scenarios),
+        differing=sum(len(places) for places in by_scenario.values()),
         identical=tuple(diff for diff in diffs if not diff.differs),
     )
 

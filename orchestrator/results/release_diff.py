@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
-from orchestrator.results.names import summarize_names
+from orchestrator.results.names import NameKind, name_kind, summarize_names
 from orchestrator.status import Status
 
 HEADING = "## Where the rustc releases differ"
@@ -38,6 +38,12 @@ class ArtifactChange:
     def empty(self) -> bool:
         return not (self.built_changed or self.exports_added or self.exports_removed)
 
+    @property
+    def bulk_only(self) -> bool:
+        """Only mangled, compiler-rt or LLVM-internal names came or went (see results.names)."""
+        names = (*self.exports_added, *self.exports_removed)
+        return not self.built_changed and all(name_kind(n) is not NameKind.PLAIN for n in names)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseChange:
@@ -56,6 +62,15 @@ class ReleaseChange:
     def empty(self) -> bool:
         return not (
             self.status or self.artifacts or self.diagnostics_added or self.diagnostics_removed
+        )
+
+    @property
+    def bulk_only(self) -> bool:
+        """Something changed, but only names nobody links against by hand: the views fold it."""
+        return (
+            not self.empty
+            and not (self.status or self.diagnostics_added or self.diagnostics_removed)
+            and all(artifact.bulk_only for artifact in self.artifacts)
         )
 
 

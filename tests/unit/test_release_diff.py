@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
 from orchestrator.results.release_diff import (
@@ -197,3 +198,42 @@ def test_compiler_rt_and_llvm_internal_names_are_counted_not_listed() -> None:
         "and 4 LLVM-internal or hash-only names, 5 compiler-rt builtin names (in results.json)",
     ]
     assert max(len(line) for line in _name_lines(builtins * 200)) < 100  # never a 4,000-char line
+
+
+def test_a_change_of_bulk_names_only_is_told_apart() -> None:
+    std = "_ZN3std2io5stdio6_print17h{}E"
+    doc = document(
+        cell("s", "1.85", artifacts=[built("lib", "answer", std.format("0" * 16), "__addtf3")]),
+        cell("s", "1.96", artifacts=[built("lib", "answer", std.format("1" * 16))]),
+        cell("t", "1.85", artifacts=[built("lib", "answer")]),
+        cell("t", "1.96", artifacts=[built("lib", "answer", "new_api")]),
+    )
+    bulk, plain = (diff.changes[0] for diff in release_diffs(doc))
+    assert bulk.bulk_only
+    assert not plain.bulk_only
+    assert not plain.artifacts[0].bulk_only
+
+
+def test_the_html_folds_bulk_only_changes_into_one_line(tmp_path: Path) -> None:
+    from orchestrator.report.html import render_index
+
+    std = "_ZN3std2io5stdio6_print17h{}E"
+    doc = document(
+        cell("s", "1.85", artifacts=[built("lib", "answer", std.format("0" * 16))]),
+        cell("s", "1.96", artifacts=[built("lib", "answer", std.format("1" * 16))]),
+        cell("t", "1.85", artifacts=[built("lib", "answer")]),
+        cell("t", "1.96", artifacts=[built("lib", "answer", "new_api")]),
+    )
+    html = render_index(doc, tmp_path)
+    section = html[html.index('<h2 id="releases">') : html.index('<h2 id="routes">')]
+    assert "2 of 2 places differ." in section
+    s_part = section[section.index('id="releases-s"') : section.index('id="releases-t"')]
+    assert '<table class="releases">' not in s_part
+    assert "Only mangled Rust, compiler-rt or LLVM-internal names changed (1)" in s_part
+    assert "<code>lib</code> +1 −1" in s_part
+    t_part = section[section.index('id="releases-t"') :]
+    assert 'exports added (1):<ul class="names"><li>new_api</li></ul>' in t_part
+    older = "cell-glibc_1.85_x86_64-unknown-linux-gnu_t"
+    assert (
+        f'<a href="#{older}">1.85</a> → <a href="#cell-glibc_x86_64-unknown-linux-gnu_t">' in t_part
+    )
