@@ -79,7 +79,8 @@ def test_symbol_pages_mark_stand_ins_and_keep_headers_in_view(views: Path) -> No
     assert ".symbols thead { position: sticky; top: 0;" in page
     assert ".symbols td.n, .symbols th.n { position: sticky; left: 0;" in page
     assert "min-width: 22ch" in page  # a readable name column, not 55 px
-    assert '<a href="../index.html#cell-glibc_x86_64-unknown-linux-gnu_cdylib-exports">' in page
+    detail = "../index.html#cell-glibc_x86_64-unknown-linux-gnu_cdylib-exports"
+    assert f'<a href="{detail}" title=' in page  # each column's verdict links to its cell
 
 
 def test_the_grid_fits_and_says_why_in_a_word(views: Path) -> None:
