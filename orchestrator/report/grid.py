@@ -95,15 +95,6 @@ class Column:
         return short_target(self.target)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ToolchainSpan:
-    """A run of adjacent columns of one toolchain: one header cell spanning them."""
-
-    toolchain: str
-    width: int
-    stand_in: bool
-
-
 def toolchain_rank(toolchain: str) -> int:
     """Where a toolchain sits in TOOLCHAIN_ORDER; one it does not know, after all of them."""
     return (
@@ -153,30 +144,10 @@ def grid_columns(cells: Iterable[CellRecord], missing: Iterable[str] = ()) -> li
     return sorted(columns.values(), key=column_order)
 
 
-def toolchain_spans(columns: list[Column]) -> list[ToolchainSpan]:
-    spans: list[ToolchainSpan] = []
-    for column in columns:
-        if spans and spans[-1].toolchain == column.toolchain:
-            last = spans[-1]
-            spans[-1] = ToolchainSpan(
-                toolchain=last.toolchain, width=last.width + 1, stand_in=last.stand_in
-            )
-        else:
-            spans.append(
-                ToolchainSpan(toolchain=column.toolchain, width=1, stand_in=column.stand_in)
-            )
-    return spans
-
-
 def scenario_names(cells: Iterable[CellRecord], missing: Iterable[str] = ()) -> list[str]:
     """Every scenario once, sorted; `missing` (planned ids without a result) adds theirs."""
     named = {cell_id.rpartition("/")[2] for cell_id in missing}  # see missing_places
     return sorted({record.scenario for record in cells} | named)
-
-
-def cells_by_place(cells: Iterable[CellRecord]) -> dict[tuple[str, str], CellRecord]:
-    """(scenario, column key) → the cell there."""
-    return {(record.scenario, record.column): record for record in cells}
 
 
 def missing_places(missing: Iterable[str]) -> set[tuple[str, str]]:
