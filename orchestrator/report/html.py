@@ -28,7 +28,13 @@ from orchestrator.report.grid import (
     toolchain_rank,
 )
 from orchestrator.report.logs import LogTail, read_log_tail
-from orchestrator.report.symbol_table import ListedName, Mark, SymbolTable, symbol_table
+from orchestrator.report.symbol_table import (
+    COMMON_LISTED,
+    ListedName,
+    Mark,
+    SymbolTable,
+    symbol_table,
+)
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
@@ -125,12 +131,12 @@ def squares(marks: Iterable[Mark]) -> markupsafe.Markup:
 
 def symbol_rows(table: SymbolTable) -> markupsafe.Markup:
     """The body of a symbol table, as one string: differing rows with a square per column, the
-    LLVM-internal names' counts, then the names the same everywhere with one cell per artifact
-    (all of its columns export the name, or none does).
+    LLVM-internal names' counts per column, then the names the same everywhere, listed under
+    the artifacts whose every column exports them.
     """
     escape = markupsafe.escape
     width = len(table.columns) + 1
-    more = f", {len(table.overflow)} more listed below" if table.overflow else ""
+    more = f", {table.overflow_total} more listed below" if table.overflow_total else ""
     heading = f"names that differ across toolchains ({len(table.differing)}{more})"
     out = [f'<tr><th colspan="{width}" class="n">{heading}</th></tr>']
     out += [
@@ -142,39 +148,61 @@ def symbol_rows(table: SymbolTable) -> markupsafe.Markup:
             f'<tr><td colspan="{width}" class="muted">none: every artifact exports the same '
             "names on every toolchain</td></tr>"
         )
-    if table.noise:
+    if table.noise_total:
         counts = "".join(f"<td>{n or ''}" for n in table.noise_counts)
         out.append(
-            f'<tr class=d><td class=n><a href="#noise">{len(table.noise)} LLVM-internal and '
+            f'<tr class=d><td class=n><a href="#noise">{table.noise_total} LLVM-internal and '
             f"hash-only names</a>: how many each column exports{counts}</tr>"
         )
     out.append(
         f'<tr><th colspan="{width}" class="n">names the same everywhere ({len(table.common)})'
         "</th></tr>"
     )
+    out += _common_lists(table, width)
+    return markupsafe.Markup("\n".join(out))  # noqa: S704 - every name escaped in it
+
+
+def _common_lists(table: SymbolTable, width: int) -> list[str]:
+    """The names the same everywhere, one list per set of artifacts that exports them."""
     starts = list(itertools.accumulate((g.width for g in table.groups), initial=0))[:-1]
-    for row in table.common:
-        cells = "".join(
-            _common_cell(row.marks[start] is Mark.EXPORTED, group.width)
+    by_artifacts: dict[tuple[str, ...], list[str]] = {}
+    for row in table.common[:COMMON_LISTED]:
+        exporting = tuple(
+            group.artifact
             for start, group in zip(starts, table.groups, strict=True)
+            if row.marks[start] is Mark.EXPORTED
         )
-        out.append(f"<tr><td class=n>{escape(row.name)}{cells}</tr>")
-    return markupsafe.Markup("\n".join(out))  # noqa: S704 - every name escaped above
+        by_artifacts.setdefault(exporting, []).append(row.name)
+    out = []
+    for artifacts, names in by_artifacts.items():
+        who = ", ".join(f"<code>{markupsafe.escape(a)}</code>" for a in artifacts)
+        items = "".join(f"<li>{markupsafe.escape(name)}" for name in names)
+        out.append(
+            f'<tr><td colspan="{width}" class="common">exported by every column of {who} '
+            f'({len(names)}):<ul class="noise">{items}</ul></td></tr>'
+        )
+    if len(table.common) > COMMON_LISTED:
+        out.append(
+            f'<tr><td colspan="{width}" class="muted">… and {len(table.common) - COMMON_LISTED} '
+            "more: each cell's list in results.json has them.</td></tr>"
+        )
+    return out
 
 
-def listed_names(items: Iterable[ListedName]) -> markupsafe.Markup:
-    """Names listed, not drawn: each with how many columns export it; one string."""
+def listed_names(items: Iterable[ListedName], total: int) -> markupsafe.Markup:
+    """Names listed, not drawn, each with how many columns export it; how many are left out."""
     escape = markupsafe.escape
+    shown = list(items)
     lines = "".join(
-        f'<li>{escape(item.name)} <span class="muted">{item.columns}</span>' for item in items
+        f'<li>{escape(item.name)} <span class="muted">{item.columns}</span>' for item in shown
     )
-    return markupsafe.Markup(f'<ul class="noise">{lines}</ul>')  # noqa: S704 - escaped above
-
-
-def _common_cell(exported: bool, width: int) -> str:  # noqa: FBT001 - a private helper
-    if width == 1:
-        return SQUARES[Mark.EXPORTED if exported else Mark.ABSENT]
-    return f"<td colspan={width} class=all>● all {width}" if exported else f"<td colspan={width}>"
+    rest = (
+        f'<p class="muted">… and {total - len(shown)} more: each cell\'s list in results.json '
+        "has them.</p>"
+        if total > len(shown)
+        else ""
+    )
+    return markupsafe.Markup(f'<ul class="noise">{lines}</ul>{rest}')  # noqa: S704 - escaped
 
 
 def plain_first(names: Iterable[str]) -> list[str]:

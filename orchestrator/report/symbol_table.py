@@ -6,8 +6,10 @@ where it is. So a name one toolchain lacks, a `_` prefix or a minified name stan
 
 What a reader does not need a square for is folded: LLVM-internal and hash-only names
 (`anon.<hash>.N.llvm.N`, `.L…`, `__llvm…`; see orchestrator.results.names) are counted per
-column and listed apart, and a page draws at most SQUARES_MAX squares: names past that are
-listed with how many columns export them. So no page grows past a few hundred kilobytes.
+column and listed apart, names the same everywhere are listed under the artifacts that export
+them, and a page draws at most SQUARES_MAX squares in DRAWN_ROWS_MAX rows: names past that are
+listed with how many columns export them. Every list is capped, the rest counted, so no page
+grows past a few hundred kilobytes whatever the catalogue holds.
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from orchestrator.status import Status
 # executable carries std's), the page leaves them out: one row per std symbol per page would
 # weigh tens of megabytes, and their hashes differ per toolchain and release anyway.
 MANGLED_ROWS_MAX = 200
-# The most (name, column) squares one page draws; the names past it are listed instead.
-SQUARES_MAX = 40_000
+# What one page draws and lists at most, so that none weighs 500 KB: (name, column) squares
+# and rows of them; differing names past those, listed with how many columns export them; the
+# LLVM-internal names listed (all are counted); the names the same everywhere, listed.
+SQUARES_MAX = 30_000
+DRAWN_ROWS_MAX = 1_000
+OVERFLOW_LISTED = 1_000
+NOISE_LISTED = 200
+COMMON_LISTED = 2_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,11 +106,13 @@ class SymbolTable:
     differing: tuple[SymbolRow, ...]
     common: tuple[SymbolRow, ...]
     mangled_omitted: int = 0  # mangled Rust names left out (see MANGLED_ROWS_MAX)
-    # LLVM-internal and hash-only names: folded, with how many each column exports
+    # LLVM-internal and hash-only names: counted per column; the first NOISE_LISTED listed
     noise: tuple[ListedName, ...] = ()
+    noise_total: int = 0
     noise_counts: tuple[int, ...] = ()  # per column
-    # differing names past SQUARES_MAX, listed instead of drawn
+    # differing names past what a page draws, listed (the first OVERFLOW_LISTED of them)
     overflow: tuple[ListedName, ...] = ()
+    overflow_total: int = 0
 
 
 def name_order(name: str) -> tuple[str, str]:
@@ -132,7 +142,8 @@ def symbol_table(document: ResultsDocument, scenario: str) -> SymbolTable:
     omitted = len(names) - len(plain) if len(names) - len(plain) > MANGLED_ROWS_MAX else 0
     rows = [_row(name, columns) for name in (plain if omitted else names)]
     differing = [r for r in rows if r.differs]
-    drawn = max(1, SQUARES_MAX // max(1, len(columns)))
+    drawn = max(1, min(DRAWN_ROWS_MAX, SQUARES_MAX // max(1, len(columns))))
+    overflow = differing[drawn : drawn + OVERFLOW_LISTED]
     return SymbolTable(
         scenario=scenario,
         columns=tuple(columns),
@@ -140,9 +151,11 @@ def symbol_table(document: ResultsDocument, scenario: str) -> SymbolTable:
         differing=tuple(differing[:drawn]),
         common=tuple(r for r in rows if not r.differs),
         mangled_omitted=omitted,
-        noise=tuple(_listed(name, columns) for name in noise),
+        noise=tuple(_listed(name, columns) for name in noise[:NOISE_LISTED]),
+        noise_total=len(noise),
         noise_counts=tuple(len(c.exports & folded) for c in columns),
-        overflow=tuple(_listed(row.name, columns) for row in differing[drawn:]),
+        overflow=tuple(_listed(row.name, columns) for row in overflow),
+        overflow_total=max(0, len(differing) - drawn),
     )
 
 
