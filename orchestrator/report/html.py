@@ -95,6 +95,7 @@ def environment() -> jinja2.Environment:
         plain_first=plain_first,
         squares=squares,
         name_summary=name_summary,
+        name_items=name_items,
         links=links,
         listed_names=listed_names,
     )
@@ -205,9 +206,27 @@ def listed_names(items: Iterable[ListedName], total: int) -> markupsafe.Markup:
     return markupsafe.Markup(f'<ul class="noise">{lines}</ul>{rest}')  # noqa: S704 - escaped
 
 
+def name_items(names: Iterable[str], readable: Mapping[str, str]) -> markupsafe.Markup:
+    """`<li>` items of a cell's name list, each mangled name with its readable form; one string
+    (a template macro call per name was most of the index page's rendering).
+    """
+    escape = markupsafe.escape
+    items = []
+    for name in names:
+        shown = readable.get(name)
+        after = f' <span class="muted">→ {escape(shown)}</span>' if shown else ""
+        items.append(f"<li>{escape(name)}{after}</li>")
+    return markupsafe.Markup("".join(items))  # noqa: S704 - escaped above
+
+
+@functools.lru_cache(maxsize=1 << 17)  # the same std names fill every staticlib's lists
+def _mangled(name: str) -> bool:
+    return is_mangled_rust(name)
+
+
 def plain_first(names: Iterable[str]) -> list[str]:
     """C-level names first, then mangled Rust names; each part in its given order."""
-    return sorted(names, key=is_mangled_rust)
+    return sorted(names, key=_mangled)
 
 
 def command_line(command: Sequence[str], env: Mapping[str, str] | None = None) -> str:

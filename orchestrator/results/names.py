@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,15 +72,20 @@ class NameSummary:
 
 def summarize_names(names: Iterable[str], *, limit: int) -> NameSummary:
     plain: list[str] = []
-    kinds: Counter[NameKind] = Counter()
+    llvm = builtin = rust = 0  # counted apart: hashing an enum member is slow in a hot loop
     for name in names:
         kind = name_kind(name)
         if kind is NameKind.PLAIN:
             plain.append(name)
+        elif kind is NameKind.LLVM:
+            llvm += 1
+        elif kind is NameKind.BUILTIN:
+            builtin += 1
         else:
-            kinds[kind] += 1
+            rust += 1
+    counts = ((NameKind.LLVM, llvm), (NameKind.BUILTIN, builtin), (NameKind.RUST, rust))
     return NameSummary(
         listed=tuple(plain[:limit]),
         more=max(0, len(plain) - limit),
-        counted=tuple((kind, kinds[kind]) for kind in NameKind if kinds[kind]),
+        counted=tuple((kind, count) for kind, count in counts if count),
     )
