@@ -27,7 +27,7 @@ from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
 from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
-from orchestrator.results.diff import diff_results, render_diff_text
+from orchestrator.results.diff import diff_results, render_diff_text, require_complete
 from orchestrator.results.merge import merge_results
 from orchestrator.results.model import ResultsDocument, Selection
 from orchestrator.serial import to_data, write_json_atomic
@@ -126,6 +126,12 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--markdown", action="store_true", help="print the CI step summary (Markdown) instead"
     )
+    diff.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="compare even when OLD or NEW is incomplete (a stopped run, a missing shard); "
+        "without it such a file is refused (exit 7)",
+    )
     merge = commands.add_parser(
         "merge",
         formatter_class=_HelpFormatter,
@@ -137,6 +143,12 @@ def parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("--out", type=Path, required=True, help="folder for the merged results")
     merge.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    merge.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="merge even when an input stopped early or a shard is missing (the merged report "
+        "says it is incomplete); without it that is refused (exit 7)",
+    )
     report = commands.add_parser(
         "report",
         formatter_class=_HelpFormatter,
@@ -320,6 +332,8 @@ def _run_locked(
 
 def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
     old, new = load_results(args.old), load_results(args.new)
+    require_complete(old, args.old, allow=args.allow_incomplete)
+    require_complete(new, args.new, allow=args.allow_incomplete)
     diff = diff_results(old, new)
     if args.markdown:
         print(render_step_summary(new, diff), end="")
@@ -331,7 +345,9 @@ def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
 def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
     with write_failures(args.out, AGAIN):
-        document, results_path = merge_results(args.inputs, args.out, baseline=args.baseline)
+        document, results_path = merge_results(
+            args.inputs, args.out, baseline=args.baseline, allow_incomplete=args.allow_incomplete
+        )
         views = write_views(document, args.out, baseline)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0

@@ -38,7 +38,9 @@ class ImageBuildError(LinkmatrixError):
 
 
 class ResultsError(LinkmatrixError):
-    """A results file, view or cache entry could not be read, merged or written."""
+    """A results file, view or cache entry could not be read, merged or written, or is
+    incomplete (diff, merge).
+    """
 
     exit_code = 7
 

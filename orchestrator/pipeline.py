@@ -77,6 +77,7 @@ def run_plan(
         matrix=str(matrix.path),
         selection=options.selection,
         run_id=run_id,
+        planned=tuple(cell.id for cell in plan.cells),
     )
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
@@ -111,7 +112,7 @@ def run_plan(
         with contextlib.suppress(docker.errors.DockerException):
             cleanup_containers(client, run_id)
             cleanup_scratch_images(client, run_id)
-        results.finish()
+        results.finish(complete=completed)
         options.phases.wall_s = time.monotonic() - started
         _count_image_builds(prefetch, options.phases)
         if not completed:

@@ -1,13 +1,17 @@
-"""matrix.md: scenarios × (toolchain, target), a legend, then what failed and why."""
+"""matrix.md: scenarios × (toolchain, target), a legend, where the releases differ, what failed
+and why, and which known upstream failures (xfail) the matrix expects.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from orchestrator.report.grid import grid_columns, missing_places, scenario_names
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
+from orchestrator.results.completeness import completeness
 from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.results.release_diff import release_diffs, render_release_diff
-from orchestrator.status import Status
+from orchestrator.status import CheckOutcome, Status
 
 __all__ = ["render_markdown"]
 
@@ -17,16 +21,24 @@ DETAIL_LINES = 30
 def render_markdown(document: ResultsDocument) -> str:
     """The whole Markdown view of one results document."""
     cells = document.cells
-    columns = list(dict.fromkeys(r.column for r in cells))
-    scenarios = sorted({r.scenario for r in cells})
+    done = completeness(document)
+    columns = [column.key for column in grid_columns(cells, done.missing)]
+    scenarios = scenario_names(cells, done.missing)
     by_place = {(r.scenario, r.column): r for r in cells}
-    lines = ["# linkmatrix results", "", _provenance(document), "", _counts(document), ""]
+    lacking = missing_places(done.missing)
+    lines = ["# linkmatrix results", ""]
+    if done.incomplete:
+        lines += [f"> **⚠ {done.sentence()}.** The table holds only the cells with a result.", ""]
+    lines += [_provenance(document), "", _counts(document), ""]
     lines += [
         "| scenario | " + " | ".join(f"`{c}`" for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for scenario in scenarios:
-        marks = [_mark(by_place.get((scenario, c))) for c in columns]
+        marks = [
+            "? no result" if (scenario, c) in lacking else _mark(by_place.get((scenario, c)))
+            for c in columns
+        ]
         lines.append(f"| {scenario} | " + " | ".join(marks) + " |")
     lines += [
         "",
@@ -36,7 +48,34 @@ def render_markdown(document: ResultsDocument) -> str:
     ]
     lines += render_release_diff(release_diffs(document))
     lines += _problems(cells)
+    lines += _expected_failures(cells)
+    if done.missing:
+        lines += [f"## Planned, without a result ({len(done.missing)})", ""]
+        lines += [f"- `{cell_id}`" for cell_id in done.missing]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _expected_failures(cells: Sequence[CellRecord]) -> list[str]:
+    """Each xfail cell with the known upstream issue its failing checks name."""
+    expected = [r for r in cells if r.status is Status.XFAIL]
+    if not expected:
+        return []
+    lines = ["## Expected failures (xfail: known upstream issues)", ""]
+    for record in expected:
+        known = {
+            (c.xfail_reason or c.detail, c.xfail_link)
+            for c in record.checks
+            if c.outcome is CheckOutcome.XFAIL
+        }
+        reasons = "; ".join(
+            f"{reason} ({link})" if link else reason for reason, link in sorted(known, key=str)
+        )
+        lines.append(f"- `{record.id}`: {reasons or _first_line(record.detail)}")
+    return [*lines, ""]
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _mark(record: CellRecord | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orchestrator.report.symbols import symbol
+from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import Change, ResultsDiff
 from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.status import Status
@@ -19,15 +20,18 @@ def render_step_summary(document: ResultsDocument, diff: ResultsDiff | None = No
     provenance = document.provenance
     verdicts = " · ".join(f"{symbol(s)} {counts[s]} {s.value}" for s in Status if counts.get(s))
     run = f"run `{provenance.run_id}`, finished {provenance.finished or '(unfinished)'}"
-    lines = [
-        "## linkmatrix",
-        "",
-        f"**{verdicts or 'no cells'}** ({len(document.cells)} cells; {run})",
-        "",
-    ]
+    done = completeness(document)
+    lines = ["## linkmatrix", ""]
+    if done.incomplete:
+        lines += [f"> **⚠ {done.sentence()}.**", ""]
+    lines += [f"**{verdicts or 'no cells'}** ({len(document.cells)} cells; {run})", ""]
     if diff is not None:
         lines += _changes(diff)
-    lines += _failing(document.cells)
+    lines += _failing(document.cells, incomplete=done.incomplete)
+    if done.missing:
+        lines += ["", f"### Planned, without a result ({len(done.missing)})", ""]
+        lines += [f"- `{cell_id}`" for cell_id in done.missing[:MAX_ROWS]]
+        lines += _left_out(len(done.missing))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -45,9 +49,11 @@ def _changes(diff: ResultsDiff) -> list[str]:
     return [*lines, *_left_out(len(moved)), ""]
 
 
-def _failing(cells: Sequence[CellRecord]) -> list[str]:
+def _failing(cells: Sequence[CellRecord], *, incomplete: bool) -> list[str]:
     bad = [r for r in cells if not r.status.ok]
     if not bad:
+        if incomplete:
+            return ["Every cell with a result is pass, xfail, skip or not-applicable."]
         return ["Every cell is pass, xfail, skip or not-applicable."]
     lines = [
         f"### Failing cells ({len(bad)}: fail, error, xpass)",

@@ -175,8 +175,9 @@ def _stored_artifact(
     )
     data: JsonObject = to_data(emptied)
     for key in NAME_LISTS:
-        data[key] = runs(interner.name_refs(getattr(artifact, key)))
-    derived = readable_exports(artifact.exports, readable)
+        names = getattr(artifact, key)  # None: not observed (written as null, never [])
+        data[key] = None if names is None else runs(interner.name_refs(names))
+    derived = readable_exports(artifact.exports or (), readable)
     if list(derived.items()) == list(artifact.demangled.items()):
         del data[DEMANGLED]  # the reader derives it: the same names, in the same order
     else:
@@ -285,7 +286,7 @@ def _expand_artifact(
     artifact: JsonObject, names: list[str], pairs: list[tuple[str, str]], where: str
 ) -> None:
     for key in NAME_LISTS:
-        if key in artifact:
+        if artifact.get(key) is not None:  # null: not observed
             artifact[key] = _resolve(artifact[key], names, f"{where}.{key}", f"{SYMBOLS}.names")
     if DEMANGLED in artifact:
         table = f"{SYMBOLS}.{DEMANGLED}"

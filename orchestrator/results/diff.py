@@ -9,10 +9,15 @@ A status is *ok* when it leaves the exit code at 0 (pass, xfail, skip, not-appli
   the regressions because it asks for an edit.
 - fixed: bad before, ok now.
 - still failing: bad before and now (the status or reason may have changed; both are shown).
-- new: only in the new document. removed: only in the old one.
+- missing: in one document only, and planned by the run of the other, which has no result
+  for it (the run stopped early, or a shard of a merge is missing): not compared, never
+  "removed" or "new".
+- new: only in the new document. removed: only in the old one, and not planned by the new run.
 - unchanged: ok before and now. A move between ok statuses (pass → skip) is still listed.
 
-Only `regressed` makes `linkmatrix diff` exit 1.
+Only `regressed` makes `linkmatrix diff` exit 1. An incomplete document (see
+orchestrator.results.completeness) makes it exit 7 before comparing anything, unless
+`--allow-incomplete` is given: a stopped run must not pass for one whose cells all held.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
+from orchestrator.errors import ResultsError
+from orchestrator.results.completeness import completeness
 from orchestrator.results.model import CellRecord, ResultsDocument
 from orchestrator.status import Reason, Status
 
@@ -32,6 +39,7 @@ class Change(enum.StrEnum):
     FIXED_UPSTREAM = "fixed-upstream"
     FIXED = "fixed"
     STILL_FAILING = "still-failing"
+    MISSING = "missing"
     NEW = "new"
     REMOVED = "removed"
     UNCHANGED = "unchanged"
@@ -46,6 +54,7 @@ CHANGE_LABELS: dict[Change, str] = {
     Change.FIXED_UPSTREAM: "fixed upstream?",
     Change.FIXED: "fixed",
     Change.STILL_FAILING: "still failing",
+    Change.MISSING: "missing",
     Change.NEW: "new",
     Change.REMOVED: "removed",
     Change.UNCHANGED: "unchanged",
@@ -56,16 +65,23 @@ CHANGE_MEANINGS: dict[Change, str] = {
     Change.FIXED_UPSTREAM: "xfail before, xpass now: the upstream issue may be fixed",
     Change.FIXED: "fail/error/xpass before, ok now",
     Change.STILL_FAILING: "fail/error/xpass before and now",
+    Change.MISSING: "planned, but without a result in one of the two (a stopped run, a missing "
+    "shard): not compared",
     Change.NEW: "a cell the baseline did not have",
-    Change.REMOVED: "a baseline cell this run did not have",
+    Change.REMOVED: "a baseline cell this run did not plan",
     Change.UNCHANGED: "ok before and now",
 }
 
 
-def classify(old: Status | None, new: Status | None) -> Change:
-    """The class of a cell whose status went from `old` to `new` (None: absent)."""
+def classify(old: Status | None, new: Status | None, *, planned: bool = False) -> Change:
+    """The class of a cell whose status went from `old` to `new` (None: absent).
+
+    `planned`: the document that lacks the cell planned it (its run has no result for it).
+    """
     if old is None and new is None:
         raise ValueError("a cell must be present in at least one of the two documents")
+    if (old is None or new is None) and planned:
+        return Change.MISSING
     if old is None:
         return Change.NEW
     if new is None:
@@ -142,18 +158,40 @@ class ResultsDiff:
 
 
 def run_label(document: ResultsDocument) -> str:
-    """`run 6d3f9b4578 (finished 2026-11-21T16:13:53+00:00)`: which run a document holds."""
+    """`run 6d3f9b4578 (finished 2026-11-21T16:13:53+00:00)`: which run a document holds.
+
+    An incomplete document says so: `run … (finished …; incomplete: 208 of 442 cells)`.
+    """
     provenance = document.provenance
     when = provenance.finished or f"started {provenance.started}, unfinished"
-    return f"run {provenance.run_id} ({when})"
+    done = completeness(document)
+    return f"run {provenance.run_id} ({when}{'; ' + done.headline if done.incomplete else ''})"
+
+
+def require_complete(document: ResultsDocument, path: object, *, allow: bool) -> None:
+    """Refuse (ResultsError, exit 7) an incomplete document unless `allow` (--allow-incomplete)."""
+    done = completeness(document)
+    if done.incomplete and not allow:
+        raise ResultsError(
+            f"{path} is {done.sentence()}. Its missing cells would read as gone or fixed; "
+            "finish the run (run the same command again: cached cells are not rebuilt) or "
+            "pass --allow-incomplete to go on with what it has."
+        )
 
 
 def diff_results(old: ResultsDocument, new: ResultsDocument) -> ResultsDiff:
     """Class every cell id of `old` and `new`."""
     old_cells = {c.id: c for c in old.cells}
     new_cells = {c.id: c for c in new.cells}
+    old_planned = set(old.provenance.planned or ())
+    new_planned = set(new.provenance.planned or ())
     changes = [
-        _cell_change(cell_id, old_cells.get(cell_id), new_cells.get(cell_id))
+        _cell_change(
+            cell_id,
+            old_cells.get(cell_id),
+            new_cells.get(cell_id),
+            planned=cell_id in (new_planned if cell_id in old_cells else old_planned),
+        )
         for cell_id in old_cells.keys() | new_cells.keys()
     ]
     order = {change: index for index, change in enumerate(Change)}
@@ -161,14 +199,16 @@ def diff_results(old: ResultsDocument, new: ResultsDocument) -> ResultsDiff:
     return ResultsDiff(old_run=run_label(old), new_run=run_label(new), changes=tuple(changes))
 
 
-def _cell_change(cell_id: str, old: CellRecord | None, new: CellRecord | None) -> CellChange:
+def _cell_change(
+    cell_id: str, old: CellRecord | None, new: CellRecord | None, *, planned: bool
+) -> CellChange:
     shown = new if new is not None else old
     assert shown is not None
     old_status = old.status if old else None
     new_status = new.status if new else None
     return CellChange(
         id=cell_id,
-        change=classify(old_status, new_status),
+        change=classify(old_status, new_status, planned=planned),
         old_status=old_status,
         old_reason=old.reason if old else None,
         new_status=new_status,

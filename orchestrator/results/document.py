@@ -120,12 +120,12 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
         format=inspection.format if inspection else None,
         file_type=inspection.file_type if inspection else None,
         machine=inspection.machine if inspection else None,
-        exports=inspection.exports if inspection else (),
-        imports=inspection.imports if inspection else (),
-        needed=inspection.needed if inspection else (),
-        members=inspection.members if inspection else (),
+        exports=inspection.exports if inspection else None,
+        imports=inspection.imports if inspection else None,
+        needed=inspection.needed if inspection else None,
+        members=inspection.members if inspection else None,
         demangled=dict(inspection.demangled) if inspection else {},
-        data=inspection.data if inspection else (),
+        data=inspection.data if inspection else None,
         interpreter=inspection.interpreter if inspection else None,
         static=inspection.static if inspection else None,
         notes=inspection.notes if inspection else (),
@@ -220,6 +220,8 @@ def provenance(
     started: str,
     finished: str | None,
     merged_from: Sequence[MergedInput] | None = None,
+    planned: Sequence[str] | None = None,
+    complete: bool | None = None,
 ) -> Provenance:
     """The provenance of a run's document, or (with `merged_from`) of a merged one."""
     return Provenance(
@@ -233,6 +235,8 @@ def provenance(
         started=started,
         finished=finished,
         merged_from=tuple(merged_from) if merged_from is not None else None,
+        planned=tuple(planned) if planned is not None else None,
+        complete=complete,
     )
 
 
@@ -274,6 +278,9 @@ class ResultsFile:
     started: str = field(default_factory=now_iso)
     cells: dict[str, CellRecord] = field(default_factory=dict)
     finished: str | None = None
+    # the ids of every cell the run was asked for; None: not known (the document says so)
+    planned: tuple[str, ...] | None = None
+    complete: bool = False  # the run went through its whole plan
     _last_write_ended: float = -math.inf
     _last_write_seconds: float = 0.0
 
@@ -285,8 +292,10 @@ class ResultsFile:
         if since >= REWRITE_SPACING * self._last_write_seconds:
             self.write()
 
-    def finish(self) -> None:
+    def finish(self, *, complete: bool = True) -> None:
+        """Write the document a last time; `complete=False` when the run stopped early."""
         self.finished = now_iso()
+        self.complete = complete
         self.write()
 
     def document(self) -> ResultsDocument:
@@ -297,6 +306,8 @@ class ResultsFile:
             selection=self.selection,
             started=self.started,
             finished=self.finished,
+            planned=self.planned,
+            complete=self.complete,
         )
         return results_document(made, self.cells.values())
 

@@ -3,10 +3,16 @@
 Inputs must agree on the matrix file (and, being read, on the schema version), and no cell may
 appear twice. Each input's build logs are copied beside the merged results.json, so the report
 can show them.
+
+An incomplete input (a run that stopped before the end of its plan, see
+orchestrator.results.completeness), or a set of `--shard I/N` inputs that lacks a shard, is
+refused (exit 7) unless `--allow-incomplete` is given; then the merged document records what was
+planned and that it is not complete, and every view of it says "incomplete: N of M cells".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 from collections.abc import Iterable, Sequence
@@ -15,8 +21,15 @@ from pathlib import Path
 
 from orchestrator.errors import ResultsError
 from orchestrator.results.codec import RESULTS_FILE, load_results, write_results
+from orchestrator.results.completeness import completeness, lacking_shards, missing_shards
 from orchestrator.results.document import Machine, provenance, results_document
-from orchestrator.results.model import CellRecord, MergedInput, ResultsDocument, Selection
+from orchestrator.results.model import (
+    CellRecord,
+    MergedInput,
+    Provenance,
+    ResultsDocument,
+    Selection,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,19 +51,26 @@ def read_shard(path: Path) -> ShardResults:
 
 
 def merge_documents(
-    shards: Sequence[ShardResults], *, baseline: str | None = None
+    shards: Sequence[ShardResults],
+    *,
+    baseline: str | None = None,
+    allow_incomplete: bool = False,
 ) -> ResultsDocument:
     """One results document holding every shard's cells; refuses inconsistent shards.
 
     `baseline` is the --baseline the merged report is compared with, recorded as a run does.
+    An incomplete input, or a missing shard, is refused unless `allow_incomplete`.
     """
     if not shards:
         raise ResultsError("merge needs at least one results file.")
     _same_matrix(shards)
+    if not allow_incomplete:
+        _complete(shards)
     cells = _cells_once(shards)
     provenances = [s.document.provenance for s in shards]
     run_ids = [p.run_id for p in provenances]
     finished = [p.finished for p in provenances]
+    complete = [p.complete for p in provenances]
     merged = provenance(
         run_id=hashlib.sha256(" ".join(sorted(run_ids)).encode()).hexdigest()[:10],
         machine=Machine(
@@ -67,8 +87,40 @@ def merge_documents(
         started=min(p.started for p in provenances),
         finished=None if None in finished else max(f for f in finished if f is not None),
         merged_from=[_merged_input(shard) for shard in shards],
+        planned=_planned(provenances),
+        complete=None if None in complete else all(complete),
     )
-    return results_document(merged, cells)
+    document = results_document(merged, cells)
+    if missing_shards(document):
+        made = dataclasses.replace(document.provenance, complete=False)
+        document = dataclasses.replace(document, provenance=made)
+    return document
+
+
+def _planned(provenances: Sequence[Provenance]) -> tuple[str, ...] | None:
+    """Every input's planned cells, once each; None when an input did not record them."""
+    plans = [p.planned for p in provenances]
+    if any(plan is None for plan in plans):
+        return None
+    return tuple(sorted({cell for plan in plans for cell in plan or ()}))
+
+
+def _complete(shards: Sequence[ShardResults]) -> None:
+    for shard in shards:
+        done = completeness(shard.document)
+        if done.incomplete:
+            raise ResultsError(
+                f"{shard.path} is {done.sentence()}. A merge of it would publish missing cells "
+                "as if they were never planned; run that shard again (cached cells are not "
+                "rebuilt) or pass --allow-incomplete to merge what there is."
+            )
+    shard_of = [s.document.provenance.selection.shard for s in shards]
+    if lacking := lacking_shards(shard_of):
+        raise ResultsError(
+            f"the inputs are shards {', '.join(s or '?' for s in shard_of)}: shard "
+            f"{', '.join(lacking)} is missing (did its job time out or upload nothing?). "
+            "Merge every shard, or pass --allow-incomplete to merge what there is."
+        )
 
 
 def _merged_input(shard: ShardResults) -> MergedInput:
@@ -81,6 +133,8 @@ def _merged_input(shard: ShardResults) -> MergedInput:
         started=made.started,
         finished=made.finished,
         cells=len(shard.document.cells),
+        planned=len(made.planned) if made.planned is not None else None,
+        complete=made.complete,
     )
 
 
@@ -140,11 +194,17 @@ def copy_logs(shards: Sequence[ShardResults], out_dir: Path) -> list[Path]:
 
 
 def merge_results(
-    paths: Sequence[Path], out_dir: Path, *, baseline: Path | None = None
+    paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    baseline: Path | None = None,
+    allow_incomplete: bool = False,
 ) -> tuple[ResultsDocument, Path]:
     """Read, check and merge `paths` into `out_dir/results.json` with the shards' logs."""
     shards = [read_shard(path) for path in paths]
-    document = merge_documents(shards, baseline=str(baseline) if baseline else None)
+    document = merge_documents(
+        shards, baseline=str(baseline) if baseline else None, allow_incomplete=allow_incomplete
+    )
     results_path = out_dir / RESULTS_FILE
     if results_path.resolve() in {s.path.resolve() for s in shards}:
         raise ResultsError(

@@ -38,6 +38,8 @@ class MergedInput:
     started: str
     finished: str | None
     cells: int
+    planned: int | None = field(default=None, metadata=OMIT_WHEN_NONE)  # cells it was asked for
+    complete: bool | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,8 +54,14 @@ class Provenance:
     matrix: str
     selection: Selection
     started: str
-    finished: str | None  # None while running or after an interruption
+    finished: str | None  # when the run ended (also when it was stopped early: see `complete`)
     merged_from: tuple[MergedInput, ...] | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    # The ids of every cell the run was asked for (after --only and --shard), present or not;
+    # a merge: every input's. Absent in documents older than this key (what was planned unknown).
+    planned: tuple[str, ...] | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    # True once the run went through its whole plan; false while it runs and when it stopped
+    # early (Ctrl-C, SIGTERM, an error, a merge with missing shards). Absent in older documents.
+    complete: bool | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,12 +124,14 @@ class ArtifactRecord:
     format: ArtifactFormat | None
     file_type: str | None
     machine: str | None
-    exports: tuple[str, ...]
-    imports: tuple[str, ...]
-    needed: tuple[str, ...]
-    members: tuple[str, ...] = ()  # an archive's member names, in file order
+    # What inspecting the primary file showed. None (null in the file), never an empty list,
+    # where nothing was inspected: the artifact was not built, or has no file linkmatrix reads.
+    exports: tuple[str, ...] | None
+    imports: tuple[str, ...] | None
+    needed: tuple[str, ...] | None
+    members: tuple[str, ...] | None = ()  # an archive's member names, in file order
     demangled: Mapping[str, str] = field(default_factory=dict)  # mangled export → readable
-    data: tuple[str, ...] = ()  # the exports that name data (statics), not code
+    data: tuple[str, ...] | None = ()  # the exports that name data (statics), not code
     interpreter: str | None
     static: bool | None
     notes: tuple[str, ...]

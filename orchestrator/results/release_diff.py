@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from orchestrator.inspect.demangle import is_mangled_rust
 from orchestrator.results.model import ArtifactRecord, CellRecord, ResultsDocument
+from orchestrator.results.names import NameKind, name_kind, summarize_names
 from orchestrator.status import Status
 
 HEADING = "## Where the rustc releases differ"
@@ -38,6 +38,12 @@ class ArtifactChange:
     def empty(self) -> bool:
         return not (self.built_changed or self.exports_added or self.exports_removed)
 
+    @property
+    def bulk_only(self) -> bool:
+        """Only mangled, compiler-rt or LLVM-internal names came or went (see results.names)."""
+        names = (*self.exports_added, *self.exports_removed)
+        return not self.built_changed and all(name_kind(n) is not NameKind.PLAIN for n in names)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseChange:
@@ -56,6 +62,15 @@ class ReleaseChange:
     def empty(self) -> bool:
         return not (
             self.status or self.artifacts or self.diagnostics_added or self.diagnostics_removed
+        )
+
+    @property
+    def bulk_only(self) -> bool:
+        """Something changed, but only names nobody links against by hand: the views fold it."""
+        return (
+            not self.empty
+            and not (self.status or self.diagnostics_added or self.diagnostics_removed)
+            and all(artifact.bulk_only for artifact in self.artifacts)
         )
 
 
@@ -146,8 +161,8 @@ def _artifact_changes(older: CellRecord, newer: CellRecord) -> Iterable[Artifact
     new = {a.name: a for a in newer.artifacts}
     for name in dict.fromkeys([*old, *new]):
         before, after = old.get(name), new.get(name)
-        old_exports = before.exports if before else ()
-        new_exports = after.exports if after else ()
+        old_exports = (before.exports or ()) if before else ()
+        new_exports = (after.exports or ()) if after else ()
         yield ArtifactChange(
             name=name,
             built=(_built(before), _built(after)),
@@ -187,7 +202,7 @@ def render_release_diff(diffs: Sequence[PlaceDiff], *, heading: str = HEADING) -
                 lines.append(f"- **{change.older} → {change.newer}:** no difference")
                 continue
             lines.append(f"- **{change.older} → {change.newer}:**")
-            lines += [f"  - {item}" for item in _change_items(change)]
+            lines += [f"  {item}" for item in _change_items(change)]
         lines.append("")
     same = [diff for diff in diffs if not diff.differs]
     if same:
@@ -198,38 +213,39 @@ def render_release_diff(diffs: Sequence[PlaceDiff], *, heading: str = HEADING) -
 
 
 def _change_items(change: ReleaseChange) -> list[str]:
+    """Markdown list items (two-space indented) of one change: one name per line."""
     items = []
     if change.status:
-        items.append(f"status: {change.status[0]} → {change.status[1]}")
+        items.append(f"- status: {change.status[0]} → {change.status[1]}")
     for artifact in change.artifacts:
-        parts = []
+        items.append(f"- artifact `{artifact.name}`:")
         if artifact.built_changed:
             before, after = (BUILT_WORDS[b] for b in artifact.built)
-            parts.append(f"built: {before} → {after}")
-        if artifact.exports_added:
-            parts.append("exports added: " + _codes(artifact.exports_added))
-        if artifact.exports_removed:
-            parts.append("exports removed: " + _codes(artifact.exports_removed))
-        items.append(f"artifact `{artifact.name}`: " + "; ".join(parts))
-    items += [f"diagnostic added: {_code(d)}" for d in change.diagnostics_added]
-    items += [f"diagnostic removed: {_code(d)}" for d in change.diagnostics_removed]
+            items.append(f"  - built: {before} → {after}")
+        for label, names in (
+            ("exports added", artifact.exports_added),
+            ("exports removed", artifact.exports_removed),
+        ):
+            if names:
+                items.append(f"  - {label} ({len(names)}):")
+                items += [f"    - {line}" for line in _name_lines(names)]
+    items += [f"- diagnostic added: {_code(d)}" for d in change.diagnostics_added]
+    items += [f"- diagnostic removed: {_code(d)}" for d in change.diagnostics_removed]
     return items
 
 
-def _codes(names: Sequence[str]) -> str:
-    """Plain names in full (up to NAMES_SHOWN); mangled Rust names counted, not listed.
+def _name_lines(names: Sequence[str]) -> list[str]:
+    """Plain names one per line (up to NAMES_SHOWN); the bulk counted on one last line.
 
-    Between releases every std symbol's hash or crate disambiguator changes, so thousands of
-    mangled names come and go with no change in what a program can link against; results.json
-    keeps each of them.
+    Between releases every std symbol's hash or crate disambiguator changes and compiler-rt's
+    builtins come and go together, so hundreds of names move with no change in what a program
+    can link against; results.json keeps each of them.
     """
-    plain = [name for name in names if not is_mangled_rust(name)]
-    parts = [_code(name) for name in plain[:NAMES_SHOWN]]
-    if len(plain) > NAMES_SHOWN:
-        parts.append(f"and {len(plain) - NAMES_SHOWN} more")
-    if mangled := len(names) - len(plain):
-        parts.append(f"{mangled} mangled Rust name{'s' if mangled > 1 else ''} (in results.json)")
-    return ", ".join(parts)
+    summary = summarize_names(names, limit=NAMES_SHOWN)
+    lines = [_code(name) for name in summary.listed]
+    if bulk := summary.bulk_text():
+        lines.append(f"{'and ' if lines else ''}{bulk} (in results.json)")
+    return lines
 
 
 def _code(text: str) -> str:

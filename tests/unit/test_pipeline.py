@@ -206,6 +206,8 @@ def test_a_cache_miss_builds_in_a_container_inspects_and_judges(
         copied = tmp_path / "out" / artifact["file"]
         assert copied.read_bytes() == ANSWER_WASM
     assert document["provenance"]["finished"] is not None
+    assert document["provenance"]["complete"] is True
+    assert document["provenance"]["planned"] == [c.id for c in make_plan(matrix).cells]
 
     assert [call.tag.split(":")[0] for call in engine.builds] == [
         "linkmatrix/rust",
@@ -264,10 +266,13 @@ def test_an_interrupted_run_removes_its_container_and_keeps_what_finished(
     (finished,) = document["cells"]
     assert (finished["toolchain"], finished["status"]) == ("wasm", "pass")
     assert document["provenance"]["finished"] is not None
+    assert document["provenance"]["complete"] is False  # it says it stopped, and what it planned
+    assert len(document["provenance"]["planned"]) == len(make_plan(matrix).cells) == 2
     assert container_story(engine, "c2") == ["start", "probe", "rust-lld", "put", "remove"]
     assert engine.running_ids() == []
     for view in (MATRIX_MD, INDEX_HTML):
         assert (tmp_path / "out" / view).is_file()
+    assert "incomplete: 1 of 2 cells" in (tmp_path / "out" / INDEX_HTML).read_text()
 
 
 def test_a_failed_image_build_errors_its_cells_and_the_run_goes_on(

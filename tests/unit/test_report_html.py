@@ -19,7 +19,7 @@ from orchestrator.report.symbols import MEANINGS, SYMBOLS
 from orchestrator.results.codec import encode
 from orchestrator.results.diff import diff_results
 from orchestrator.results.model import CellRecord, ResultsDocument
-from orchestrator.status import Status
+from orchestrator.status import Reason, Status
 from tests.unit.conftest import replace_cell
 from tests.unit.test_schema import SAMPLE, load_sample
 
@@ -56,14 +56,55 @@ def test_grid_shows_each_cell_verdict_linking_to_its_detail(results_dir: Path) -
     grid = html[html.index('<table class="grid">') : html.index("<h3>Legend</h3>")]
     anchor = "cell-musl_x86_64-unknown-linux-musl_reexport-staticlib"
     assert re.search(
-        rf'<td class="v v-fail"><a href="#{anchor}" title="{FAILING}: [^"]*">❌ fail'
-        r'<span class="reason">check-failed</span></a></td>',
+        rf'<td class="v v-fail"><a href="#{anchor}" title="{FAILING}: [^"]*">❌'
+        r"<small>check</small></a></td>",
         grid,
     )
     assert f'<div class="body" id="{anchor}">' in html
     assert grid.count('<td class="v v-pass">') == 10
-    assert '<th colspan="1">macos <span class="standin"' in grid
+    assert '<th colspan="1" class="tc">macos <span class="standin"' in grid
     assert "aarch64-<wbr>apple-<wbr>darwin" in grid
+    assert 'title="x86_64-unknown-linux-gnu">x86_64-<wbr>linux-<wbr>gnu</th>' in grid
+    # not applicable: a quiet dash, still a link to the detail
+    assert re.search(r'<td class="na"><a href="#cell-[^"]+" title="[^"]+">–</a></td>', grid)
+
+
+def test_grid_columns_start_with_glibc_and_the_default_release() -> None:
+    from orchestrator.report.grid import grid_columns
+
+    sample = load_sample()
+    older = dataclasses.replace(
+        cell_of(sample, PASSING),
+        id="glibc@1.85/x86_64-unknown-linux-gnu/cdylib-exports",
+        release="1.85",
+    )
+    keys = [c.key for c in grid_columns([*sample.cells, older])]
+    assert keys[:2] == ["glibc/x86_64-unknown-linux-gnu", "glibc@1.85/x86_64-unknown-linux-gnu"]
+    assert keys.index("musl/x86_64-unknown-linux-musl") < keys.index("ptx/nvptx64-nvidia-cuda")
+
+
+def test_a_toolchain_whose_every_cell_is_skipped_collapses_to_one_column(
+    results_dir: Path,
+) -> None:
+    sample = load_sample()
+    skipped = sample
+    for record in sample.cells:
+        if record.toolchain == "msvc":
+            skipped = replace_cell(
+                skipped,
+                record.id,
+                status=Status.SKIP,
+                reason=Reason.SDK_MISSING,
+                detail="image msvc@1.96: no SDK in LINKMATRIX_XWIN_DIR",
+            )
+    html = render_index(skipped, results_dir)
+    grid = html[html.index('<table class="grid">') : html.index("<h3>Legend</h3>")]
+    assert '<th rowspan="3" class="tc collapsed-head"' in grid
+    assert re.search(
+        r'<td rowspan="\d+" class="collapsed v-skip"><a href="#cell-msvc_[^"]+" '
+        r'title="[^"]*">⏭️ all \d+ cells skip: sdk-missing — image msvc@1.96: no SDK',
+        grid,
+    )
 
 
 def test_failing_cells_start_open_passing_ones_folded(results_dir: Path) -> None:
@@ -82,10 +123,8 @@ def test_a_detail_shows_checks_artifacts_diagnostics_route_and_log(results_dir: 
     )
     assert 'artifact <code>lib</code> (cdylib):\n<span class="bad">not built</span>' in detail
     assert "error: cannot produce cdylib for `reexport v0.1.0" in detail  # rustc's diagnostic
-    assert (
-        "build log <code>logs/musl_x86_64-unknown-linux-musl_reexport-staticlib.log</code>"
-        in detail
-    )
+    log = "logs/musl_x86_64-unknown-linux-musl_reexport-staticlib.log"
+    assert f'build log <a href="{log}"><code>{log}</code></a>' in detail
     assert "-- exit 101 in 0.2 s --" in detail  # the log's last line
     assert "(vendor's)" in detail
     assert "STAND-IN" not in detail
@@ -165,11 +204,11 @@ def test_symbol_table_marks_missing_and_extra_names() -> None:
     table = symbol_table(load_sample(), "export-executable-symbols")
     labels = [(c.artifact, c.toolchain) for c in table.columns]
     assert labels[:5] == [
-        ("exe-with-flag", "emscripten"),
         ("exe-with-flag", "glibc"),
-        ("exe-with-flag", "macos"),
-        ("exe-with-flag", "msvc"),
         ("exe-with-flag", "musl-dynamic"),
+        ("exe-with-flag", "msvc"),
+        ("exe-with-flag", "macos"),
+        ("exe-with-flag", "emscripten"),
     ]
     rows = {row.name: row for row in (*table.differing, *table.common)}
     emscripten = labels.index(("exe-with-flag", "emscripten"))
@@ -197,7 +236,7 @@ def test_symbol_table_leaves_out_many_mangled_names_and_says_so() -> None:
     mangled = tuple(f"_RNvCs42qtOjJ1J5Z_3std{i}f" for i in range(MANGLED_ROWS_MAX + 1))
 
     def exporting(*names: str) -> ResultsDocument:
-        changed = dataclasses.replace(artifact, exports=(*artifact.exports, *names))
+        changed = dataclasses.replace(artifact, exports=(*(artifact.exports or ()), *names))
         return replace_cell(sample, ptx, artifacts=(changed,))
 
     table = symbol_table(exporting(*mangled), "ptx-kernel")
@@ -220,7 +259,7 @@ def test_write_views_writes_every_page(results_dir: Path) -> None:
         "symbols/reexport-staticlib.html",
     ]
     page = (results_dir / "symbols/export-executable-symbols.html").read_text()
-    assert '<td class="missing"' in page
+    assert "<td class=m>✗" in page
     assert '<a href="../index.html#cell-emscripten_wasm32-unknown-emscripten_export-' in page
 
 
@@ -259,3 +298,13 @@ def test_cli_report_writes_the_views_again(
     assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out
     assert "chg-regressed" in (results_dir / "index.html").read_text()
     assert "**regressed**" in (results_dir / "summary.md").read_text()
+
+
+def test_upstream_urls_in_details_are_links(results_dir: Path) -> None:
+    url = "https://github.com/rust-lang/rust/issues/84161"
+    document = replace_cell(load_sample(), FAILING, detail=f"see {url}. <b>not bold</b>")
+    detail = cell_detail(render_index(document, results_dir), FAILING)
+    assert f'see <a href="{url}">{url}</a>. &lt;b&gt;not bold&lt;/b&gt;' in detail
+    assert '<a href="https://github.com/rust-lang/rfcs/pull/3556">' in render_index(
+        load_sample(), results_dir
+    )

@@ -19,7 +19,13 @@ from orchestrator.report.markdown import render_markdown
 from orchestrator.results.codec import encode, encode_v1, load_results, runs, write_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
 from orchestrator.results.merge import ShardResults, merge_documents
-from orchestrator.results.model import SCHEMA_VERSION, CellRecord, ResultsDocument, Selection
+from orchestrator.results.model import (
+    SCHEMA_VERSION,
+    ArtifactRecord,
+    CellRecord,
+    ResultsDocument,
+    Selection,
+)
 from orchestrator.serial import write_json_atomic
 from orchestrator.status import Reason, Status
 from tests.unit import results_inputs as inputs
@@ -92,6 +98,7 @@ def golden_run_document(tmp_path: Path) -> ResultsDocument:
         selection=Selection(only=("glibc/*", "macos/*"), shard="1/2", baseline="old/results.json"),
         run_id=inputs.RUN_ID,
         started=inputs.STARTED,
+        planned=(inputs.BUILT.id, inputs.INAPPLICABLE.id, inputs.SKIPPED.id),
     )
     run = CellRun(
         cell=inputs.BUILT,
@@ -123,13 +130,35 @@ def golden_run_document(tmp_path: Path) -> ResultsDocument:
         )
     )
     results.finished = inputs.FINISHED
+    results.complete = True
     return results.document()
+
+
+def as_a_version_1_writer_had_it(document: ResultsDocument) -> ResultsDocument:
+    """`document` without what version 1 could not say: the plan, completeness, and null lists
+    (an artifact that was not built had empty ones).
+    """
+    made = dataclasses.replace(document.provenance, planned=None, complete=None)
+
+    def old(artifact: ArtifactRecord) -> ArtifactRecord:
+        if artifact.built:
+            return artifact
+        return dataclasses.replace(artifact, exports=(), imports=(), needed=(), members=(), data=())
+
+    cells = tuple(
+        dataclasses.replace(cell, artifacts=tuple(map(old, cell.artifacts)))
+        for cell in document.cells
+    )
+    return dataclasses.replace(document, provenance=made, cells=cells)
 
 
 @pytest.mark.usefixtures("golden_host")
 def test_a_run_writes_what_it_wrote_before_the_model_was_typed(tmp_path: Path) -> None:
-    """run.json is the version-1 golden: the same document in the old form, and still read."""
-    document = golden_run_document(tmp_path)
+    """run.json is the version-1 golden: the same document in the old form, and still read.
+
+    Version 1 could not record the plan or say "not observed" (null) rather than an empty list.
+    """
+    document = as_a_version_1_writer_had_it(golden_run_document(tmp_path))
     assert as_written(document) == golden_text("run.json")
     assert load_results(GOLDEN / "run.json") == document
 
@@ -143,7 +172,8 @@ def test_a_run_writes_the_golden_version_3_document(tmp_path: Path) -> None:
     write_results(tmp_path / "written.json", document)
     assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v3.json")
     assert load_results(GOLDEN / "run.v3.json") == document
-    assert load_results(GOLDEN / "run.v2.json") == document
+    # version 2 could no more record the plan or null lists than version 1
+    assert load_results(GOLDEN / "run.v2.json") == as_a_version_1_writer_had_it(document)
 
 
 def test_version_3_stores_each_name_once_and_reads_back_the_same(tmp_path: Path) -> None:
@@ -152,6 +182,7 @@ def test_version_3_stores_each_name_once_and_reads_back_the_same(tmp_path: Path)
     names = data["symbols"]["names"]
     assert len(names) == len(set(names))
     artifact = sample.cells[8].artifacts[1]
+    assert artifact.exports is not None
     stored = data["cells"][8]["artifacts"][1]
     assert [names[i] for i in unrun(stored["exports"])] == list(artifact.exports)
     pairs = {names[m]: names[r] for m, r in data["symbols"]["demangled"]}
@@ -198,6 +229,7 @@ def test_an_artifact_whose_names_differ_from_the_derivation_keeps_its_own(
     sample = load_sample()
     c, cell = next((c, cell) for c, cell in enumerate(sample.cells) if cell.artifacts)
     first = next(a for a in cell.artifacts if a.exports)
+    assert first.exports is not None
     name = first.exports[0]
     readable = dataclasses.replace(first, name="readable", demangled={name: "readable::name"})
     plain = dataclasses.replace(first, name="plain", demangled={})
