@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import tarfile
 import time
 
@@ -41,7 +43,18 @@ def test_a_scratch_run_is_isolated_and_cleaned_up() -> None:
     assert options["nano_cpus"] == 1_500_000_000  # the default cpus: 1.5
     (imported,) = engine.imported
     assert tar_names(imported.data) == ["hello"]
-    assert imported.changes == ["LABEL org.linkmatrix.run=r1"]
+    pid, host = os.getpid(), socket.gethostname()
+    labels = {
+        "org.linkmatrix.run": "r1",
+        "org.linkmatrix.pid": str(pid),
+        "org.linkmatrix.host": host,
+    }
+    assert imported.changes == [f"LABEL {key}={value}" for key, value in labels.items()]
+    assert options["labels"] == labels  # a run that is gone can be told by its pid and host
+    assert options["log_config"] == {
+        "Type": "json-file",
+        "Config": {"max-size": "2097152", "max-file": "1"},
+    }
     image = container.image
     assert imported.name == image
     assert image.startswith("linkmatrix/scratch-run:")
