@@ -357,6 +357,10 @@ def test_the_std_step_records_whether_it_built_std_and_how_long(
     assert (built.built, built.seconds, built.sysroot) == (True, 42.0, sysroot_dir(job.target))
     assert not found.built
     assert built.key == std_key(job.target)
+    sandbox = StdSandbox("BUILT /s\n")
+    ensure_std(GroupSession(container=sandbox, limits=LIMITS), job)
+    # as root (the sysroot is read-only to the cells), in / (no cell's cargo config reaches it)
+    assert (sandbox.users, sandbox.workdirs) == (["0:0"], ["/"])
     assert "std for wasm32-unknown-unknown" in job.log.text()
 
 
