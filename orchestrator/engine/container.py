@@ -129,7 +129,7 @@ class ContainerState:
 
     def describe(self) -> str:
         text = f"the cell's container is {self.status}"
-        if self.exit_code is not None:
+        if not self.running and self.exit_code is not None:
             text += f" (exit code {self.exit_code}"
             text += ", OOM-killed" if self.oom_killed else ""
             text += f", error: {self.error}" if self.error else ""
@@ -336,6 +336,9 @@ class CellContainer:
                 unknown = f"the engine dropped the command's output stream ({dropped[0]})"
             else:
                 code, unknown = self._exit_code(exec_id)
+        if unknown is not None:
+            with contextlib.suppress(*ENGINE_ERRORS):  # e.g. killed under it: say so
+                unknown += f"; {self.state().describe()}"
         if stopped is not None or unknown is not None:
             # the command may still run: nothing of it may reach the next command
             with contextlib.suppress(*ENGINE_ERRORS):  # then removed before the next start

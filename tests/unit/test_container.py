@@ -207,6 +207,7 @@ def test_an_exec_whose_end_is_unknown_is_not_a_failure_and_its_container_goes(
         assert client.running_ids() == []
         assert result.unknown is not None
         assert result.unknown.startswith(why)
+        assert result.unknown.endswith("; the cell's container is running")
         assert result.stdout == "compiling\n"
         container.restart()
         assert client.running_ids() == ["c2"]
