@@ -39,6 +39,7 @@ ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
 KEPT_BYTES = 1 << 20
 OUTPUT_LIMIT_BYTES = 64 << 20
 EXIT_POLL_S = 5.0  # how long a finished stream's exec may still say Running
+QUEUED_CHUNKS = 64  # chunks read ahead of the deadline and output-limit checks
 PUMP_JOIN_S = 10.0  # how long a killed command's stream may take to end (its reader is a daemon)
 # The container's cgroup: the kernel's count of OOM kills (v2, then v1), and v1's count of hits
 # of the memory limit (a fallback for kernels whose v1 has no oom_kill line).
@@ -322,7 +323,10 @@ class CellContainer:
         """
         started = time.monotonic()
         exec_id = self._exec_create(command, env or {}, workdir, user)
-        chunks: queue.Queue[tuple[bytes | None, bytes | None] | None] = queue.Queue()
+        # bounded: a flood waits in the engine's socket, not in this process's memory
+        chunks: queue.Queue[tuple[bytes | None, bytes | None] | None] = queue.Queue(
+            maxsize=QUEUED_CHUNKS
+        )
         dropped: list[BaseException] = []
         reader = threading.Thread(target=self._pump, args=(exec_id, chunks, dropped), daemon=True)
         reader.start()
@@ -343,7 +347,7 @@ class CellContainer:
             # the command may still run: nothing of it may reach the next command
             with contextlib.suppress(*ENGINE_ERRORS):  # then removed before the next start
                 self.remove()
-            reader.join(timeout=PUMP_JOIN_S)
+            _drain(chunks, reader, PUMP_JOIN_S)
         return ExecResult(
             exit_code=-9 if code is None else code,
             stdout=stdout.text(),
@@ -407,6 +411,14 @@ class CellContainer:
             extracted = archive.extractfile(member)
             assert extracted is not None
             return extracted.read()
+
+
+def _drain(chunks: queue.Queue[Any], reader: threading.Thread, seconds: float) -> None:
+    """Discard what a stopped command's stream still sends, so its reader can end."""
+    ends_at = time.monotonic() + seconds
+    while reader.is_alive() and time.monotonic() < ends_at:
+        with contextlib.suppress(queue.Empty):
+            chunks.get(timeout=0.1)
 
 
 class _Stop(enum.Enum):

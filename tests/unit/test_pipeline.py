@@ -399,3 +399,29 @@ def test_a_run_first_removes_what_dead_runs_of_this_host_left_and_says_so(
         "removed 1 container(s) and 0 scratch image(s) left by linkmatrix run(s) no longer "
         "running on this host: gone"
     ) in stream.getvalue()
+
+
+def test_a_step_over_the_output_limit_is_killed_reported_and_not_cached(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    working = engine.script
+    chunk = b"y\n" * (32 << 10)  # 64 KiB, 2,048 times: 128 MiB if nothing stopped it
+
+    def flood_in_wasm(argv: Sequence[str]) -> Reply:
+        if argv[0] == "cargo" and engine.execs[-1].container == "c1":
+            return Reply(stdout=chunk, repeat=2048)
+        return working(argv)
+
+    engine.script = flood_in_wasm
+    cells = by_toolchain(run(engine, matrix, tmp_path))
+    flooded = cells["wasm"]
+    assert (flooded["status"], flooded["reason"]) == ("error", "output-limit")
+    assert "more than 64 MiB" in flooded["detail"]
+    assert cells["wasm-sdk"]["status"] == "pass"
+    assert engine.running_ids() == []
+
+    engine.script = working
+    again = by_toolchain(run(engine, matrix, tmp_path))
+    assert (again["wasm"]["status"], again["wasm"]["cached"]) == ("pass", False)
+    assert again["wasm-sdk"]["cached"] is True
