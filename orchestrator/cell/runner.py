@@ -615,7 +615,8 @@ def run_alone(
     """Run the artifact's primary file as the only file of an empty container.
 
     Not under `exec_step`: the empty container is the scratch runner's own (nothing to restart)
-    and a program's exit code there is its own; a kill at the deadline still ends the cell.
+    and a program's exit code there is its own; a kill at the deadline (timeout) or by the OOM
+    killer (the engine's OOMKilled: oom) still ends the cell.
     """
     file = _runnable_file(build, None)
     if file is None:
@@ -632,6 +633,15 @@ def run_alone(
     if result.timed_out is not None:
         raise CellAborted(
             Failure(reason=Reason.TIMEOUT, step=f"run {spec.name}", detail=result.timed_out)
+        )
+    if result.oom_killed:
+        raise CellAborted(
+            Failure(
+                reason=Reason.OOM,
+                step=f"run {spec.name}",
+                detail=f"exit {result.exit_code}: the engine says the scratch container was "
+                f"OOM-killed at the memory limit ({session.limits.memory})",
+            )
         )
     return _run_record(spec, command, result)
 

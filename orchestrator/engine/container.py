@@ -82,6 +82,7 @@ class ExecResult:
     seconds: float
     output_limit: str | None = None
     unknown: str | None = None
+    oom_killed: bool = False  # a scratch run's container, as the engine says
 
     @property
     def ended_by_us(self) -> bool:

@@ -71,13 +71,15 @@ class ScratchRunner:
             stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
             stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
             container.reload()
-            code = int(container.attrs.get("State", {}).get("ExitCode", -1))
+            state = container.attrs.get("State") or {}
+            code = int(state.get("ExitCode", -1))
             return ExecResult(
                 exit_code=-9 if timed_out else code,
                 stdout=stdout,
                 stderr=stderr,
                 timed_out=timed_out,
                 seconds=time.monotonic() - started,
+                oom_killed=bool(state.get("OOMKilled")),  # its own container: the engine knows
             )
         finally:
             self._remove(container, image)

@@ -160,7 +160,8 @@ class FakeContainer:
         elif self.command == ["sleep", "infinity"]:  # a cell container runs until removed
             self.attrs = {"State": _state("running", 0)}
         else:  # a scratch container has run its command
-            self.attrs = {"State": _state("exited", self.engine.script(self.command).exit_code)}
+            reply = self.engine.script(self.command)
+            self.attrs = {"State": _state("exited", reply.exit_code, oom=reply.oom_killed)}
 
     def die(self, reply: Reply) -> None:
         """Stop as `reply.kills_container` says: later execs are refused (409)."""

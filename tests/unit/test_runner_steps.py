@@ -10,7 +10,7 @@ import pytest
 import requests
 from docker.errors import APIError
 
-from orchestrator.cell.observation import NotRun
+from orchestrator.cell.observation import BuildOutput, BuiltFile, NotRun
 from orchestrator.cell.runner import (
     CellAborted,
     CellJob,
@@ -33,8 +33,11 @@ from orchestrator.engine.container import (
     MemoryEvents,
     parse_memory_events,
 )
+from orchestrator.engine.scratch import ScratchRunner
+from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.plan import all_cells, cell_work
 from orchestrator.status import Reason
+from tests.unit.fake_engine import FakeEngine, Reply
 
 LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 DEADLINE = Deadline(ends_at=float("inf"), idle_s=30)
@@ -390,3 +393,52 @@ def test_a_cell_of_a_std_target_runs_the_std_step_before_its_builds(
     assert not output.std.built
     steps = [c[3] if c[:2] == ["sh", "-c"] and len(c) > 3 else c[0] for c in sandbox.commands]
     assert steps.index("linkmatrix-std") < steps.index("cargo")
+
+
+def test_a_scratch_run_the_engine_oom_killed_ends_the_cell_as_oom(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
+    job = CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=target,
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+    (tmp_path / "exe").mkdir()
+    (tmp_path / "exe" / "hello").write_bytes(b"\x7fELF")
+    built = BuiltFile(
+        file="hello",
+        path="artifacts/x/exe/hello",
+        source="/w/artifacts/exe/hello",
+        sha256="0" * 64,
+        size=4,
+        format=ArtifactFormat.ELF,
+    )
+    build = BuildOutput(
+        name="exe",
+        package="hello",
+        target_kind="bin",
+        crate_type=None,
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=1.0,
+        diagnostics=(),
+        files=(built,),
+        primary="hello",
+        log_end=0,
+    )
+    engine = FakeEngine(script=lambda argv: Reply(exit_code=137, oom_killed=True))
+    session = GroupSession(
+        container=FakeSandbox(),
+        limits=LIMITS,
+        scratch=ScratchRunner(client=engine, limits=LIMITS, run_id="r1"),
+    )
+    with pytest.raises(CellAborted) as aborted:
+        run_one(session, job, run_spec(RunPlace.SCRATCH), [build])
+    assert aborted.value.failure.reason is Reason.OOM
+    assert aborted.value.failure.step == "run run-exe"
+    assert "OOM-killed at the memory limit (1g)" in aborted.value.failure.detail

@@ -90,3 +90,13 @@ def test_an_interrupted_scratch_run_removes_what_it_made() -> None:
     assert engine.events[-2] == "remove c1"
     assert engine.events[-1].startswith("remove image")
     assert engine.images.present == []
+
+
+def test_a_scratch_run_says_whether_the_engine_oom_killed_it() -> None:
+    engine = FakeEngine(script=lambda argv: Reply(exit_code=137, oom_killed=True))
+    runner = ScratchRunner(client=engine, limits=LIMITS, run_id="r1")
+    result = runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30))
+    assert (result.exit_code, result.oom_killed) == (137, True)
+    killed_itself = FakeEngine(script=lambda argv: Reply(exit_code=137))
+    runner = ScratchRunner(client=killed_itself, limits=LIMITS, run_id="r1")
+    assert not runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30)).oom_killed
