@@ -5,9 +5,9 @@ a copy of the repository's images (the same content hashes: the images other tes
 Each fault asserts the cell's status and reason, that the other cells finished, that no
 container of the run is left, and that nothing finished was lost or falsely cached.
 
-Run time on a warm engine (glibc image present): about 3 minutes, most of it the hang cell's
-20 s no-output deadline, the 12 s build script that the orchestrator or `docker kill` interrupts,
-and the re-runs after it.
+Run time on a warm engine (glibc image present): about 3 to 4 minutes, most of it the hang
+cell's 20 s no-output deadline, the 12 s build script that `docker kill`, SIGTERM or SIGKILL
+interrupts, and the re-runs after each.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.engine.container import HOST_LABEL, LABEL, PID_LABEL
@@ -425,3 +426,20 @@ def test_a_step_over_the_output_limit_is_killed_reported_and_not_cached(
     again = by_toolchain(run(engine, matrix, tmp_path))
     assert (again["wasm"]["status"], again["wasm"]["cached"]) == ("pass", False)
     assert again["wasm-sdk"]["cached"] is True
+
+
+def test_an_engine_that_fails_the_orphan_sweep_is_said_and_the_run_goes_on(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    engine.fail("containers.list", requests.exceptions.ConnectionError("engine away"))
+    stream = io.StringIO()
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        fresh=False,
+        selection=Selection(only=(), shard=None, baseline=None),
+    )
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
+    assert "could not look for containers left by earlier runs: engine away" in stream.getvalue()
+    assert {c["status"] for c in read_results(tmp_path)["cells"]} == {"pass"}
