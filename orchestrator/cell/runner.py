@@ -70,6 +70,10 @@ from orchestrator.plan import CellWork
 from orchestrator.status import Reason
 
 SIGKILL_EXIT_CODE = 137  # the OOM killer's signal, but also any other SIGKILL
+# cargo also reads .cargo/config.toml in the parents of a cell's workdir: those the cell user
+# owns (/home/builder/work, /home/builder; /home and / are root's) could hold one an earlier cell
+# of the group planted. No legitimate cell writes them: each cell removes them before it builds.
+PLANTED_CARGO_CONFIGS = (f"{WORK_ROOT}/.cargo", f"{posixpath.dirname(WORK_ROOT)}/.cargo")
 
 PRIMARY_FORMATS = (
     ArtifactFormat.ELF,
@@ -456,10 +460,11 @@ def prepare(session: GroupSession, job: CellJob) -> None:
     vendored = vendor(session, scenario)
     put_sources(session, scenario, vendored)
     workdir = job.workdir
+    planted = " ".join(f'"{folder}"' for folder in PLANTED_CARGO_CONFIGS)
     exec_step(
         session,
         "workdir",
-        ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
+        ["sh", "-c", f'rm -rf "{workdir}" {planted} && mkdir -p "{workdir}/native"'],
         job.deadline,
     )
     if vendored is not None:

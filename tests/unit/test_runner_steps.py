@@ -442,3 +442,13 @@ def test_a_scratch_run_the_engine_oom_killed_ends_the_cell_as_oom(
     assert aborted.value.failure.reason is Reason.OOM
     assert aborted.value.failure.step == "run run-exe"
     assert "OOM-killed at the memory limit (1g)" in aborted.value.failure.detail
+
+
+def test_each_cell_removes_cargo_configs_an_earlier_cell_planted_above_its_workdir(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = std_job(matrix, tmp_path)
+    sandbox = StdSandbox("PRESENT /s\n")
+    CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
+    (workdir_step,) = (c for c in sandbox.commands if c[:2] == ["sh", "-c"] and "/native" in c[2])
+    assert '"/home/builder/work/.cargo" "/home/builder/.cargo"' in workdir_step[2]
