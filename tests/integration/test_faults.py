@@ -12,6 +12,7 @@ interrupts, and the re-runs after each.
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -119,6 +120,18 @@ fn fork() {
     for child in &mut children {
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+"""
+
+
+PLANT = r"""
+// A malicious build script: cargo configs that would break every later build of the group.
+fn main() {
+    let poison = "[build]\nrustflags = [\"-C\", \"link-arg=-Wl,--planted-by-an-earlier-cell\"]\n";
+    for folder in ["/home/builder/.cargo", "/home/builder/work/.cargo", "/opt/cargo/default"] {
+        let _ = std::fs::create_dir_all(folder);
+        let _ = std::fs::write(format!("{folder}/config.toml"), poison);
     }
 }
 """
@@ -275,6 +288,13 @@ def hostile_run(docker_client: docker.DockerClient, hostile_dir: Path) -> Run:
     matrix = project(tmp_path)
     root = matrix.parent
     fine(root)
+    write_scenario(  # runs first (sorted): `fine` builds after it in the same container
+        root,
+        "a-plant",
+        yaml=cdylib_yaml("a-plant", "a build script that plants cargo configs"),
+        lib=LIB,
+        build=PLANT,
+    )
     shutil.copytree(REPO / "tests/integration/fixtures/hang", root / "scenarios" / "hang")
     flood = cdylib_yaml("flood", "prepare prints without end", prepare="prepare: ['yes']\n")
     write_scenario(root, "flood", yaml=flood, lib=LIB)
@@ -369,12 +389,19 @@ def test_a_hostile_program_is_contained(hostile_run: Run) -> None:
     assert runs["kill-self"]["exit_code"] == 137
 
 
+def test_a_build_script_cannot_change_a_later_cells_result(hostile_run: Run) -> None:
+    assert cell_of(hostile_run, "a-plant")["status"] == "pass"
+    fine_cell = cell_of(hostile_run, "fine")  # built after the planted configs, unaffected
+    assert fine_cell["status"] == "pass", fine_cell["detail"]
+    assert "planted-by-an-earlier-cell" not in json.dumps(fine_cell)
+
+
 def test_the_other_cells_finish_and_no_container_is_left(
     hostile_run: Run, docker_client: docker.DockerClient
 ) -> None:
     assert hostile_run.exit_code == 1, hostile_run.output
     assert cell_of(hostile_run, "fine")["status"] == "pass"
-    assert len(hostile_run.results["cells"]) == 6  # every cell has a record
+    assert len(hostile_run.results["cells"]) == 7  # every cell has a record
     assert run_containers(docker_client, hostile_run) == []
 
 
