@@ -12,15 +12,18 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
-
 from orchestrator.cell.cache import CellCache, cell_key
 from orchestrator.cell.observation import CellOutput, Observation
 from orchestrator.cell.observe import observe
 from orchestrator.cell.runner import CellRunner
 from orchestrator.cell.vendor import vendor_scenario
 from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
-from orchestrator.engine.container import CellContainer, cleanup_containers
+from orchestrator.engine.container import (
+    ENGINE_ERRORS,
+    CellContainer,
+    cleanup_containers,
+    remove_orphans,
+)
 from orchestrator.engine.protocol import EngineClient
 from orchestrator.engine.scratch import ScratchRunner, cleanup_scratch_images
 from orchestrator.errors import ImageBuildError
@@ -48,7 +51,7 @@ from orchestrator.results.document import (
 from orchestrator.results.model import CellRecord, Selection
 from orchestrator.status import Reason, Status
 
-UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM)
+UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM, Reason.OUTPUT_LIMIT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +82,7 @@ def run_plan(
         run_id=run_id,
         planned=tuple(cell.id for cell in plan.cells),
     )
+    sweep_orphans(client, reporter)
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
     images = Images(client, matrix, reporter.event, downloads=layout.downloads)
@@ -109,7 +113,8 @@ def run_plan(
             ).run(group)
         completed = True
     finally:
-        with contextlib.suppress(docker.errors.DockerException):
+        # the engine away: the containers are left for the next run's sweep (sweep_orphans)
+        with contextlib.suppress(*ENGINE_ERRORS):
             cleanup_containers(client, run_id)
             cleanup_scratch_images(client, run_id)
         results.finish(complete=completed)
@@ -118,6 +123,20 @@ def run_plan(
         if not completed:
             write_views(results)
     return results
+
+
+def sweep_orphans(client: EngineClient, reporter: Reporter) -> None:
+    """Remove what runs of this host that are gone (SIGKILL, a crash) left, and say so.
+
+    A left container may still hold a cargo build lock in a cache volume: the run would wait.
+    """
+    try:
+        orphans = remove_orphans(client)
+    except ENGINE_ERRORS as exc:
+        reporter.event(f"could not look for containers left by earlier runs: {exc}")
+        return
+    if orphans.containers or orphans.images:
+        reporter.event(orphans.describe())
 
 
 def _count_image_builds(prefetch: ImagePrefetch, phases: Phases) -> None:
@@ -294,5 +313,7 @@ def _count_steps(output: CellOutput, phases: Phases) -> None:
 
 
 def _cacheable(output: CellOutput) -> bool:
-    """A cell that ended on its own; a timeout, an OOM kill or the engine failing may not recur."""
+    """A cell that ended on its own; a kill (deadline, memory, output limit) or the engine
+    failing may not recur, and another limit may not kill it at all.
+    """
     return output.failure is None or output.failure.reason not in UNCACHED

@@ -38,6 +38,7 @@ class Reason(enum.StrEnum):
     NOT_APPLICABLE = "not-applicable"
     TIMEOUT = "timeout"
     OOM = "oom"
+    OUTPUT_LIMIT = "output-limit"
     TOOLCHAIN_MISSING = "toolchain-missing"
     SDK_MISSING = "sdk-missing"
     ENGINE_ERROR = "engine-error"

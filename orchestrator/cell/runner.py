@@ -8,6 +8,7 @@ un-inspected (their format detected from their bytes): inspection is a later, ca
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -18,9 +19,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import requests
-from docker.errors import DockerException
 
 from orchestrator.cell.cargo import (
     SOURCE_ROOT,
@@ -53,7 +51,15 @@ from orchestrator.cell.stdlib import (
 )
 from orchestrator.config.matrix import Limits, Release, TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
-from orchestrator.engine.container import CellSandbox, Deadline, ExecResult
+from orchestrator.engine.container import (
+    CELL_USER,
+    ENGINE_ERRORS,
+    ROOT_USER,
+    CellSandbox,
+    Deadline,
+    ExecResult,
+    MemoryEvents,
+)
 from orchestrator.engine.scratch import ScratchRunner
 from orchestrator.errors import FetchError
 from orchestrator.images.releases import DEFAULT_RUST_INFO
@@ -63,9 +69,11 @@ from orchestrator.layout import artifact_report_path
 from orchestrator.plan import CellWork
 from orchestrator.status import Reason
 
-# What the engine raises when it fails (not the command): the cell ends as an engine error.
-ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
-OOM_EXIT_CODE = 137  # SIGKILL; in a memory-limited container, most likely the OOM killer
+SIGKILL_EXIT_CODE = 137  # the OOM killer's signal, but also any other SIGKILL
+# cargo also reads .cargo/config.toml in the parents of a cell's workdir: those the cell user
+# owns (/home/builder/work, /home/builder; /home and / are root's) could hold one an earlier cell
+# of the group planted. No legitimate cell writes them: each cell removes them before it builds.
+PLANTED_CARGO_CONFIGS = (f"{WORK_ROOT}/.cargo", f"{posixpath.dirname(WORK_ROOT)}/.cargo")
 
 PRIMARY_FORMATS = (
     ArtifactFormat.ELF,
@@ -106,8 +114,9 @@ class CellLog:
 class GroupSession:
     """One image group's container and what it holds across cells.
 
-    `sources`: the scenarios whose sources are in the container (lost when it is restarted);
-    `tools`: the toolchain probe per target; `vendored`: each scenario's vendored crates (host).
+    `sources`: the scenarios whose sources are in the container `sources_in` (lost when it is
+    replaced); `tools`: the toolchain probe per target; `vendored`: each scenario's vendored
+    crates (host); `memory`: the container's cgroup counters when last read (a fresh one's: 0).
     """
 
     container: CellSandbox
@@ -116,13 +125,21 @@ class GroupSession:
     scratch: ScratchRunner | None = None
     vendors: Callable[[Scenario], Path | None] | None = None
     sources: set[str] = field(default_factory=set)
+    sources_in: str = ""
     tools: dict[str, ToolInfo] = field(default_factory=dict)
     vendored: dict[str, Path | None] = field(default_factory=dict)
+    memory: MemoryEvents = field(default_factory=lambda: MemoryEvents(oom_kills=0, limit_hits=0))
 
     def restart(self) -> None:
-        """A fresh container after a kill: nothing of the old one is left in it."""
+        """A fresh container after a kill: nothing of the old one is left in it.
+
+        If the engine cannot make one now, the next command starts it (and first removes the
+        old one): what ran in the old container never meets the next cell.
+        """
         self.sources.clear()
-        self.container.restart()
+        self.memory = MemoryEvents(oom_kills=0, limit_hits=0)
+        with contextlib.suppress(*ENGINE_ERRORS):
+            self.container.restart()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,7 +215,7 @@ class CellRunner:
         except CellAborted as aborted:
             failure = aborted.failure
         except ENGINE_ERRORS as exc:  # from copying files in or out
-            failure = engine_failure(exc)
+            failure = engine_fault(self.session, "docker", exc)
         return CellOutput(
             tools=tools,
             builds=tuple(builds),
@@ -223,37 +240,113 @@ def exec_step(
     *,
     env: Mapping[str, str] | None = None,
     workdir: str | None = None,
+    user: str = CELL_USER,
 ) -> ExecResult:
     """Run one command of a cell; a command that did not finish ends the cell.
 
-    Killed at its deadline → TIMEOUT, and the container (killed with it) is restarted for the
-    next cell; exit 137 → OOM; the engine failing → ENGINE_ERROR. None of these is cached.
+    - Killed at its deadline → TIMEOUT; killed for printing past the output limit →
+      OUTPUT_LIMIT; its outcome unknown (the engine dropped the stream, or the exec still ran)
+      → ENGINE_ERROR. The container, removed with whatever still ran in it, is replaced.
+    - The engine failing → ENGINE_ERROR; the container is replaced if it is not running.
+    - A failed command (exit code not 0) whose container stopped under it (killed, the engine
+      restarted) → ENGINE_ERROR saying how it ended, or OOM if the engine says it was
+      OOM-killed; the container is replaced and the group goes on.
+    - A failed command while the cgroup's OOM-kill count rose → OOM (a build script killed for
+      memory makes cargo exit 101: still OOM).
+    - Any other exit code, 137 included (a program may SIGKILL itself), is the step's to judge.
+    None of the failures above is cached (pipeline.UNCACHED).
     """
     try:
-        result = session.container.run(command, deadline=deadline, env=env, workdir=workdir)
-    except ENGINE_ERRORS as exc:
-        raise CellAborted(engine_failure(exc)) from exc
-    if result.timed_out is not None:
-        session.restart()
-        raise CellAborted(
-            Failure(reason=Reason.TIMEOUT, step=step, detail=f"killed: {result.timed_out}")
+        result = session.container.run(
+            command, deadline=deadline, env=env, workdir=workdir, user=user
         )
-    if result.exit_code == OOM_EXIT_CODE:
+    except ENGINE_ERRORS as exc:
+        raise CellAborted(engine_fault(session, step, exc)) from exc
+    if result.ended_by_us:
+        session.restart()
+        raise CellAborted(_stopped(step, result))
+    if result.exit_code != 0:
+        _check_container(session, step, result)
+    return result
+
+
+def _stopped(step: str, result: ExecResult) -> Failure:
+    """Why linkmatrix ended the command (or lost it)."""
+    if result.timed_out is not None:
+        return Failure(reason=Reason.TIMEOUT, step=step, detail=f"killed: {result.timed_out}")
+    if result.output_limit is not None:
+        return Failure(
+            reason=Reason.OUTPUT_LIMIT, step=step, detail=f"killed: {result.output_limit}"
+        )
+    return Failure(
+        reason=Reason.ENGINE_ERROR,
+        step=step,
+        detail=f"outcome unknown: {result.unknown}; the container was replaced",
+    )
+
+
+def _check_container(session: GroupSession, step: str, result: ExecResult) -> None:
+    """After a failed command: whether its container died under it, or the OOM killer acted."""
+    try:
+        state = session.container.state()
+        if not state.running:
+            session.restart()
+            if state.oom_killed:
+                raise CellAborted(
+                    Failure(
+                        reason=Reason.OOM,
+                        step=step,
+                        detail=f"{state.describe()}: the engine says the memory limit "
+                        f"({session.limits.memory}) was reached; the container was replaced",
+                    )
+                )
+            raise CellAborted(
+                Failure(
+                    reason=Reason.ENGINE_ERROR,
+                    step=step,
+                    detail=f"{state.describe()}: it stopped under the step (exit "
+                    f"{result.exit_code}); the container was replaced",
+                )
+            )
+        before, after = session.memory, session.container.memory_events()
+    except ENGINE_ERRORS as exc:
+        raise CellAborted(engine_fault(session, step, exc)) from exc
+    session.memory = after
+    if oom_killed(before, after, result.exit_code):
         raise CellAborted(
             Failure(
                 reason=Reason.OOM,
                 step=step,
                 detail=(
-                    "killed by SIGKILL (exit 137), most likely the memory limit "
-                    f"({session.limits.memory}) was reached"
+                    f"exit {result.exit_code} after the kernel's OOM killer killed a process "
+                    f"of the step: the memory limit ({session.limits.memory}) was reached"
                 ),
             )
         )
-    return result
 
 
-def engine_failure(exc: Exception) -> Failure:
-    return Failure(reason=Reason.ENGINE_ERROR, step="docker", detail=str(exc))
+def oom_killed(before: MemoryEvents, after: MemoryEvents, exit_code: int) -> bool:
+    """The cgroup's OOM-kill count rose; or, where the kernel has none (older cgroup v1), the
+    command was SIGKILLed while the memory limit was being hit.
+    """
+    if after.oom_kills is not None:
+        return after.oom_kills > (before.oom_kills or 0)
+    return (
+        exit_code == SIGKILL_EXIT_CODE
+        and after.limit_hits is not None
+        and after.limit_hits > (before.limit_hits or 0)
+    )
+
+
+def engine_fault(session: GroupSession, step: str, exc: Exception) -> Failure:
+    """The engine failed under a step: what happened, and the container replaced if it died."""
+    detail = str(exc)
+    with contextlib.suppress(*ENGINE_ERRORS):
+        state = session.container.state()
+        if not state.running:
+            detail += f"; {state.describe()}, replaced for the next cell"
+            session.restart()
+    return Failure(reason=Reason.ENGINE_ERROR, step=step, detail=detail)
 
 
 # -- steps -----------------------------------------------------------------------------------
@@ -301,7 +394,15 @@ def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
     if not target.build_std:
         return None
     command = std_build_command(target)
-    result = exec_step(session, "std", list(command), job.deadline, env=std_build_env(target))
+    result = exec_step(
+        session,
+        "std",
+        list(command),
+        job.deadline,
+        env=std_build_env(target),
+        workdir="/",  # no cargo config of a cell's folders reaches the build
+        user=ROOT_USER,  # the sysroot is root's: read-only to every cell
+    )
     built = std_was_built(result.stdout)
     job.log.step(
         f"std for {target.triple} (sysroot {std_key(target)})",
@@ -344,6 +445,10 @@ def vendor(session: GroupSession, scenario: Scenario) -> Path | None:
 
 def put_sources(session: GroupSession, scenario: Scenario, vendored: Path | None) -> None:
     """The scenario's sources (and vendored crates) into the container, once per container."""
+    current = session.container.container_id()
+    if current != session.sources_in:  # a new container since: it holds none
+        session.sources.clear()
+        session.sources_in = current
     if scenario.name not in session.sources:
         session.container.put_tree(scenario_tar(scenario, vendored))
         session.sources.add(scenario.name)
@@ -355,10 +460,11 @@ def prepare(session: GroupSession, job: CellJob) -> None:
     vendored = vendor(session, scenario)
     put_sources(session, scenario, vendored)
     workdir = job.workdir
+    planted = " ".join(f'"{folder}"' for folder in PLANTED_CARGO_CONFIGS)
     exec_step(
         session,
         "workdir",
-        ["sh", "-c", f'rm -rf "{workdir}" && mkdir -p "{workdir}/native"'],
+        ["sh", "-c", f'rm -rf "{workdir}" {planted} && mkdir -p "{workdir}/native"'],
         job.deadline,
     )
     if vendored is not None:
@@ -514,7 +620,8 @@ def run_alone(
     """Run the artifact's primary file as the only file of an empty container.
 
     Not under `exec_step`: the empty container is the scratch runner's own (nothing to restart)
-    and a program's exit code there is its own; a kill at the deadline still ends the cell.
+    and a program's exit code there is its own; a kill at the deadline (timeout) or by the OOM
+    killer (the engine's OOMKilled: oom) still ends the cell.
     """
     file = _runnable_file(build, None)
     if file is None:
@@ -531,6 +638,15 @@ def run_alone(
     if result.timed_out is not None:
         raise CellAborted(
             Failure(reason=Reason.TIMEOUT, step=f"run {spec.name}", detail=result.timed_out)
+        )
+    if result.oom_killed:
+        raise CellAborted(
+            Failure(
+                reason=Reason.OOM,
+                step=f"run {spec.name}",
+                detail=f"exit {result.exit_code}: the engine says the scratch container was "
+                f"OOM-killed at the memory limit ({session.limits.memory})",
+            )
         )
     return _run_record(spec, command, result)
 

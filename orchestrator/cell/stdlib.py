@@ -72,7 +72,8 @@ def sysroot_rustflags(target: TargetSpec) -> tuple[str, ...]:
 
 # $1 sysroot, $2 triple, $3 crates, $4 features, $5 panic ("" for the target's default).
 # Built in a temp dir beside the sysroot and renamed into place: a cell killed half-way leaves
-# no half sysroot, and two containers racing for one key both end with a whole one.
+# no half sysroot, and two containers racing for one key both end with a whole one. Run as root
+# (runner.ensure_std) in /cache/sysroots, which the image makes root's: the cells read it only.
 _SCRIPT = r"""
 set -eu
 dest="$1"; triple="$2"; crates="$3"; features="$4"; panic="$5"
@@ -89,10 +90,14 @@ mkdir -p "$tmp/crate/src"
 echo '#![no_std]' > "$tmp/crate/src/lib.rs"
 set -- -Zbuild-std="$crates"
 if [ -n "$features" ]; then set -- "$@" -Zbuild-std-features="$features"; fi
+# run as root (the sysroot is read-only to the cells): a CARGO_HOME of its own, with the
+# release's config (its std vendor directory), so it leaves no root-owned lock in the shared one
+mkdir -p "$tmp/cargo-home"
+cp "${CARGO_HOME:?}/config.toml" "$tmp/cargo-home/config.toml"
 echo "+ RUSTC_BOOTSTRAP=1 RUSTFLAGS='${RUSTFLAGS:-}'" \
   "cargo build --offline --release --target $triple $*"
-RUSTC_BOOTSTRAP=1 cargo build --offline --release --target "$triple" "$@" \
-  --manifest-path "$tmp/crate/Cargo.toml" --target-dir "$tmp/target"
+CARGO_HOME="$tmp/cargo-home" RUSTC_BOOTSTRAP=1 cargo build --offline --release \
+  --target "$triple" "$@" --manifest-path "$tmp/crate/Cargo.toml" --target-dir "$tmp/target"
 real="$(rustc --print sysroot)"
 host="$(rustc -vV | sed -n 's/^host: //p')"
 lib="$tmp/sysroot/lib/rustlib/$triple/lib"

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, Literal, Protocol
 
 import docker
+from docker.types import LogConfig
 
 OutputPair = tuple[bytes | None, bytes | None]  # (stdout, stderr) of a demultiplexed stream
 
@@ -27,6 +28,9 @@ class EngineContainer(Protocol):
 
     @property
     def attrs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def labels(self) -> dict[str, str]: ...
 
     def start(self) -> None: ...
 
@@ -84,6 +88,7 @@ class EngineContainers(Protocol):
         labels: dict[str, str],
         cap_drop: list[str],
         security_opt: list[str],
+        log_config: LogConfig,
     ) -> EngineContainer: ...
 
     def list(
@@ -102,6 +107,9 @@ class EngineImage(Protocol):
 
     @property
     def tags(self) -> list[str]: ...
+
+    @property
+    def labels(self) -> dict[str, Any]: ...
 
     def tag(self, repository: str) -> bool: ...
 

@@ -17,13 +17,25 @@ from dataclasses import dataclass
 
 import requests
 from docker.errors import ImageNotFound, NotFound
+from docker.types import LogConfig
 
 from orchestrator.config.matrix import Limits
 from orchestrator.engine.client import transient_retry
-from orchestrator.engine.container import CELL_USER, LABEL, Deadline, ExecResult, remove_container
+from orchestrator.engine.container import (
+    CELL_USER,
+    KEPT_BYTES,
+    LABEL,
+    Deadline,
+    ExecResult,
+    owner_labels,
+    remove_container,
+)
 from orchestrator.engine.protocol import EngineClient, EngineContainer
 
 SCRATCH_REPOSITORY = "linkmatrix/scratch-run"
+# The engine keeps one log file of at most this size (the tail of the output; json-file
+# rotates it): a program printing without end fills neither the engine's disk nor our memory.
+SCRATCH_LOG = LogConfig(type="json-file", config={"max-size": str(2 * KEPT_BYTES), "max-file": "1"})
 
 
 def scratch_tar(name: str, data: bytes) -> bytes:
@@ -59,13 +71,15 @@ class ScratchRunner:
             stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
             stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
             container.reload()
-            code = int(container.attrs.get("State", {}).get("ExitCode", -1))
+            state = container.attrs.get("State") or {}
+            code = int(state.get("ExitCode", -1))
             return ExecResult(
                 exit_code=-9 if timed_out else code,
                 stdout=stdout,
                 stderr=stderr,
                 timed_out=timed_out,
                 seconds=time.monotonic() - started,
+                oom_killed=bool(state.get("OOMKilled")),  # its own container: the engine knows
             )
         finally:
             self._remove(container, image)
@@ -76,7 +90,7 @@ class ScratchRunner:
             tar_bytes,
             repository=SCRATCH_REPOSITORY,
             tag=tag,
-            changes=[f"LABEL {LABEL}={self.run_id}"],
+            changes=[f"LABEL {key}={value}" for key, value in owner_labels(self.run_id).items()],
         )
 
     @transient_retry
@@ -91,9 +105,10 @@ class ScratchRunner:
             memswap_limit=self.limits.memory,
             pids_limit=self.limits.pids,
             nano_cpus=round(self.limits.cpus * 1e9),  # a spinning cell leaves the host a share
-            labels={LABEL: self.run_id},
+            labels=owner_labels(self.run_id),
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
+            log_config=SCRATCH_LOG,
         )
 
     def _remove(self, container: EngineContainer | None, image: str) -> None:

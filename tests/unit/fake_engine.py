@@ -36,12 +36,23 @@ HANG_LIMIT_S = 30  # a hanging exec ends by itself after this, so a broken test 
 
 @dataclass(frozen=True, kw_only=True)
 class Reply:
-    """What a command prints and how it ends; `hangs`: it then falls silent until killed."""
+    """What a command prints and how it ends; `hangs`: it then falls silent until killed.
+
+    `repeat`: the output is sent this many times (a flood, in chunks); `drops`: the engine
+    drops the output stream after it (a connection reset); `still_running`: the exec stays
+    Running after its stream ended; `kills_container`: the container stops under the command
+    (`docker kill`, an engine restart) with this exit code, OOM-killed if `oom_killed`.
+    """
 
     stdout: bytes = b""
     stderr: bytes = b""
     exit_code: int = 0
     hangs: bool = False
+    repeat: int = 1
+    drops: bool = False
+    still_running: bool = False
+    kills_container: int | None = None
+    oom_killed: bool = False
 
 
 Script = Callable[[Sequence[str]], Reply]
@@ -117,6 +128,7 @@ class FakeContainer:
     options: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
     removed: threading.Event = field(default_factory=threading.Event)
+    died: Reply | None = None  # the reply under which it stopped, if it did
 
     @property
     def labels(self) -> dict[str, str]:
@@ -139,7 +151,22 @@ class FakeContainer:
         return (reply.stdout if stdout else b"") + (reply.stderr if stderr else b"")
 
     def reload(self) -> None:
-        self.attrs = {"State": {"ExitCode": self.engine.script(self.command).exit_code}}
+        self.engine.call("container.reload")
+        if self.removed.is_set():
+            raise NotFound(f"no such container: {self.id}")
+        if self.died is not None:
+            code, oom = self.died.kills_container, self.died.oom_killed
+            self.attrs = {"State": _state("exited", code, oom=oom)}
+        elif self.command == ["sleep", "infinity"]:  # a cell container runs until removed
+            self.attrs = {"State": _state("running", 0)}
+        else:  # a scratch container has run its command
+            reply = self.engine.script(self.command)
+            self.attrs = {"State": _state("exited", reply.exit_code, oom=reply.oom_killed)}
+
+    def die(self, reply: Reply) -> None:
+        """Stop as `reply.kills_container` says: later execs are refused (409)."""
+        self.died = reply
+        self.engine.events.append(f"died {self.id}")
 
     def put_archive(self, path: str, data: bytes) -> bool:
         self.engine.call("container.put_archive", f"put {self.id} {path}")
@@ -302,6 +329,8 @@ class FakeApi:
     ) -> dict[str, Any]:
         self.engine.call("api.exec_create")
         running = self.engine.running(container)
+        if running.died is not None:
+            raise server_error(409, f"Container {container} is not running")
         exec_id = f"e{len(self.engine.execs) + 1}"
         self.engine.execs.append(
             ExecCall(
@@ -326,15 +355,22 @@ class FakeApi:
 
     @staticmethod
     def _stream(reply: Reply, container: FakeContainer) -> Iterator[OutputPair]:
-        if reply.stdout or reply.stderr:
-            yield reply.stdout or None, reply.stderr or None
+        for _ in range(reply.repeat):
+            if container.removed.is_set():  # killed: the stream ends
+                return
+            if reply.stdout or reply.stderr:
+                yield reply.stdout or None, reply.stderr or None
+        if reply.kills_container is not None:
+            container.die(reply)
+        if reply.drops:
+            raise requests.exceptions.ConnectionError("Connection reset by peer")
         if reply.hangs:
             container.removed.wait(HANG_LIMIT_S)
 
     def exec_inspect(self, exec_id: str, /) -> dict[str, Any]:
         self.engine.call("api.exec_inspect")
         reply = self.engine.script(self._exec_command[exec_id])
-        return {"Running": False, "ExitCode": reply.exit_code}
+        return {"Running": reply.still_running, "ExitCode": reply.exit_code}
 
     def import_image_from_data(
         self,
@@ -454,6 +490,17 @@ class FakeEngine:
     def commands(self) -> list[tuple[str, ...]]:
         """Every exec's argv, in order."""
         return [call.command for call in self.execs]
+
+
+def _state(status: str, exit_code: int | None, *, oom: bool = False) -> dict[str, Any]:
+    """A container's State as `docker inspect` shows it."""
+    return {
+        "Status": status,
+        "Running": status == "running",
+        "ExitCode": exit_code,
+        "OOMKilled": oom,
+        "Error": "",
+    }
 
 
 def tar_names(data: bytes) -> list[str]:

@@ -22,7 +22,13 @@ from orchestrator.cell.runner import CellRunner
 from orchestrator.cell.stdlib import std_key, sysroot_dir
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.config.scenario import ArtifactSpec
-from orchestrator.engine.container import Deadline, ExecResult
+from orchestrator.engine.container import (
+    CELL_USER,
+    ContainerState,
+    Deadline,
+    ExecResult,
+    MemoryEvents,
+)
 from orchestrator.plan import Cell, cell_work
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
@@ -242,6 +248,15 @@ class FakeCellContainer:
     def put_tree(self, tar_bytes: bytes) -> None:
         pass
 
+    def state(self) -> ContainerState:
+        return ContainerState(running=True, status="running")
+
+    def memory_events(self) -> MemoryEvents:
+        return MemoryEvents(oom_kills=0)
+
+    def container_id(self) -> str:
+        return "c1"
+
     def run(
         self,
         command: Sequence[str],
@@ -249,6 +264,7 @@ class FakeCellContainer:
         deadline: Deadline,
         env: Mapping[str, str] | None = None,
         workdir: str | None = None,
+        user: str = CELL_USER,
     ) -> ExecResult:
         command = list(command)
         self.commands.append((command, dict(env or {})))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -14,7 +17,16 @@ from docker.errors import APIError
 
 from orchestrator.config.matrix import Limits
 from orchestrator.engine.client import connect
-from orchestrator.engine.container import CellContainer, Deadline
+from orchestrator.engine.container import (
+    HOST_LABEL,
+    LABEL,
+    PID_LABEL,
+    CellContainer,
+    ContainerState,
+    Deadline,
+    Tail,
+    remove_orphans,
+)
 from orchestrator.errors import EngineError
 from tests.unit.fake_engine import FakeEngine, Reply, prints, server_error
 
@@ -142,3 +154,152 @@ def test_an_engine_that_never_answers_fails_in_seconds(monkeypatch: pytest.Monke
         with pytest.raises(EngineError, match=r"timed out"):
             connect()
         assert time.monotonic() - started < 5
+
+
+# -- output: a bounded tail in memory, a limit that kills ------------------------------------
+
+
+def test_a_tail_keeps_the_last_bytes_and_counts_the_rest() -> None:
+    tail = Tail(keep=10)
+    for _ in range(5):
+        tail.extend(b"0123456789")
+    assert len(tail.data) <= 20  # trimmed in batches, never more than twice `keep`
+    assert tail.total == 50
+    assert tail.text() == "[… 40 bytes not kept …]\n0123456789"
+    assert Tail(keep=10).text() == ""
+
+
+def test_a_flood_is_killed_at_the_output_limit_and_only_its_tail_is_kept() -> None:
+    chunk = b"y\n" * (32 << 10)  # 64 KiB, sent until killed (2,048 chunks: 128 MiB)
+    client = FakeEngine(script=lambda command: Reply(stdout=chunk, repeat=2048))
+    client.add_image("img:tag")
+    with make(client) as container:
+        result = container.run(["yes"], deadline=Deadline.after(60, 30))
+        assert client.running_ids() == []  # the container went with the command
+    assert result.output_limit == "output limit: the step printed more than 64 MiB"
+    assert (result.timed_out, result.unknown) == (None, None)
+    assert result.ended_by_us
+    head, _, kept = result.stdout.partition("\n")
+    assert re.fullmatch(r"\[… \d+ bytes not kept …\]", head)
+    assert len(kept) <= 1 << 20
+    assert int(head.split()[1]) + len(kept) > 64 << 20
+
+
+# -- outcomes that are not known: the container goes with whatever still runs -----------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        (Reply(stdout=b"compiling\n", drops=True), "the engine dropped the command's output"),
+        (Reply(stdout=b"compiling\n", still_running=True), "the output ended but the command"),
+    ],
+    ids=["stream dropped", "still running"],
+)
+def test_an_exec_whose_end_is_unknown_is_not_a_failure_and_its_container_goes(
+    monkeypatch: pytest.MonkeyPatch, reply: Reply, why: str
+) -> None:
+    monkeypatch.setattr("orchestrator.engine.container.EXIT_POLL_S", 0.2)
+    client = FakeEngine(script=lambda command: reply)
+    client.add_image("img:tag")
+    with make(client) as container:
+        result = container.run(["cargo", "build"], deadline=Deadline.after(60, 30))
+        assert client.running_ids() == []
+        assert result.unknown is not None
+        assert result.unknown.startswith(why)
+        assert result.unknown.endswith("; the cell's container is running")
+        assert result.stdout == "compiling\n"
+        container.restart()
+        assert client.running_ids() == ["c2"]
+
+
+def test_a_container_the_engine_could_not_remove_is_removed_before_the_next_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("orchestrator.engine.container.PUMP_JOIN_S", 0.1)
+    client = FakeEngine(script=lambda command: Reply(hangs=True))
+    client.add_image("img:tag")
+    away = requests.exceptions.ConnectionError("engine away")
+    with make(client) as container:
+        client.fail("container.remove", away, times=4)  # every retry of one removal
+        result = container.run(["cargo", "build"], deadline=Deadline.after(60, idle_s=0.1))
+        assert result.timed_out is not None
+        assert client.running_ids() == ["c1"]  # still there: the engine did not answer
+        client.script = lambda command: prints("ok\n")
+        assert container.run(["true"], deadline=Deadline.after(60, 30)).stdout == "ok\n"
+        assert client.events[-3:] == ["remove c1", "start c2", "exec c2 true"]
+
+
+def test_the_state_of_a_killed_container_says_how_it_ended() -> None:
+    client = FakeEngine(script=lambda command: Reply(exit_code=137, kills_container=137))
+    client.add_image("img:tag")
+    with make(client) as container:
+        assert container.state() == ContainerState(running=True, status="running", exit_code=0)
+        assert container.run(["cargo", "build"], deadline=Deadline.after(60, 30)).exit_code == 137
+        state = container.state()
+        assert state == ContainerState(running=False, status="exited", exit_code=137)
+        assert state.describe() == "the cell's container is exited (exit code 137)"
+        with pytest.raises(APIError, match="409"):
+            container.run(["true"], deadline=Deadline.after(60, 30))
+
+
+def test_the_memory_counters_are_read_in_the_container() -> None:
+    client = FakeEngine(script=lambda command: prints("max 3\noom 1\noom_kill 1\nfailcnt \n"))
+    client.add_image("img:tag")
+    with make(client) as container:
+        assert container.memory_events().oom_kills == 1
+    (call,) = client.execs
+    assert "/sys/fs/cgroup/memory.events" in call.command[2]
+
+
+# -- orphans: what runs of this host that are gone left ---------------------------------------
+
+
+def test_orphans_of_dead_runs_of_this_host_are_removed_and_nothing_else() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    host = socket.gethostname()
+    dead = dead_pid()
+    owners = {
+        "dead": {LABEL: "dead", PID_LABEL: str(dead), HOST_LABEL: host},
+        "alive": {LABEL: "alive", PID_LABEL: str(os.getpid()), HOST_LABEL: host},
+        "elsewhere": {LABEL: "elsewhere", PID_LABEL: str(dead), HOST_LABEL: "other-host"},
+        "older": {LABEL: "older"},  # an older linkmatrix's: its host unknown
+    }
+    for labels in owners.values():
+        client.containers.run("img:tag", ["sleep", "infinity"], labels=labels)
+        client.add_image(f"linkmatrix/scratch-run:{labels[LABEL]}", labels=labels)
+    orphans = remove_orphans(client)
+    assert (orphans.containers, orphans.images, orphans.runs) == (1, 1, ("dead",))
+    assert client.removed_ids == ["c1"]
+    assert [c.labels[LABEL] for c in client.containers.started if not c.removed.is_set()] == [
+        "alive",
+        "elsewhere",
+        "older",
+    ]
+    left = sorted(image.labels[LABEL] for image in client.images.present if image.labels)
+    assert left == ["alive", "elsewhere", "older"]
+    assert orphans.describe() == (
+        "removed 1 container(s) and 1 scratch image(s) left by linkmatrix run(s) "
+        "no longer running on this host: dead"
+    )
+
+
+def test_a_cell_container_carries_the_run_its_process_and_host() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    with make(client):
+        pass
+    assert client.containers.started[0].labels == {
+        LABEL: "r1",
+        PID_LABEL: str(os.getpid()),
+        HOST_LABEL: socket.gethostname(),
+    }
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

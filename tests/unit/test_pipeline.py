@@ -11,13 +11,18 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import shutil
+import socket
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.engine.container import HOST_LABEL, LABEL, PID_LABEL
 from orchestrator.images.releases import DEFAULT_RUST_INFO, ENGINE_DEFAULT_PATH
 from orchestrator.log import Reporter
 from orchestrator.pipeline import RunOptions, run_plan
@@ -340,3 +345,106 @@ def test_each_release_runs_in_the_one_toolchain_image_with_its_own_environment(
     assert [v for v in older.options["volumes"] if v.endswith("-1.85")]
     probes = [call.command for call in engine.execs if call.command[0] == "cat"]
     assert ("cat", "/opt/rust/1.85/rust.json") in probes
+
+
+def test_a_container_killed_under_a_cell_is_an_engine_error_and_the_group_goes_on(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    write_project(root)
+    shutil.copytree(root / "scenarios" / "answer", root / "scenarios" / "second")
+    matrix = load_matrix(root / "matrix.yaml")
+    engine = toolchain_engine()
+    working = engine.script
+    killed: list[str] = []
+
+    def kill_the_first_build(argv: Sequence[str]) -> Reply:
+        if argv[0] == "cargo" and not killed:  # `docker kill` of the container mid-build
+            killed.append(" ".join(argv))
+            return Reply(exit_code=137, kills_container=137)
+        return working(argv)
+
+    engine.script = kill_the_first_build
+    cells = run(engine, matrix, tmp_path)["cells"]
+
+    first, *others = (c for c in cells if c["toolchain"] == "wasm")
+    assert (first["scenario"], first["status"], first["reason"]) == (
+        "answer",
+        "error",
+        "engine-error",
+    )
+    assert "the cell's container is exited (exit code 137)" in first["detail"]
+    assert [(c["scenario"], c["status"]) for c in others] == [("second", "pass")]
+    assert container_story(engine, "c1")[-2:] == ["cargo", "remove"]  # replaced at once
+    assert container_story(engine, "c2")[0] == "start"
+    assert engine.running_ids() == []
+
+    again = {(c["toolchain"], c["scenario"]): c for c in run(engine, matrix, tmp_path)["cells"]}
+    assert (again["wasm", "answer"]["status"], again["wasm", "answer"]["cached"]) == ("pass", False)
+    assert again["wasm", "second"]["cached"] is True
+
+
+def test_a_run_first_removes_what_dead_runs_of_this_host_left_and_says_so(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    process = subprocess.Popen(["true"])
+    process.wait()
+    labels = {LABEL: "gone", PID_LABEL: str(process.pid), HOST_LABEL: socket.gethostname()}
+    engine.containers.run(BASE_TAG, ["sleep", "infinity"], labels=labels)
+    stream = io.StringIO()
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        fresh=False,
+        selection=Selection(only=(), shard=None, baseline=None),
+    )
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
+    assert engine.removed_ids[0] == "c1"  # before any cell's container started
+    assert (
+        "removed 1 container(s) and 0 scratch image(s) left by linkmatrix run(s) no longer "
+        "running on this host: gone"
+    ) in stream.getvalue()
+
+
+def test_a_step_over_the_output_limit_is_killed_reported_and_not_cached(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    working = engine.script
+    chunk = b"y\n" * (32 << 10)  # 64 KiB, 2,048 times: 128 MiB if nothing stopped it
+
+    def flood_in_wasm(argv: Sequence[str]) -> Reply:
+        if argv[0] == "cargo" and engine.execs[-1].container == "c1":
+            return Reply(stdout=chunk, repeat=2048)
+        return working(argv)
+
+    engine.script = flood_in_wasm
+    cells = by_toolchain(run(engine, matrix, tmp_path))
+    flooded = cells["wasm"]
+    assert (flooded["status"], flooded["reason"]) == ("error", "output-limit")
+    assert "more than 64 MiB" in flooded["detail"]
+    assert cells["wasm-sdk"]["status"] == "pass"
+    assert engine.running_ids() == []
+
+    engine.script = working
+    again = by_toolchain(run(engine, matrix, tmp_path))
+    assert (again["wasm"]["status"], again["wasm"]["cached"]) == ("pass", False)
+    assert again["wasm-sdk"]["cached"] is True
+
+
+def test_an_engine_that_fails_the_orphan_sweep_is_said_and_the_run_goes_on(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    engine.fail("containers.list", requests.exceptions.ConnectionError("engine away"))
+    stream = io.StringIO()
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        fresh=False,
+        selection=Selection(only=(), shard=None, baseline=None),
+    )
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
+    assert "could not look for containers left by earlier runs: engine away" in stream.getvalue()
+    assert {c["status"] for c in read_results(tmp_path)["cells"]} == {"pass"}

@@ -10,7 +10,7 @@ import pytest
 import requests
 from docker.errors import APIError
 
-from orchestrator.cell.observation import NotRun
+from orchestrator.cell.observation import BuildOutput, BuiltFile, NotRun
 from orchestrator.cell.runner import (
     CellAborted,
     CellJob,
@@ -19,29 +19,58 @@ from orchestrator.cell.runner import (
     GroupSession,
     ensure_std,
     exec_step,
+    oom_killed,
     run_one,
 )
 from orchestrator.cell.stdlib import std_key, sysroot_dir
 from orchestrator.config.matrix import Limits, Matrix, Runner
 from orchestrator.config.scenario import ANYWHERE, RunPlace, RunSpec
-from orchestrator.engine.container import Deadline, ExecResult
+from orchestrator.engine.container import (
+    CELL_USER,
+    ContainerState,
+    Deadline,
+    ExecResult,
+    MemoryEvents,
+    parse_memory_events,
+)
+from orchestrator.engine.scratch import ScratchRunner
+from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.plan import all_cells, cell_work
 from orchestrator.status import Reason
+from tests.unit.fake_engine import FakeEngine, Reply
 
 LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 DEADLINE = Deadline(ends_at=float("inf"), idle_s=30)
 
 
-class FakeSandbox:
-    """A container that answers every command with `result` (or raises `error`)."""
+RUNNING = ContainerState(running=True, status="running")
 
-    def __init__(self, result: ExecResult | None = None, error: Exception | None = None) -> None:
+
+class FakeSandbox:
+    """A container that answers every command with `result` (or raises `error`).
+
+    `states`: what `state()` says, in turn (the last one then stays); `memory`: the cgroup's
+    counters `memory_events()` reads.
+    """
+
+    def __init__(
+        self,
+        result: ExecResult | None = None,
+        error: Exception | None = None,
+        *,
+        states: Sequence[ContainerState] = (RUNNING,),
+        memory: MemoryEvents | None = None,
+    ) -> None:
         self.result = result or ExecResult(
             exit_code=0, stdout="", stderr="", timed_out=None, seconds=0.0
         )
         self.error = error
         self.commands: list[list[str]] = []
+        self.users: list[str] = []
+        self.workdirs: list[str | None] = []
         self.restarts = 0
+        self.states = list(states)
+        self.memory = memory or MemoryEvents(oom_kills=0)
 
     def run(
         self,
@@ -50,8 +79,11 @@ class FakeSandbox:
         deadline: Deadline,
         env: Mapping[str, str] | None = None,
         workdir: str | None = None,
+        user: str = CELL_USER,
     ) -> ExecResult:
         self.commands.append(list(command))
+        self.users.append(user)
+        self.workdirs.append(workdir)
         if self.error is not None:
             raise self.error
         return self.result
@@ -64,6 +96,15 @@ class FakeSandbox:
 
     def restart(self) -> None:
         self.restarts += 1
+
+    def state(self) -> ContainerState:
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+    def memory_events(self) -> MemoryEvents:
+        return self.memory
+
+    def container_id(self) -> str:
+        return f"c{self.restarts + 1}"
 
 
 def exited(code: int, timed_out: str | None = None) -> ExecResult:
@@ -82,16 +123,118 @@ def test_a_killed_command_restarts_the_container_and_ends_the_cell_as_a_timeout(
     assert session.sources == set()  # the fresh container has no sources yet
 
 
-def test_exit_137_is_an_oom_kill_with_the_memory_limit() -> None:
-    sandbox = FakeSandbox(exited(137))
+def test_exit_137_of_a_program_that_kills_itself_is_not_an_oom() -> None:
+    sandbox = FakeSandbox(exited(137), memory=MemoryEvents(oom_kills=0))
     session = GroupSession(container=sandbox, limits=LIMITS)
+    assert exec_step(session, "run exe", ["./exe"], DEADLINE).exit_code == 137
+    assert sandbox.restarts == 0
+
+
+@pytest.mark.parametrize("code", [101, 137])
+def test_a_failed_step_while_the_oom_kill_count_rose_is_an_oom(code: int) -> None:
+    # a build script killed for memory makes cargo exit 101: still the memory limit
+    sandbox = FakeSandbox(exited(code), memory=MemoryEvents(oom_kills=3))
+    session = GroupSession(
+        container=sandbox, limits=LIMITS, memory=MemoryEvents(oom_kills=2, limit_hits=0)
+    )
     with pytest.raises(CellAborted) as aborted:
         exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
     assert aborted.value.failure.reason is Reason.OOM
     assert aborted.value.failure.detail == (
-        "killed by SIGKILL (exit 137), most likely the memory limit (1g) was reached"
+        f"exit {code} after the kernel's OOM killer killed a process of the step: "
+        "the memory limit (1g) was reached"
     )
-    assert sandbox.restarts == 0
+    assert session.memory.oom_kills == 3  # the next failure compares with this count
+    assert sandbox.restarts == 0  # the container itself is fine
+
+
+def test_without_an_oom_kill_count_a_sigkill_at_the_memory_limit_is_an_oom() -> None:
+    before = MemoryEvents(oom_kills=None, limit_hits=5)
+    hit = MemoryEvents(oom_kills=None, limit_hits=9)
+    assert oom_killed(before, hit, 137)
+    assert not oom_killed(before, hit, 101)  # the limit hit, but the step failed by itself
+    assert not oom_killed(before, before, 137)
+
+
+def test_the_cgroup_counters_are_read_from_v2_or_v1() -> None:
+    v2 = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\nfailcnt \n"
+    v1 = "oom_kill_disable 0\nunder_oom 0\noom_kill 4\nfailcnt 17\n"
+    old_v1 = "oom_kill_disable 0\nunder_oom 0\nfailcnt 17\n"
+    assert parse_memory_events(v2) == MemoryEvents(oom_kills=2, limit_hits=None)
+    assert parse_memory_events(v1) == MemoryEvents(oom_kills=4, limit_hits=17)
+    assert parse_memory_events(old_v1) == MemoryEvents(oom_kills=None, limit_hits=17)
+    assert parse_memory_events("") == MemoryEvents(oom_kills=None, limit_hits=None)
+
+
+def test_a_container_that_died_under_a_step_is_an_engine_error_and_is_replaced() -> None:
+    killed = ContainerState(running=False, status="exited", exit_code=137)
+    sandbox = FakeSandbox(exited(137), states=[killed, RUNNING])
+    session = GroupSession(container=sandbox, limits=LIMITS, sources={"alpha"})
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.ENGINE_ERROR
+    assert aborted.value.failure.detail == (
+        "the cell's container is exited (exit code 137): it stopped under the step "
+        "(exit 137); the container was replaced"
+    )
+    assert sandbox.restarts == 1
+    assert session.sources == set()
+
+
+def test_a_container_the_engine_says_was_oom_killed_is_an_oom() -> None:
+    killed = ContainerState(running=False, status="exited", exit_code=137, oom_killed=True)
+    sandbox = FakeSandbox(exited(137), states=[killed, RUNNING])
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.OOM
+    assert "OOM-killed" in aborted.value.failure.detail
+    assert sandbox.restarts == 1
+
+
+@pytest.mark.parametrize(
+    ("result", "reason", "detail"),
+    [
+        (
+            replace(exited(-9), output_limit="output limit: the step printed more than 64 MiB"),
+            Reason.OUTPUT_LIMIT,
+            "killed: output limit: the step printed more than 64 MiB",
+        ),
+        (
+            replace(exited(-9), unknown="the engine dropped the command's output stream (reset)"),
+            Reason.ENGINE_ERROR,
+            (
+                "outcome unknown: the engine dropped the command's output stream (reset); "
+                "the container was replaced"
+            ),
+        ),
+    ],
+    ids=["output limit", "outcome unknown"],
+)
+def test_a_step_ended_by_linkmatrix_replaces_the_container(
+    result: ExecResult, reason: Reason, detail: str
+) -> None:
+    sandbox = FakeSandbox(result)
+    session = GroupSession(container=sandbox, limits=LIMITS, sources={"alpha"})
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "prepare", ["yes"], DEADLINE)
+    assert (aborted.value.failure.reason, aborted.value.failure.detail) == (reason, detail)
+    assert sandbox.restarts == 1
+    assert session.sources == set()
+
+
+def test_an_engine_failure_replaces_a_container_that_is_gone() -> None:
+    gone = ContainerState(running=False, status="gone (removed)")
+    sandbox = FakeSandbox(error=APIError("409 Container is not running"), states=[gone, RUNNING])
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.ENGINE_ERROR
+    assert aborted.value.failure.detail == (
+        "409 Container is not running; the cell's container is gone (removed), "
+        "replaced for the next cell"
+    )
+    assert sandbox.restarts == 1
 
 
 @pytest.mark.parametrize(
@@ -102,8 +245,8 @@ def test_an_engine_failure_is_an_engine_error(error: Exception) -> None:
     with pytest.raises(CellAborted) as aborted:
         exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
     assert aborted.value.failure.reason is Reason.ENGINE_ERROR
-    assert aborted.value.failure.step == "docker"
-    assert aborted.value.failure.detail == str(error)
+    assert aborted.value.failure.step == "build lib"
+    assert aborted.value.failure.detail == str(error)  # the container still runs: kept
 
 
 def test_other_exit_codes_are_the_steps_to_judge() -> None:
@@ -187,8 +330,9 @@ class StdSandbox(FakeSandbox):
         deadline: Deadline,
         env: Mapping[str, str] | None = None,
         workdir: str | None = None,
+        user: str = CELL_USER,
     ) -> ExecResult:
-        super().run(command, deadline=deadline, env=env, workdir=workdir)
+        super().run(command, deadline=deadline, env=env, workdir=workdir, user=user)
         if command[:1] == ["cat"]:  # the toolchain probe
             return replace(self.result, stdout='{"rustc": "rustc 1.96.0"}')
         return self.std if command[3:4] == ["linkmatrix-std"] else self.result
@@ -216,6 +360,10 @@ def test_the_std_step_records_whether_it_built_std_and_how_long(
     assert (built.built, built.seconds, built.sysroot) == (True, 42.0, sysroot_dir(job.target))
     assert not found.built
     assert built.key == std_key(job.target)
+    sandbox = StdSandbox("BUILT /s\n")
+    ensure_std(GroupSession(container=sandbox, limits=LIMITS), job)
+    # as root (the sysroot is read-only to the cells), in / (no cell's cargo config reaches it)
+    assert (sandbox.users, sandbox.workdirs) == (["0:0"], ["/"])
     assert "std for wasm32-unknown-unknown" in job.log.text()
 
 
@@ -245,3 +393,62 @@ def test_a_cell_of_a_std_target_runs_the_std_step_before_its_builds(
     assert not output.std.built
     steps = [c[3] if c[:2] == ["sh", "-c"] and len(c) > 3 else c[0] for c in sandbox.commands]
     assert steps.index("linkmatrix-std") < steps.index("cargo")
+
+
+def test_a_scratch_run_the_engine_oom_killed_ends_the_cell_as_oom(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
+    job = CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=target,
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+    (tmp_path / "exe").mkdir()
+    (tmp_path / "exe" / "hello").write_bytes(b"\x7fELF")
+    built = BuiltFile(
+        file="hello",
+        path="artifacts/x/exe/hello",
+        source="/w/artifacts/exe/hello",
+        sha256="0" * 64,
+        size=4,
+        format=ArtifactFormat.ELF,
+    )
+    build = BuildOutput(
+        name="exe",
+        package="hello",
+        target_kind="bin",
+        crate_type=None,
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=1.0,
+        diagnostics=(),
+        files=(built,),
+        primary="hello",
+        log_end=0,
+    )
+    engine = FakeEngine(script=lambda argv: Reply(exit_code=137, oom_killed=True))
+    session = GroupSession(
+        container=FakeSandbox(),
+        limits=LIMITS,
+        scratch=ScratchRunner(client=engine, limits=LIMITS, run_id="r1"),
+    )
+    with pytest.raises(CellAborted) as aborted:
+        run_one(session, job, run_spec(RunPlace.SCRATCH), [build])
+    assert aborted.value.failure.reason is Reason.OOM
+    assert aborted.value.failure.step == "run run-exe"
+    assert "OOM-killed at the memory limit (1g)" in aborted.value.failure.detail
+
+
+def test_each_cell_removes_cargo_configs_an_earlier_cell_planted_above_its_workdir(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = std_job(matrix, tmp_path)
+    sandbox = StdSandbox("PRESENT /s\n")
+    CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
+    (workdir_step,) = (c for c in sandbox.commands if c[:2] == ["sh", "-c"] and "/native" in c[2])
+    assert '"/home/builder/work/.cargo" "/home/builder/.cargo"' in workdir_step[2]

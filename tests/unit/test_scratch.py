@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import tarfile
 import time
 
@@ -41,7 +43,18 @@ def test_a_scratch_run_is_isolated_and_cleaned_up() -> None:
     assert options["nano_cpus"] == 1_500_000_000  # the default cpus: 1.5
     (imported,) = engine.imported
     assert tar_names(imported.data) == ["hello"]
-    assert imported.changes == ["LABEL org.linkmatrix.run=r1"]
+    pid, host = os.getpid(), socket.gethostname()
+    labels = {
+        "org.linkmatrix.run": "r1",
+        "org.linkmatrix.pid": str(pid),
+        "org.linkmatrix.host": host,
+    }
+    assert imported.changes == [f"LABEL {key}={value}" for key, value in labels.items()]
+    assert options["labels"] == labels  # a run that is gone can be told by its pid and host
+    assert options["log_config"] == {
+        "Type": "json-file",
+        "Config": {"max-size": "2097152", "max-file": "1"},
+    }
     image = container.image
     assert imported.name == image
     assert image.startswith("linkmatrix/scratch-run:")
@@ -77,3 +90,13 @@ def test_an_interrupted_scratch_run_removes_what_it_made() -> None:
     assert engine.events[-2] == "remove c1"
     assert engine.events[-1].startswith("remove image")
     assert engine.images.present == []
+
+
+def test_a_scratch_run_says_whether_the_engine_oom_killed_it() -> None:
+    engine = FakeEngine(script=lambda argv: Reply(exit_code=137, oom_killed=True))
+    runner = ScratchRunner(client=engine, limits=LIMITS, run_id="r1")
+    result = runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30))
+    assert (result.exit_code, result.oom_killed) == (137, True)
+    killed_itself = FakeEngine(script=lambda argv: Reply(exit_code=137))
+    runner = ScratchRunner(client=killed_itself, limits=LIMITS, run_id="r1")
+    assert not runner.run("hello", b"binary", [], deadline=Deadline.after(60, 30)).oom_killed

@@ -80,6 +80,7 @@ while [ $# -gt 0 ]; do
   case "$1" in --target) triple="$2"; shift ;; --target-dir) dir="$2"; shift ;; esac; shift
 done
 echo "RUSTC_BOOTSTRAP=$RUSTC_BOOTSTRAP" >> "$LOG"
+cat "$CARGO_HOME/config.toml" > "$LOG.config"; touch "$CARGO_HOME/.package-cache"
 mkdir -p "$dir/$triple/release/deps"
 touch "$dir/$triple/release/deps/libstd-1.rlib" "$dir/$triple/release/deps/libcore-2.rlib"
 touch "$dir/$triple/release/deps/liblinkmatrix_sysroot-3.rlib"
@@ -108,8 +109,12 @@ def test_the_script_builds_once_and_lays_out_a_rustup_like_sysroot(
     dest = tmp_path / "sysroots" / std_key(wasm)
     command = list(std_build_command(wasm))
     command[4] = str(dest)
+    cargo_home = tmp_path / "cargo-home"  # the release's: the std build copies its config
+    cargo_home.mkdir()
+    (cargo_home / "config.toml").write_text("[net]\noffline = true\n")
     env = {
         **os.environ,
+        "CARGO_HOME": str(cargo_home),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "LOG": str(tmp_path / "log"),
         "REAL_SYSROOT": str(real),
@@ -119,6 +124,9 @@ def test_the_script_builds_once_and_lays_out_a_rustup_like_sysroot(
     assert std_was_built(first.stdout) is True
     assert std_was_built(second.stdout) is False
     assert (tmp_path / "log").read_text() == "RUSTC_BOOTSTRAP=1\n"  # one build, bootstrapped
+    # the release's config, in a CARGO_HOME of the build's own: no lock left in the shared one
+    assert (tmp_path / "log.config").read_text() == "[net]\noffline = true\n"
+    assert [p.name for p in cargo_home.iterdir()] == ["config.toml"]
     lib = dest / "lib/rustlib/wasm32-unknown-unknown/lib"
     assert sorted(p.name for p in lib.iterdir()) == ["libcore-2.rlib", "libstd-1.rlib", "rsbegin.o"]
     host = dest / "lib/rustlib/x86_64-unknown-linux-gnu"
