@@ -85,7 +85,7 @@ class Run:
     exit_code: int
     output: str
     results: dict[str, Any]  # expanded: every name spelled out (see read_expanded)
-    written: dict[str, Any]  # the file as written (version 2), for the schema
+    written: dict[str, Any]  # the file as written (the current version), for the schema
 
     def cell(self, cell_id: str) -> dict[str, Any]:
         return next(c for c in self.results["cells"] if c["id"] == cell_id)
