@@ -140,6 +140,12 @@ def _decode_mapping(hint: Any, data: object, where: str) -> dict[Any, Any]:
     key_type, value_type = typing.get_args(hint)
     if not isinstance(data, dict):
         raise DataError(where, f"expected an object, found {_json_type(data)}")
+    if (
+        key_type is str
+        and value_type is str
+        and all(type(k) is str and type(v) is str for k, v in data.items())
+    ):
+        return dict(data)  # demangled-name maps hold thousands of pairs: the quick way first
     return {
         _decode(key_type, key, where): _decode(value_type, value, _at(where, str(key)))
         for key, value in data.items()

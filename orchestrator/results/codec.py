@@ -253,13 +253,14 @@ def expand(data: JsonObject) -> JsonObject:
     Raises DataError naming the first reference that is not an index of its table.
     """
     names, pairs = _symbol_tables(data.pop(SYMBOLS, None))
+    readable = dict(pairs)  # once: every artifact's derived names are looked up in it
     cells = data.get("cells")
     for cell_index, cell in enumerate(cells if isinstance(cells, list) else ()):
         artifacts = cell.get("artifacts") if isinstance(cell, dict) else None
         for artifact_index, artifact in enumerate(artifacts if isinstance(artifacts, list) else ()):
             if isinstance(artifact, dict):
                 where = f"cells[{cell_index}].artifacts[{artifact_index}]"
-                _expand_artifact(artifact, names, pairs, where)
+                _expand_artifact(artifact, names, pairs, readable, where)
     return data
 
 
@@ -283,7 +284,11 @@ def _symbol_tables(symbols: object) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def _expand_artifact(
-    artifact: JsonObject, names: list[str], pairs: list[tuple[str, str]], where: str
+    artifact: JsonObject,
+    names: list[str],
+    pairs: list[tuple[str, str]],
+    readable: dict[str, str],
+    where: str,
 ) -> None:
     for key in NAME_LISTS:
         if artifact.get(key) is not None:  # null: not observed
@@ -294,7 +299,7 @@ def _expand_artifact(
             _resolve(artifact[DEMANGLED], pairs, f"{where}.demangled", table)
         )
     elif isinstance(exports := artifact.get("exports"), list):  # resolved to names above
-        artifact[DEMANGLED] = readable_exports(map(str, exports), dict(pairs))
+        artifact[DEMANGLED] = readable_exports(map(str, exports), readable)
 
 
 def _resolve(stored: object, table: list[T], where: str, table_name: str) -> list[T]:
