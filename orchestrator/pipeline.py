@@ -140,9 +140,12 @@ def sweep_orphans(client: EngineClient, reporter: Reporter) -> None:
 
 
 def _count_image_builds(prefetch: ImagePrefetch, phases: Phases) -> None:
-    built = [image for image in prefetch.ready() if image.built]
-    phases.images_s = sum(image.seconds for image in built)
-    phases.images_built = len(built)
+    """Every image the run built, the rust image and the base included (a parent was built
+    inside its first child's build and counted by none before).
+    """
+    built, base_seconds = prefetch.built()
+    phases.images_s = sum(image.seconds for image in built) + base_seconds
+    phases.images_built = len(built) + (base_seconds > 0)
 
 
 def write_views(results: ResultsFile) -> None:

@@ -62,6 +62,7 @@ class Images:
         self.downloads = downloads
         self.on_event = on_event
         self._ready: dict[str, ReadyImage] = {}
+        self.base_seconds = 0.0  # making the base image, when this object made it
 
     def build_args(self, image: str, parent_id: str) -> dict[str, str]:
         """BASE (the parent); for the image built FROM the base, the releases it installs."""
@@ -127,6 +128,12 @@ class Images:
         self._ready[image] = ready
         return ready
 
+    def built(self) -> list[ReadyImage]:
+        """Every image this object built, parents (the rust image) included; the base is
+        counted in `base_seconds`.
+        """
+        return [ready for ready in list(self._ready.values()) if ready.built]
+
     def base_id(self) -> str:
         """The base image's id: present, pulled (`base.pull`), or made by debootstrap."""
         base = self.matrix.base
@@ -137,7 +144,10 @@ class Images:
             self.on_event(f"pulling base image {base.pull}")
             return self._pull_base(base)
         self.on_event(f"making base image {base.tag} with debootstrap ({base.suite})")
-        return make_base_image(self.client, base)
+        started = time.monotonic()
+        made = make_base_image(self.client, base)
+        self.base_seconds = time.monotonic() - started
+        return made
 
     def _tag(self, image: str, parent_id: str) -> str:
         context = context_of(self.matrix, image)

@@ -43,6 +43,10 @@ class ImagePrefetch:
             if future.done() and not future.cancelled() and future.exception() is None
         ]
 
+    def built(self) -> tuple[list[ReadyImage], float]:
+        """Every image built so far (parents included), and the seconds spent making the base."""
+        return self._images.built(), self._images.base_seconds
+
     def get(self, name: str) -> ReadyImage:
         """The image `name`, waiting for it (raises what making it raised)."""
         return self._futures[name].result()

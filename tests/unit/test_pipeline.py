@@ -448,3 +448,18 @@ def test_an_engine_that_fails_the_orphan_sweep_is_said_and_the_run_goes_on(
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
     assert "could not look for containers left by earlier runs: engine away" in stream.getvalue()
     assert {c["status"] for c in read_results(tmp_path)["cells"]} == {"pass"}
+
+
+def test_the_phases_count_every_image_built_the_parent_included(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        fresh=False,
+        selection=Selection(only=(), shard=None, baseline=None),
+    )
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
+    assert len(engine.builds) == 3  # rust, then wasm and wasm-sdk on it
+    assert options.phases.images_built == 3
