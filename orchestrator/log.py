@@ -38,6 +38,8 @@ class Reporter:
     runnable: int = 0
     runnable_done: int = 0
     bar: bool | None = None
+    github: bool = field(default_factory=lambda: os.environ.get("GITHUB_ACTIONS") == "true")
+    bad: list[CellRecord] = field(default_factory=list)  # failed or erred, listed at the end
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def line(self, text: str) -> None:
@@ -50,9 +52,9 @@ class Reporter:
                 print(self._bar(), end="", file=self.stream, flush=True)
 
     def _bar(self) -> str:
-        filled = BAR_WIDTH * self.done // max(self.total, 1)
+        filled = BAR_WIDTH * self.runnable_done // max(self.runnable, 1)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        return f"[{bar}] {self.done}/{self.total} · {self._progress()}"
+        return f"[{bar}] {self.runnable_done}/{self.runnable} · {self._progress()}"
 
     def event(self, text: str) -> None:
         self.line(f"  [{self._elapsed()}] {text}")
@@ -61,9 +63,12 @@ class Reporter:
         runnable = sum(len(group.cells) for group in plan.groups)
         self.total = len(plan.cells)
         self.runnable = runnable
+        missing = set(images.sdk_missing)
+        skipped = sum(len(g.cells) for g in plan.groups if g.key.image in missing)
         self.line(
-            f"linkmatrix: {len(plan.cells)} cells: {runnable} to run in {len(plan.groups)} "
-            f"container(s), {len(plan.cells) - runnable} not applicable"
+            f"linkmatrix: {len(plan.cells)} cells: {runnable - skipped} to build and run in "
+            f"{len(plan.groups)} container(s), {skipped} to skip (no SDK), "
+            f"{len(plan.cells) - runnable} not applicable (recorded, not listed one by one)"
         )
         for group in plan.groups:
             self.line(f"  {group.key}: {len(group.cells)} cells")
@@ -77,19 +82,25 @@ class Reporter:
 
     def cell(self, record: CellRecord) -> None:
         self.done += 1
-        if record.status is not Status.NOT_APPLICABLE:
-            self.runnable_done += 1
+        if record.status is Status.NOT_APPLICABLE:
+            return  # counted in the plan's line and in the results, not one line each
+        self.runnable_done += 1
         cached = ", cached" if record.cached else ""
         self.line(
-            f"[{self.done}/{self.total}] {symbol(record.status)} {record.status.value:<14} "
-            f"{record.id}  ({record.duration_s:.1f} s{cached}) · {self._progress()}"
+            f"[{self.runnable_done}/{self.runnable}] {symbol(record.status)} "
+            f"{record.status.value:<14} {record.id}  ({record.duration_s:.1f} s{cached}) · "
+            f"{self._progress()}"
         )
         if not record.status.ok:
+            self.bad.append(record)
             self._block(record)
 
     def _block(self, record: CellRecord) -> None:
         lines = record.detail.splitlines()[-LOG_BLOCK_LINES:]
         reason = record.reason.value if record.reason else None
+        if self.github:  # a fold per failing cell's log, and an annotation on the run
+            self.line(f"::error title={record.id}::{reason}: {_first_line(record.detail)}")
+            self.line(f"::group::{record.id}: {reason}")
         self.line(f"  ┌─ {record.id}: {reason}")
         for text in lines:
             self.line(f"  │ {text}")
@@ -97,11 +108,17 @@ class Reporter:
             self.line(f"  └─ full log: {record.log}")
         else:
             self.line("  └─")
+        if self.github:
+            self.line("::endgroup::")
 
     def summary(self, counts: Mapping[Status, int], paths: Sequence[str]) -> None:
-        self.total = 0  # no bar under the summary
+        self.total = self.runnable = 0  # no bar under the summary
         shown = ", ".join(f"{n} {status.value}" for status, n in counts.items() if n)
         self.line(f"linkmatrix: {shown} in {self._elapsed()}")
+        for record in self.bad:
+            reason = record.reason.value if record.reason else "-"
+            where = f"  (log: {record.log})" if record.log else ""
+            self.line(f"  {record.status.value}: {record.id}: {reason}{where}")
         for path in paths:
             self.line(f"  wrote {path}")
 
@@ -116,6 +133,11 @@ class Reporter:
 
     def _elapsed(self) -> str:
         return _minutes(time.monotonic() - self.started)
+
+
+def _first_line(text: str) -> str:
+    """The detail's first non-empty line, as a GitHub annotation carries one line."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _minutes(seconds: float) -> str:

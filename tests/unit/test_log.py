@@ -39,7 +39,10 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", Status.FAIL))
     lines = stream.getvalue().splitlines()
-    assert lines[0] == "linkmatrix: 2 cells: 2 to run in 1 container(s), 0 not applicable"
+    assert lines[0] == (
+        "linkmatrix: 2 cells: 2 to build and run in 1 container(s), 0 to skip (no SDK), "
+        "0 not applicable (recorded, not listed one by one)"
+    )
     assert "images to build: rust@1.96, glibc@1.96" in lines[2]
     assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~1m00s left")
     assert lines[4].endswith("(1.0 s) · 2m00s elapsed")
@@ -78,3 +81,24 @@ def test_the_summary_counts_each_status_that_occurred(matrix: Matrix) -> None:
     first, wrote = stream.getvalue().splitlines()
     assert first.startswith("linkmatrix: 3 pass, 2 not-applicable in ")
     assert wrote == "  wrote out/results.json"
+
+
+def test_not_applicable_cells_are_counted_not_listed_and_failures_end_the_summary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: 60.0)
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream, started=0.0, github=True)
+    reporter.runnable = 2
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.NOT_APPLICABLE))
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", Status.FAIL))
+    reporter.summary({Status.FAIL: 1, Status.NOT_APPLICABLE: 1}, ["out/results.json"])
+    text = stream.getvalue()
+    assert "alpha" not in text  # not applicable: in the plan's count and the results only
+    assert "[1/2]" in text  # counted among the 2 cells that run, not the 2 of the plan
+    assert "::error title=glibc/x86_64-unknown-linux-gnu/beta::symbol-missing: missing foo" in text
+    assert "::group::glibc/x86_64-unknown-linux-gnu/beta: symbol-missing" in text
+    assert "::endgroup::" in text
+    assert text.splitlines()[-2] == (
+        "  fail: glibc/x86_64-unknown-linux-gnu/beta: symbol-missing  (log: logs/x.log)"
+    )
