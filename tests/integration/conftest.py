@@ -114,8 +114,8 @@ def run_linkmatrix(*args: str, matrix: Path, out: Path, cache: Path, timeout: fl
     output = done.stdout + done.stderr
     print(output)
     results_path = out / "results.json"
-    written = json.loads(results_path.read_text()) if results_path.exists() else {"cells": []}
-    results = read_expanded(results_path) if results_path.exists() else {"cells": []}
+    written = json.loads(results_path.read_text()) if results_path.is_file() else {"cells": []}
+    results = read_expanded(results_path) if results_path.is_file() else {"cells": []}
     return Run(exit_code=done.returncode, output=output, results=results, written=written)
 
 
