@@ -12,11 +12,15 @@ interrupts, and the re-runs after each.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -218,8 +222,12 @@ def process_containers(client: docker.DockerClient, pid: int) -> list[Any]:
     return list(client.containers.list(all=True, filters={"label": f"{PID_LABEL}={pid}"}))
 
 
-def start_run(matrix: Path, out: Path, cache: Path) -> subprocess.Popen[str]:
-    """`linkmatrix run` in the background, on the glibc column."""
+def start_run(
+    matrix: Path, out: Path, cache: Path, *, engine: str | None = None
+) -> subprocess.Popen[str]:
+    """`linkmatrix run` in the background, on the glibc column (through `engine`, a
+    DOCKER_HOST, when given).
+    """
     command = [
         sys.executable,
         "-m",
@@ -234,8 +242,9 @@ def start_run(matrix: Path, out: Path, cache: Path) -> subprocess.Popen[str]:
         "--cache-dir",
         str(cache),
     ]
+    env = {**os.environ, "DOCKER_HOST": engine} if engine else None
     return subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
 
 
@@ -533,3 +542,96 @@ def test_an_unwritable_results_file_exits_7_and_the_cells_stay_cached(
     again = run_linkmatrix("--only", f"{COLUMN}/*", matrix=matrix, out=out, cache=cache)
     assert again.exit_code == 0, again.output
     assert cell_of(again, "fine")["cached"] is True  # built before the write failed
+
+
+# -- the engine away for a few seconds --------------------------------------------------------
+
+
+class EngineProxy:
+    """A Unix socket of our own that forwards every connection to the engine's, byte for byte
+    (hijacked exec streams included), and can drop them all for a while: the engine away,
+    without stopping the real daemon.
+    """
+
+    def __init__(self, path: Path, engine: str) -> None:
+        self.path, self.engine = path, engine
+        self.down = threading.Event()
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if self.down.is_set():
+                client.close()  # refused while away
+                continue
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.engine)
+            with self.lock:
+                self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def drop(self, seconds: float) -> None:
+        """Cut every connection, refuse new ones for `seconds`, then forward again."""
+        self.down.set()
+        with self.lock:
+            for connection in self.open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+            self.open.clear()
+        time.sleep(seconds)
+        self.down.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+def test_an_engine_away_for_two_seconds_leaves_a_true_record(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    matrix = project(tmp_path)
+    slow(matrix.parent)
+    write_scenario(  # after `slow` in the same group: it must still run
+        matrix.parent, "then", yaml=cdylib_yaml("then", "a cdylib after the drop"), lib=LIB
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    engine = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    assert engine.startswith("unix://"), "the proxy forwards to a Unix socket"
+    proxy = EngineProxy(tmp_path / "engine.sock", engine.removeprefix("unix://"))
+    try:
+        process = start_run(matrix, out, cache, engine=f"unix://{proxy.path}")
+        wait_for_build(docker_client, process.pid)  # `slow`'s build script is running
+        proxy.drop(seconds=2)
+        output, _ = process.communicate(timeout=600)
+    finally:
+        proxy.close()
+    print(output)
+    run = Run(process.returncode, output, read(out), {})
+    cut = cell_of(run, "slow")
+    # the step's outcome is unknown once its stream is cut: never a build failure, never cached
+    assert (cut["status"], cut["reason"]) == ("error", "engine-error"), cut["detail"]
+    assert "Traceback" not in output
+    assert cell_of(run, "then")["status"] == "pass"
+    assert run_containers(docker_client, run) == []
+
+    again = run_linkmatrix("--only", f"{COLUMN}/*", matrix=matrix, out=out, cache=cache)
+    assert again.exit_code == 0, again.output
+    assert cell_of(again, "slow")["status"] == "pass"
+    assert cell_of(again, "slow")["cached"] is False  # built again: nothing false was kept
