@@ -167,13 +167,17 @@ def container_story(engine: FakeEngine, container: str) -> list[str]:
     return story
 
 
-def run(engine: FakeEngine, matrix: Matrix, tmp_path: Path) -> dict[str, Any]:
-    options = RunOptions(
+def run_options(tmp_path: Path) -> RunOptions:
+    return RunOptions(
         out_dir=tmp_path / "out",
         cache_dir=tmp_path / "cache",
         fresh=False,
         selection=Selection(only=(), shard=None, baseline=None),  # as `linkmatrix run` has it
     )
+
+
+def run(engine: FakeEngine, matrix: Matrix, tmp_path: Path) -> dict[str, Any]:
+    options = run_options(tmp_path)
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
     return read_results(tmp_path)
 
@@ -393,12 +397,7 @@ def test_a_run_first_removes_what_dead_runs_of_this_host_left_and_says_so(
     labels = {LABEL: "gone", PID_LABEL: str(process.pid), HOST_LABEL: socket.gethostname()}
     engine.containers.run(BASE_TAG, ["sleep", "infinity"], labels=labels)
     stream = io.StringIO()
-    options = RunOptions(
-        out_dir=tmp_path / "out",
-        cache_dir=tmp_path / "cache",
-        fresh=False,
-        selection=Selection(only=(), shard=None, baseline=None),
-    )
+    options = run_options(tmp_path)
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
     assert engine.removed_ids[0] == "c1"  # before any cell's container started
     assert (
@@ -439,12 +438,7 @@ def test_an_engine_that_fails_the_orphan_sweep_is_said_and_the_run_goes_on(
     engine = toolchain_engine()
     engine.fail("containers.list", requests.exceptions.ConnectionError("engine away"))
     stream = io.StringIO()
-    options = RunOptions(
-        out_dir=tmp_path / "out",
-        cache_dir=tmp_path / "cache",
-        fresh=False,
-        selection=Selection(only=(), shard=None, baseline=None),
-    )
+    options = run_options(tmp_path)
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=stream))
     assert "could not look for containers left by earlier runs: engine away" in stream.getvalue()
     assert {c["status"] for c in read_results(tmp_path)["cells"]} == {"pass"}
@@ -454,12 +448,7 @@ def test_the_phases_count_every_image_built_the_parent_included(
     matrix: Matrix, tmp_path: Path
 ) -> None:
     engine = toolchain_engine()
-    options = RunOptions(
-        out_dir=tmp_path / "out",
-        cache_dir=tmp_path / "cache",
-        fresh=False,
-        selection=Selection(only=(), shard=None, baseline=None),
-    )
+    options = run_options(tmp_path)
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
     assert len(engine.builds) == 3  # rust, then wasm and wasm-sdk on it
     assert options.phases.images_built == 3
