@@ -57,13 +57,13 @@ def test_a_manifest_vendored_from_a_sibling_folder_is_hashed(tmp_path: Path) -> 
     shared.mkdir(parents=True)
     (shared / "Cargo.toml").write_text("[package]\n")
     (shared / "Cargo.lock").write_text("version = 4\n")
-    overlay = tmp_path / "images" / "overlay"
-    overlay.mkdir()
-    (overlay / "Dockerfile").write_text("FROM x\n")
-    (overlay / "fetch.yaml").write_text('cargo_vendor: ["../rust/std-vendor/Cargo.toml"]\n')
-    before = context_digest(overlay)
+    sibling = tmp_path / "images" / "sibling"
+    sibling.mkdir()
+    (sibling / "Dockerfile").write_text("FROM x\n")
+    (sibling / "fetch.yaml").write_text('cargo_vendor: ["../rust/std-vendor/Cargo.toml"]\n')
+    before = context_digest(sibling)
     (shared / "Cargo.lock").write_text("version = 4\n# another pin\n")
-    assert context_digest(overlay) != before
+    assert context_digest(sibling) != before
 
 
 def test_ensure_builds_parents_first_and_reuses_what_is_present(
