@@ -207,6 +207,14 @@ def slow(root: Path) -> None:
     )
 
 
+def slow_then(root: Path) -> None:
+    """`slow`, and `then` after it in the same group: a cell that must still run after a fault
+    in `slow`'s build.
+    """
+    slow(root)
+    write_scenario(root, "then", yaml=cdylib_yaml("then", "a cdylib after `slow`"), lib=LIB)
+
+
 def cell_of(run: Run, scenario: str) -> dict[str, Any]:
     return run.cell(f"{COLUMN}/{scenario}")
 
@@ -442,10 +450,7 @@ def test_a_container_killed_mid_build_is_an_engine_error_and_the_group_goes_on(
     docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
     matrix = project(tmp_path)
-    slow(matrix.parent)
-    write_scenario(  # after `slow` in the same group: it must still run
-        matrix.parent, "then", yaml=cdylib_yaml("then", "a cdylib after the killed one"), lib=LIB
-    )
+    slow_then(matrix.parent)
     out, cache = tmp_path / "out", tmp_path / "cache"
     process = start_run(matrix, out, cache)
     wait_for_build(docker_client, process.pid).kill()  # `docker kill`, or an engine restart
@@ -607,10 +612,7 @@ def test_an_engine_away_for_two_seconds_leaves_a_true_record(
     docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
     matrix = project(tmp_path)
-    slow(matrix.parent)
-    write_scenario(  # after `slow` in the same group: it must still run
-        matrix.parent, "then", yaml=cdylib_yaml("then", "a cdylib after the drop"), lib=LIB
-    )
+    slow_then(matrix.parent)
     out, cache = tmp_path / "out", tmp_path / "cache"
     engine = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     assert engine.startswith("unix://"), "the proxy forwards to a Unix socket"
