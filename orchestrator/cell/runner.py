@@ -394,15 +394,16 @@ def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
     if not target.build_std:
         return None
     command = std_build_command(target)
-    result = exec_step(
-        session,
-        "std",
-        list(command),
-        job.deadline,
-        env=std_build_env(target),
-        workdir="/",  # no cargo config of a cell's folders reaches the build
-        user=ROOT_USER,  # the sysroot is root's: read-only to every cell
-    )
+    with session.container.full_cpu():  # Rust's own sources, not a cell's: both cores
+        result = exec_step(
+            session,
+            "std",
+            list(command),
+            job.deadline,
+            env=std_build_env(target),
+            workdir="/",  # no cargo config of a cell's folders reaches the build
+            user=ROOT_USER,  # the sysroot is root's: read-only to every cell
+        )
     built = std_was_built(result.stdout)
     job.log.step(
         f"std for {target.triple} (sysroot {std_key(target)})",

@@ -13,7 +13,7 @@ import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -32,6 +32,8 @@ PID_LABEL = "org.linkmatrix.pid"  # the orchestrator process that started it ...
 HOST_LABEL = "org.linkmatrix.host"  # ... and its host: a run that is gone leaves an orphan
 # What the engine raises when it fails (not the command).
 ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
+CPU_PERIOD_US = 100_000  # the engine's default CFS period
+UNLIMITED_QUOTA = -1  # the engine's "no CPU quota"
 
 # A step's output: each stream's last KEPT_BYTES are kept in memory (the rest counted and said
 # so in the text); a step printing more than OUTPUT_LIMIT_BYTES in all is killed, as at a
@@ -182,6 +184,13 @@ class CellSandbox(Protocol):
 
     def container_id(self) -> str: ...
 
+    def full_cpu(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+def cpu_quota_us(cpus: float) -> int:
+    """The CFS quota per `CPU_PERIOD_US` that lets a container use `cpus` cores."""
+    return round(cpus * CPU_PERIOD_US)
+
 
 class CellContainer:
     """A long-lived container for one image's cells: no network, non-root, limited.
@@ -250,12 +259,41 @@ class CellContainer:
             mem_limit=self.limits.memory,
             memswap_limit=self.limits.memory,
             pids_limit=self.limits.pids,
-            nano_cpus=round(self.limits.cpus * 1e9),  # a spinning cell leaves the host a share
+            # a spinning cell leaves the host a share; as period and quota (not nano_cpus, which
+            # the engine refuses to update) so that `full_cpu` can lift it for a step of ours
+            cpu_period=CPU_PERIOD_US,
+            cpu_quota=cpu_quota_us(self.limits.cpus),
             volumes={vol: {"bind": path, "mode": "rw"} for vol, path in self.volumes.items()},
             labels=owner_labels(self.run_id),
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
         )
+
+    @contextlib.contextmanager
+    def full_cpu(self) -> Iterator[None]:
+        """Lift the CPU limit for the block: for linkmatrix's own work (std's build), not a cell's.
+
+        The limit keeps a spinning cell from starving the host; std's build is ours, bounded by
+        the cell's deadline, and is most of a cold run's time: held to 1.5 of 2 cores it left a
+        quarter of the machine idle. An engine that refuses the lift leaves the limit (slower,
+        never wrong). The limit is back when the block ends; if the engine cannot restore it,
+        the container is removed, and the next command starts a limited one.
+        """
+        container = self.container
+        try:
+            container.update(cpu_quota=UNLIMITED_QUOTA)
+        except ENGINE_ERRORS:
+            yield
+            return
+        try:
+            yield
+        finally:
+            if container is self._container:  # a container restarted in the block starts limited
+                try:
+                    container.update(cpu_quota=cpu_quota_us(self.limits.cpus))
+                except ENGINE_ERRORS:
+                    with contextlib.suppress(*ENGINE_ERRORS):
+                        self.remove()
 
     def remove(self) -> None:
         """Kill and remove the container; quiet if it is already gone.

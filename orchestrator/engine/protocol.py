@@ -48,6 +48,8 @@ class EngineContainer(Protocol):
 
     def remove(self, *, force: bool = False) -> None: ...
 
+    def update(self, *, cpu_quota: int) -> object: ...
+
 
 class EngineContainers(Protocol):
     """`client.containers`: start a cell container, create a scratch one, list a run's."""
@@ -66,7 +68,8 @@ class EngineContainers(Protocol):
         mem_limit: str,
         memswap_limit: str,
         pids_limit: int,
-        nano_cpus: int,
+        cpu_period: int,
+        cpu_quota: int,
         volumes: dict[str, dict[str, str]],
         labels: dict[str, str],
         cap_drop: list[str],

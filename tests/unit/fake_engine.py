@@ -185,6 +185,13 @@ class FakeContainer:
             archive.addfile(info, io.BytesIO(data))
         return iter([buffer.getvalue()]), {"name": info.name, "size": len(data)}
 
+    def update(self, *, cpu_quota: int) -> object:
+        self.engine.call("container.update", f"update {self.id} cpu_quota={cpu_quota}")
+        if self.removed.is_set():
+            raise NotFound(f"no such container: {self.id}")
+        self.options["cpu_quota"] = cpu_quota
+        return {"Warnings": []}
+
     def remove(self, *, force: bool = False) -> None:
         self.engine.call("container.remove")
         if self.removed.is_set():

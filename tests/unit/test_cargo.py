@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -256,6 +257,9 @@ class FakeCellContainer:
 
     def container_id(self) -> str:
         return "c1"
+
+    def full_cpu(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def run(
         self,

@@ -52,9 +52,54 @@ def test_container_runs_without_network_as_non_root_with_limits() -> None:
     assert options["network_mode"] == "none"
     assert options["user"] == "1000:1000"
     assert (options["mem_limit"], options["pids_limit"]) == ("1g", 64)
-    assert options["nano_cpus"] == 1_500_000_000  # the default cpus: 1.5
+    assert (options["cpu_period"], options["cpu_quota"]) == (100_000, 150_000)  # 1.5 cpus
     assert options["volumes"] == {"vol": {"bind": "/cache", "mode": "rw"}}
     assert client.events == ["create volume vol", "start c1", "remove c1"]
+
+
+def test_full_cpu_lifts_the_limit_for_the_block_only_even_when_it_raises() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    with make(client) as box:
+        with box.full_cpu():
+            assert client.containers.started[0].options["cpu_quota"] == -1
+        with pytest.raises(RuntimeError), box.full_cpu():
+            raise RuntimeError("the std build failed")
+        assert client.containers.started[0].options["cpu_quota"] == 150_000
+    updates = [event for event in client.events if event.startswith("update")]
+    assert updates == ["update c1 cpu_quota=-1", "update c1 cpu_quota=150000"] * 2
+
+
+def test_a_container_restarted_in_a_full_cpu_block_starts_limited_and_is_not_updated() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    with make(client) as box, box.full_cpu():
+        box.restart()  # the step timed out: its container replaced
+    assert client.containers.started[1].options["cpu_quota"] == 150_000
+    assert [e for e in client.events if e.startswith("update")] == ["update c1 cpu_quota=-1"]
+
+
+def test_a_limit_the_engine_cannot_restore_removes_the_container() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    client.fail("container.update", server_error(), after=1)  # the lift works, the restore not
+    with make(client) as box:
+        with box.full_cpu():
+            pass
+        assert client.running_ids() == []  # no unlimited container is left to the next cell
+        box.container_id()  # the next command starts a fresh, limited one
+        assert client.containers.started[1].options["cpu_quota"] == 150_000
+
+
+def test_a_lift_the_engine_refuses_leaves_the_limit_and_the_step_runs() -> None:
+    client = FakeEngine()
+    client.add_image("img:tag")
+    client.fail("container.update", server_error())
+    ran = False
+    with make(client) as box, box.full_cpu():
+        ran = True
+    assert ran
+    assert client.containers.started[0].options["cpu_quota"] == 150_000
 
 
 @pytest.mark.parametrize("interruption", [RuntimeError("boom"), KeyboardInterrupt()])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class FakeSandbox:
         self.restarts = 0
         self.states = list(states)
         self.memory = memory or MemoryEvents(oom_kills=0)
+        self.full_cpu_commands: list[int] = []
 
     def run(
         self,
@@ -105,6 +107,11 @@ class FakeSandbox:
 
     def container_id(self) -> str:
         return f"c{self.restarts + 1}"
+
+    @contextlib.contextmanager
+    def full_cpu(self) -> Iterator[None]:
+        self.full_cpu_commands.append(len(self.commands))  # the commands run before the block
+        yield
 
 
 def exited(code: int, timed_out: str | None = None) -> ExecResult:
@@ -364,6 +371,7 @@ def test_the_std_step_records_whether_it_built_std_and_how_long(
     ensure_std(GroupSession(container=sandbox, limits=LIMITS), job)
     # as root (the sysroot is read-only to the cells), in / (no cell's cargo config reaches it)
     assert (sandbox.users, sandbox.workdirs) == (["0:0"], ["/"])
+    assert sandbox.full_cpu_commands == [0]  # std's build, and only it, without the CPU limit
     assert "std for wasm32-unknown-unknown" in job.log.text()
 
 
