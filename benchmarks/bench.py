@@ -280,7 +280,15 @@ def print_phases(phases: dict[str, float], label: str) -> None:
         f"({phases['images_built']:.0f}); floor on {cores} cores "
         f"{max(phases['images_s'], work / cores):.1f} s"
     )
-    host = ("container_starts_s", "cell_other_s", "inspect_s", "publish_s", "views_s")
+    host = (
+        "container_starts_s",
+        "cell_other_s",
+        "sources_in_s",
+        "files_out_s",
+        "inspect_s",
+        "publish_s",
+        "views_s",
+    )
     print(
         "  host work: "
         + ", ".join(f"{name.removesuffix('_s')} {phases.get(name, 0.0):.1f} s" for name in host)
@@ -288,7 +296,7 @@ def print_phases(phases: dict[str, float], label: str) -> None:
 
 
 def output_figures(out: Path) -> dict[str, float]:
-    """results.json as written (version 2) and in the version-1 form; the folder's bytes."""
+    """results.json as written (version 3) and in the version-1 form; the folder's bytes."""
     results = out / "results.json"
     if not results.is_file():
         print(f"  no {results}: the run wrote no results")
@@ -296,7 +304,7 @@ def output_figures(out: Path) -> dict[str, float]:
     written = results.stat().st_size
     old_form = len(encode_v1(load_results(results)).encode())
     print(
-        f"  results.json: {written / MB:.2f} MB as written (version 2), "
+        f"  results.json: {written / MB:.2f} MB as written (version 3), "
         f"{old_form / MB:.2f} MB in the version-1 form ({old_form / max(written, 1):.1f}x)"
     )
     linked = copied = other = 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from orchestrator.cell.cache import CellCache, cell_key
 from orchestrator.cell.observation import CellOutput, Observation
 from orchestrator.cell.observe import observe
-from orchestrator.cell.runner import CellRunner
+from orchestrator.cell.runner import CellRunner, HostTimes
 from orchestrator.cell.vendor import vendor_scenario
 from orchestrator.config.matrix import Matrix, TargetSpec, Toolchain
 from orchestrator.engine.container import (
@@ -209,6 +209,7 @@ class GroupRun:
                     cache.discard(key)
                     output = runner.run(work, target, cache.files(key))
                     _count_steps(output, self.options.phases)
+                    _count_host(runner.session.host, self.options.phases)
                     if _cacheable(output):
                         cache.store(key, output)
                 inspect_from = time.monotonic()
@@ -313,6 +314,13 @@ def _count_steps(output: CellOutput, phases: Phases) -> None:
         std = output.std.seconds
         phases.std_s += std
     phases.cell_other_s += max(0.0, output.duration_s - steps - std)
+
+
+def _count_host(host: HostTimes, phases: Phases) -> None:
+    """The parts of a cell's host work that are timed where they happen."""
+    sources_in, files_out = host.take()
+    phases.sources_in_s += sources_in
+    phases.files_out_s += files_out
 
 
 def _cacheable(output: CellOutput) -> bool:

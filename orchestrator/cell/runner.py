@@ -111,6 +111,21 @@ class CellLog:
 
 
 @dataclass(kw_only=True)
+class HostTimes:
+    """The host's share of a cell outside its steps, where it is large enough to watch (read and
+    reset by the pipeline after each cell, for its phase breakdown).
+    """
+
+    sources_in_s: float = 0.0  # vendoring on the host, the sources' tar into the container
+    files_out_s: float = 0.0  # built files out of the container, written and hashed
+
+    def take(self) -> tuple[float, float]:
+        taken = (self.sources_in_s, self.files_out_s)
+        self.sources_in_s = self.files_out_s = 0.0
+        return taken
+
+
+@dataclass(kw_only=True)
 class GroupSession:
     """One image group's container and what it holds across cells.
 
@@ -129,6 +144,7 @@ class GroupSession:
     tools: dict[str, ToolInfo] = field(default_factory=dict)
     vendored: dict[str, Path | None] = field(default_factory=dict)
     memory: MemoryEvents = field(default_factory=lambda: MemoryEvents(oom_kills=0, limit_hits=0))
+    host: HostTimes = field(default_factory=HostTimes)
 
     def restart(self) -> None:
         """A fresh container after a kill: nothing of the old one is left in it.
@@ -458,8 +474,10 @@ def put_sources(session: GroupSession, scenario: Scenario, vendored: Path | None
 def prepare(session: GroupSession, job: CellJob) -> None:
     """Sources in, a clean workdir, vendored crates merged, the scenario's prepare commands."""
     scenario = job.scenario
+    started = time.monotonic()
     vendored = vendor(session, scenario)
     put_sources(session, scenario, vendored)
+    session.host.sources_in_s += time.monotonic() - started
     workdir = job.workdir
     planted = " ".join(f'"{folder}"' for folder in PLANTED_CARGO_CONFIGS)
     exec_step(
@@ -569,6 +587,7 @@ def fetch_files(
     session: GroupSession, job: CellJob, artifact: ArtifactSpec, sources: tuple[str, ...]
 ) -> tuple[BuiltFile, ...]:
     """Copy the collected files to `<files_dir>/<artifact>/`, hashed, their format detected."""
+    started = time.monotonic()
     destination = job.files_dir / artifact.name
     destination.mkdir(parents=True, exist_ok=True)
     fetched = []
@@ -586,6 +605,7 @@ def fetch_files(
                 format=detect_format(data),
             )
         )
+    session.host.files_out_s += time.monotonic() - started
     return tuple(fetched)
 
 

@@ -21,5 +21,5 @@ def test_the_floor_is_the_image_chain_or_the_work_over_the_cores() -> None:
 def test_the_lines_name_every_phase() -> None:
     text = "\n".join(Phases(wall_s=10.0, std_builds=2, cells_run=3).lines(cores=2))
     words = ("waiting for images", "std builds (2)", "3 cells run", "on the host", "floor")
-    for word in (*words, "starting containers", "inspecting", "publishing", "writing views"):
+    for word in (*words, "starting containers", "sources in", "files out", "inspecting"):
         assert word in text

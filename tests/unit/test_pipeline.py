@@ -452,3 +452,15 @@ def test_the_phases_count_every_image_built_the_parent_included(
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
     assert len(engine.builds) == 3  # rust, then wasm and wasm-sdk on it
     assert options.phases.images_built == 3
+
+
+def test_the_phases_time_the_sources_going_in_and_the_files_coming_out(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    options = run_options(tmp_path)
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
+    phases = options.phases
+    assert phases.sources_in_s > 0.0
+    assert phases.files_out_s > 0.0
+    assert phases.sources_in_s + phases.files_out_s <= phases.cell_other_s
