@@ -65,6 +65,9 @@ TARGETS = {
     "cold-minutes": 45.0,
     "edit-reruns-others": 0.0,
     "reinspect-rebuilds": 0.0,
+    # a run whose cells could not build (no image: debootstrap missing, the engine away) is
+    # quick and meaningless: no figure of it is a measurement
+    "error-cells": 0.0,
 }
 WHOLE_MATRIX_ONLY = (
     "warm-rerun",
@@ -160,13 +163,23 @@ def make_engine_cold() -> None:
 
 def run_matrix(*args: str) -> float:
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "orchestrator", "run", *args],
         cwd=REPO,
-        check=False,  # failing cells are the matrix's business, not the benchmark's
+        check=False,  # failing cells are the matrix's business, not the benchmark's ...
         capture_output=True,
+        text=True,
     )
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # ... but a run that could not go on is the bench's
+        tail = "\n    ".join(done.stderr.splitlines()[-5:])
+        print(f"  `linkmatrix run` ended with exit {done.returncode}:\n    {tail}")
+    return seconds
+
+
+def status_counts(results: Path) -> Counter[str]:
+    """The run's cells per status: a figure only means something if the cells could build."""
+    return Counter(cell.status.value for cell in load_results(results).cells)
 
 
 def std_builds_per_sysroot(results: Path) -> Counter[tuple[str, str, str]]:
@@ -202,6 +215,8 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
             "second job could use)"
         )
         builds = std_builds_per_sysroot(Path(temp, "out", "results.json"))
+        statuses = status_counts(Path(temp, "out", "results.json"))
+        print(f"  cells: {', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}")
         print_phases(phases, "with an empty cell cache")
         warm = run_matrix(*common)
         print(f"  load average after: {os.getloadavg()[0]:.1f}")
@@ -210,7 +225,11 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
             f"  std: {sum(builds.values())} builds for {len(builds)} sysroots "
             f"({sum(1 for n in builds.values() if n == 0)} already in their image's volume)"
         )
-        figures = {"warm-rerun": warm / fresh, "warm-seconds": warm}
+        figures = {
+            "warm-rerun": warm / fresh,
+            "warm-seconds": warm,
+            "error-cells": float(statuses["error"]),
+        }
         if phases["images_built"] > 0:
             print(
                 f"  cold: {phases['images_built']:.0f} images built in the first run; "
@@ -241,7 +260,7 @@ def bench_edits(temp: Path, common: tuple[str, ...]) -> dict[str, float]:
     for folder in ("scenarios", "images"):
         shutil.copytree(REPO / folder, project / folder, dirs_exist_ok=True)
     shutil.copy2(REPO / "matrix.yaml", project / "matrix.yaml")
-    source = project / "scenarios" / EDITED_SCENARIO / "src" / "lib.rs"
+    source = edited_source(project / "scenarios" / EDITED_SCENARIO)
     source.write_text(source.read_text() + "\n// an edit by nox -s bench\n")
     matrix = load_matrix(project / "matrix.yaml")
     expected = sum(
@@ -250,7 +269,7 @@ def bench_edits(temp: Path, common: tuple[str, ...]) -> dict[str, float]:
     seconds = run_matrix(*common, "--matrix", str(project / "matrix.yaml"))
     rerun = json.loads((temp / "out" / "phases.json").read_text())["cells_run"]
     print(
-        f"  edit of scenarios/{EDITED_SCENARIO}/src/lib.rs: {rerun:.0f} cells re-run "
+        f"  edit of {source.relative_to(project)}: {rerun:.0f} cells re-run "
         f"({expected} are that scenario's buildable cells), {seconds:.1f} s"
     )
     shutil.rmtree(temp / "cache" / "inspections")
@@ -261,6 +280,14 @@ def bench_edits(temp: Path, common: tuple[str, ...]) -> dict[str, float]:
         f"version finds it): {phases['cells_run']:.0f} cells rebuilt, {seconds:.1f} s"
     )
     return {"edit-reruns-others": rerun - expected, "reinspect-rebuilds": phases["cells_run"]}
+
+
+def edited_source(scenario: Path) -> Path:
+    """A Rust source of the scenario's own crates (a workspace keeps them in sub-folders)."""
+    sources = sorted(scenario.rglob("src/lib.rs"))
+    if not sources:
+        raise SystemExit(f"bench: no src/lib.rs under {scenario} to edit")
+    return sources[0]
 
 
 def host_share(phases: dict[str, float]) -> float:
