@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 # rustc's headline of a failed link; the message (without `error: `) starts with it
 LINK_FAILED = re.compile(r"^linking with `[^`]+` failed")
@@ -125,3 +126,17 @@ def _shortened(lines: Sequence[str]) -> tuple[str, ...]:
         line if len(line) <= MAX_LINE_CHARACTERS else line[: MAX_LINE_CHARACTERS - 1] + "…"
         for line in unique
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkError:
+    """An artifact whose link failed: rustc's headline and what the linker itself said."""
+
+    artifact: str
+    message: str  # rustc's: `linking with `cc` failed: exit status: 1`
+    lines: tuple[str, ...]  # the linker's first error lines; none when none was recognised
+
+    @property
+    def headline(self) -> str:
+        """The linker's first line, or rustc's when the linker's was not found."""
+        return self.lines[0] if self.lines else self.message
