@@ -140,10 +140,9 @@ def _other_changes(diff: ResultsDiff, links: _Links) -> list[str]:
 
 
 def _change_row(change: CellChange, links: _Links) -> str:
-    why = change.detail if change.new_status is not None and not change.new_status.ok else ""
     return (
         f"| {change.change.label} | {links.cell(change.id)} | {_text(change.transition)} | "
-        f"{_text(why)} |"
+        f"{_text(change.detail)} |"
     )
 
 
