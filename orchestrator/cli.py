@@ -37,6 +37,7 @@ DEFAULT_CACHE = Path(".cache/linkmatrix")
 AGAIN = "Free some space or make the folder writable, then run the same command again."
 # What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
 BROKEN_PIPE_EXIT = 141
+REPORT_URL_VARIABLE = "LINKMATRIX_REPORT_URL"
 
 
 DESCRIPTION = """\
@@ -80,6 +81,26 @@ def _shard(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _report_url(text: str) -> str:
+    """`--report-url` (or LINKMATRIX_REPORT_URL): an http(s) address; else a usage error."""
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def _add_report_url(command: argparse.ArgumentParser) -> None:
+    # argparse converts a string default with `type` too: a bad variable is a usage error
+    command.add_argument(
+        "--report-url",
+        type=_report_url,
+        default=os.environ.get(REPORT_URL_VARIABLE) or None,
+        metavar="URL",
+        help="where the HTML report is published: the step summary (summary.md, diff "
+        "--markdown) links to it and to each "
+        f"failing cell's detail (default: ${REPORT_URL_VARIABLE}, now %(default)s)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="linkmatrix",
@@ -114,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a previous results.json: the report classes every cell against it (see `diff`)",
     )
+    _add_report_url(run)
     diff = commands.add_parser(
         "diff",
         formatter_class=_HelpFormatter,
@@ -132,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
         help="compare even when OLD or NEW is incomplete (a stopped run, a missing shard); "
         "without it such a file is refused (exit 7)",
     )
+    _add_report_url(diff)
     merge = commands.add_parser(
         "merge",
         formatter_class=_HelpFormatter,
@@ -149,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
         help="merge even when an input stopped early or a shard is missing (the merged report "
         "says it is incomplete); without it that is refused (exit 7)",
     )
+    _add_report_url(merge)
     report = commands.add_parser(
         "report",
         formatter_class=_HelpFormatter,
@@ -156,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json")
     report.add_argument("--baseline", type=Path, metavar="PATH", help="a previous results.json")
+    _add_report_url(report)
     export = commands.add_parser(
         "export",
         help="copy the artifact files of selected cells out of the output folder",
@@ -317,7 +342,7 @@ def _run_locked(
     results = run_plan(client, matrix, plan, options, reporter)
     document = results.document()
     views_from = time.monotonic()
-    views = write_views(document, results.path.parent, baseline)
+    views = write_views(document, results.path.parent, baseline, args.report_url)
     options.phases.views_s = time.monotonic() - views_from
     options.phases.wall_s += options.phases.views_s  # the views are host work too
     write_json_atomic(
@@ -336,7 +361,7 @@ def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:
     require_complete(new, args.new, allow=args.allow_incomplete)
     diff = diff_results(old, new)
     if args.markdown:
-        print(render_step_summary(new, diff), end="")
+        print(render_step_summary(new, diff, args.report_url), end="")
     else:
         print(render_diff_text(diff, show_unchanged=args.all), end="")
     return 1 if diff.regressed else 0
@@ -348,7 +373,7 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
         document, results_path = merge_results(
             args.inputs, args.out, baseline=args.baseline, allow_incomplete=args.allow_incomplete
         )
-        views = write_views(document, args.out, baseline)
+        views = write_views(document, args.out, baseline, args.report_url)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0
 
@@ -358,7 +383,7 @@ def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     baseline = load_results(args.baseline) if args.baseline else None
     folder = args.results.parent
     with folders_locked(folder), write_failures(folder, AGAIN):
-        views = write_views(document, folder, baseline)
+        views = write_views(document, folder, baseline, args.report_url)
     reporter.summary(document.summary, [str(args.results), *map(str, views)])
     return 0
 

@@ -6,12 +6,13 @@ import enum
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from orchestrator.cell.observation import ArtifactFile, BuildRecord, NotRun, Observation, RunRecord
 from orchestrator.config.scenario import Check, Property, RunSpec, SetMatcher
 from orchestrator.inspect import Inspection
+from orchestrator.linker_output import LinkError, is_link_failure, linker_lines
 from orchestrator.plan import CellWork
 from orchestrator.status import CheckOutcome, Reason, Status
 
@@ -41,12 +42,17 @@ class CheckResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
-    """A judged cell: status, reason, one line of detail, and each check."""
+    """A judged cell: status, reason, one line of detail, and each check.
+
+    `link_error`: for a cell that failed or erred because an artifact did not link, that link
+    and the linker's own lines (rustc's headline alone says nothing but "failed").
+    """
 
     status: Status
     reason: Reason | None
     detail: str
     checks: tuple[CheckResult, ...]
+    link_error: LinkError | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,8 +125,12 @@ def judge(work: CellWork, observation: Observation) -> Verdict:
             reason=_build_reason(unexplained),
             detail=_build_detail(unexplained, observation.log),
             checks=checks,
+            link_error=link_error(unexplained),
         )
-    return _verdict_from_checks(judged)
+    verdict = _verdict_from_checks(judged)
+    if verdict.status in (Status.FAIL, Status.ERROR):
+        return replace(verdict, link_error=_culprit_link_error(observation.builds, judged))
+    return verdict
 
 
 def _evaluate(check: Check, build: BuildRecord) -> _Judged:
@@ -295,9 +305,42 @@ def _build_reason(build: BuildRecord) -> Reason:
     errors = " ".join(d.message for d in build.diagnostics if d.level == "error")
     if re.search(r"linker `[^`]+` not found", errors):
         return Reason.TOOLCHAIN_MISSING
-    if "linking with" in errors:
+    if any(is_link_failure(d.message) for d in build.diagnostics if d.level == "error"):
         return Reason.LINK_ERROR
     return Reason.BUILD_ERROR
+
+
+def link_error(build: BuildRecord) -> LinkError | None:
+    """The build's failed link, with the linker's own lines; None if it did not fail linking."""
+    failed = next(
+        (d for d in build.diagnostics if d.level == "error" and is_link_failure(d.message)), None
+    )
+    if failed is None or build.built:
+        return None
+    return LinkError(
+        artifact=build.name, message=failed.message, lines=linker_lines(failed.rendered)
+    )
+
+
+def _culprit_link_error(
+    builds: Sequence[BuildRecord], judged: Sequence[_Judged]
+) -> LinkError | None:
+    """The failed link of an artifact whose check failed or could not be judged, if any.
+
+    An artifact whose `built: false` check passed failed to link as expected: not a culprit.
+    """
+    expected = {
+        j.result.artifact
+        for j in judged
+        if j.kind is Property.BUILT and j.result.outcome is CheckOutcome.PASS
+    }
+    culprits = {
+        j.result.artifact
+        for j in judged
+        if j.result.outcome in (CheckOutcome.FAIL, CheckOutcome.UNKNOWN)
+    } - expected
+    found = (link_error(b) for b in builds if b.name in culprits)
+    return next((error for error in found if error is not None), None)
 
 
 def _build_detail(build: BuildRecord, log: str) -> str:

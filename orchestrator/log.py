@@ -99,9 +99,12 @@ class Reporter:
         lines = record.detail.splitlines()[-LOG_BLOCK_LINES:]
         reason = record.reason.value if record.reason else None
         if self.github:  # a fold per failing cell's log, and an annotation on the run
-            self.line(f"::error title={record.id}::{reason}: {_first_line(record.detail)}")
+            self.line(f"::error title={record.id}::{reason}: {record.why}")
             self.line(f"::group::{record.id}: {reason}")
         self.line(f"  ┌─ {record.id}: {reason}")
+        if record.link_error is not None:  # what the linker said, before rustc's "failed"
+            for text in record.link_error.lines:
+                self.line(f"  │ the linker: {text}")
         for text in lines:
             self.line(f"  │ {text}")
         if record.log:
@@ -133,11 +136,6 @@ class Reporter:
 
     def _elapsed(self) -> str:
         return _minutes(time.monotonic() - self.started)
-
-
-def _first_line(text: str) -> str:
-    """The detail's first non-empty line, as a GitHub annotation carries one line."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _minutes(seconds: float) -> str:

@@ -22,17 +22,22 @@ SUMMARY_MD = "summary.md"
 
 
 def write_views(
-    document: ResultsDocument, out_dir: Path, baseline: ResultsDocument | None = None
+    document: ResultsDocument,
+    out_dir: Path,
+    baseline: ResultsDocument | None = None,
+    report_url: str | None = None,
 ) -> list[Path]:
     """Write every view of `document` into `out_dir` (where its results.json is); their paths.
 
-    Build logs are read from `out_dir` (each cell's `log` is relative to it).
+    Build logs are read from `out_dir` (each cell's `log` is relative to it). `report_url`:
+    where `out_dir` will be published, for summary.md's links (a CI step summary is read
+    elsewhere than the report).
     """
     diff = diff_results(baseline, document) if baseline is not None else None
     pages: dict[Path, str] = {
         out_dir / MATRIX_MD: render_markdown(document),
         out_dir / INDEX_HTML: render_index(document, out_dir, diff),
-        out_dir / SUMMARY_MD: render_step_summary(document, diff),
+        out_dir / SUMMARY_MD: render_step_summary(document, diff, report_url),
     }
     for scenario in scenario_names(document.cells):
         path = out_dir / SYMBOL_PAGES / f"{page_name(scenario)}.html"

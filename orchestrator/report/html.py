@@ -90,7 +90,6 @@ def environment() -> jinja2.Environment:
         colour=colour,
         check_symbol=check_symbol,
         command_line=command_line,
-        first_line=first_line,
         breakable=breakable,
         plain_first=plain_first,
         squares=squares,
@@ -257,10 +256,6 @@ def links(text: str) -> markupsafe.Markup:
     return markupsafe.Markup("").join(parts)
 
 
-def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
 def render_index(
     document: ResultsDocument, results_dir: Path, diff: ResultsDiff | None = None
 ) -> str:
@@ -375,7 +370,7 @@ def _grid_cell(view: CellView | None, *, missing: bool) -> markupsafe.Markup:
             )
         return markupsafe.Markup('<td class="empty" title="not in this run"></td>')
     record = view.record
-    title = f"{record.id}: {first_line(record.detail)}"
+    title = f"{record.id}: {record.why}"
     badge = ""
     if view.change is not None and view.change.change is not Change.UNCHANGED:
         badge = markupsafe.Markup(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from orchestrator.report.grid import grid_columns, missing_places, scenario_names
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
 from orchestrator.results.completeness import completeness
-from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.results.model import CellRecord, LinkErrorRecord, ResultsDocument
 from orchestrator.results.release_diff import release_diffs, render_release_diff
 from orchestrator.status import CheckOutcome, Status
 
@@ -113,6 +113,14 @@ def _toolchains(cells: Sequence[CellRecord]) -> str:
     return "\n".join(["## Toolchains", "", *rows, ""])
 
 
+def _link_error(error: LinkErrorRecord) -> list[str]:
+    """What the linker itself said, above rustc's generic "linking with `cc` failed"."""
+    said = f"The linker, building `{error.artifact}` (rustc: {error.message})"
+    if not error.lines:
+        return [f"{said}: no line of its own recognised, see the log.", ""]
+    return [f"{said}:", "", "```text", *error.lines, "```", ""]
+
+
 def _problems(cells: Sequence[CellRecord]) -> list[str]:
     bad = [r for r in cells if r.status in (Status.FAIL, Status.ERROR, Status.XPASS)]
     if not bad:
@@ -124,11 +132,10 @@ def _problems(cells: Sequence[CellRecord]) -> list[str]:
         lines += [
             f"### {symbol(record.status)} `{record.id}`: {record.status.value} ({reason})",
             "",
-            "```text",
-            detail,
-            "```",
-            "",
         ]
+        if record.link_error is not None:
+            lines += _link_error(record.link_error)
+        lines += ["```text", detail, "```", ""]
         if record.log:
             lines += [f"Full build log: `{record.log}`", ""]
     return lines

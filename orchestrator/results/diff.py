@@ -103,7 +103,7 @@ class CellChange:
     old_reason: Reason | None
     new_status: Status | None
     new_reason: Reason | None
-    detail: str
+    detail: str  # why the cell is what it is now (or was, when it is gone): CellRecord.why
 
     @property
     def status_moved(self) -> bool:
@@ -213,12 +213,8 @@ def _cell_change(
         old_reason=old.reason if old else None,
         new_status=new_status,
         new_reason=new.reason if new else None,
-        detail=_first_line(shown.detail),
+        detail=shown.why,
     )
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def render_diff_text(diff: ResultsDiff, *, show_unchanged: bool = False) -> str:

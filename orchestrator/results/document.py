@@ -24,6 +24,7 @@ from orchestrator.results.model import (
     CheckRecord,
     DiagnosticRecord,
     LinkerRecord,
+    LinkErrorRecord,
     MergedInput,
     OtherFile,
     Provenance,
@@ -84,6 +85,7 @@ def cell_record(run: CellRun) -> CellRecord:
         status=verdict.status,
         reason=verdict.reason,
         detail=verdict.detail,
+        link_error=_link_error_record(verdict),
         rustc=tools.rustc if tools else None,
         cargo=tools.cargo if tools else None,
         llvm=tools.llvm if tools else None,
@@ -103,6 +105,13 @@ def cell_record(run: CellRun) -> CellRecord:
         log=run.log_path,
         std=_std_info(obs.std) if obs and obs.std else None,
     )
+
+
+def _link_error_record(verdict: Verdict) -> LinkErrorRecord | None:
+    error = verdict.link_error
+    if error is None:
+        return None
+    return LinkErrorRecord(artifact=error.artifact, message=error.message, lines=error.lines)
 
 
 def _std_info(std: StdRecord) -> StdInfo:

@@ -156,6 +156,15 @@ class CheckRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkErrorRecord:
+    """A failed link that made a cell fail or err: rustc's headline and the linker's own lines."""
+
+    artifact: str
+    message: str  # rustc's: `linking with `cc` failed: exit status: 1`
+    lines: tuple[str, ...]  # the linker's first error lines; empty when none was recognised
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
     """One execution of a built artifact (each stream's last characters), or why none."""
 
@@ -191,6 +200,9 @@ class CellRecord:
     status: Status
     reason: Reason | None
     detail: str
+    # the failed link behind a fail or error, what the linker itself said; absent otherwise
+    # (and in documents written before this key)
+    link_error: LinkErrorRecord | None = field(default=None, metadata=OMIT_WHEN_NONE)
     rustc: str | None  # `rustc -V` in the container; None when nothing ran
     cargo: str | None
     llvm: str | None
@@ -215,6 +227,17 @@ class CellRecord:
         name comes from the id, with the record's own scenario taken off.
         """
         return self.id.removesuffix(f"/{self.scenario}")
+
+    @property
+    def why(self) -> str:
+        """One line saying why the cell is what it is, for lists and tables.
+
+        The linker's own first error line when a failed link is behind it (rustc's "linking
+        with `cc` failed" says only that it failed), else the detail's first line.
+        """
+        if self.link_error is not None and self.link_error.lines:
+            return f"{self.link_error.artifact}: {self.link_error.lines[0]}"
+        return next((line.strip() for line in self.detail.splitlines() if line.strip()), "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ from orchestrator.results.model import (
     CheckRecord,
     DiagnosticRecord,
     LinkerRecord,
+    LinkErrorRecord,
     ResultsDocument,
     RouteRecord,
     Selection,
@@ -208,6 +209,24 @@ def cell(toolchain: str, release: str, target: str, scenario: str) -> CellRecord
         if ran and release == "1.85"
         else ()
     )
+    link_error = (
+        LinkErrorRecord(
+            artifact=SCENARIOS[scenario][-1][0],
+            message="linking with `cc` failed: exit status: 1",
+            lines=(
+                (
+                    f"rust-lld: error: undefined symbol: {scenario.replace('-', '_')}_"
+                    f"{digest(column)[:8]}"
+                ),
+                (
+                    f"/usr/bin/ld: /home/builder/work/target/{target}/debug/deps/"
+                    f"{scenario}-{digest(column, scenario)[:16]}.rcgu.o: undefined reference to `x'"
+                ),
+            ),
+        )
+        if reason is Reason.LINK_ERROR
+        else None
+    )
     return CellRecord(
         id=f"{column}/{scenario}",
         toolchain=toolchain,
@@ -217,6 +236,7 @@ def cell(toolchain: str, release: str, target: str, scenario: str) -> CellRecord
         status=status,
         reason=reason,
         detail=detail,
+        link_error=link_error,
         rustc=f"rustc {release}.0" if ran else None,
         cargo=None,
         llvm=None,

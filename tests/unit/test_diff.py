@@ -139,8 +139,8 @@ def test_cli_diff_exits_1_on_a_regression_0_otherwise(
     assert "0 regressed" not in capsys.readouterr().out
     assert main(["diff", str(old), str(new), "--markdown"]) == 1
     markdown = capsys.readouterr().out
-    assert "### Since the baseline" in markdown
-    assert f"| **regressed** | `{FAILING}` | pass → fail (check-failed) |" in markdown
+    assert "### ❗ Regressed since the baseline (1)" in markdown
+    assert f"| `{FAILING}` | pass → fail (check-failed) |" in markdown
 
 
 def test_cli_diff_refuses_unreadable_or_foreign_files(

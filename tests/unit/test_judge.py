@@ -419,3 +419,86 @@ def test_a_symbol_check_failing_on_both_sides_is_missing_first(
     )
     assert verdict.reason is Reason.SYMBOL_MISSING
     assert verdict.checks[0].detail == "missing wanted; unexpected answer"
+
+
+RUST_LLD_RENDERED = (
+    "error: linking with `cc` failed: exit status: 1\n"
+    "  |\n"
+    '  = note: LC_ALL="C" PATH="/usr/bin:/bin" VSLANG="1033" "cc" "-m64" "-o" "/w/exe-1"\n'
+    "  = note: some arguments are omitted. use `--verbose` to show all linker arguments\n"
+    "  = note: rust-lld: error: undefined symbol: exported_from_lib\n"
+    "          >>> referenced by main.rs:3\n"
+    "          collect2: error: ld returned 1 exit status\n"
+)
+
+
+def link_failure(name: str) -> BuildRecord:
+    error = Diagnostic(
+        level="error",
+        message="linking with `cc` failed: exit status: 1",
+        code=None,
+        rendered=RUST_LLD_RENDERED,
+    )
+    return replace(build(name, None), diagnostics=(error,))
+
+
+def built_check(artifact: str, *, expected: bool) -> Check:
+    from orchestrator.config.scenario import ANYWHERE, Property
+
+    return Check(
+        artifact=artifact,
+        property=Property.BUILT,
+        file=None,
+        matcher=None,
+        expected_flag=expected,
+        when=ANYWHERE,
+        unless=None,
+        xfail=None,
+        why="",
+    )
+
+
+def test_an_unexplained_link_failure_carries_the_linkers_own_line(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    verdict = judge(
+        glibc_cell, scenario, observation(build("lib", ("answer",)), link_failure("exe"))
+    )
+    assert (verdict.status, verdict.reason) == (Status.ERROR, Reason.LINK_ERROR)
+    assert verdict.link_error is not None
+    assert verdict.link_error.artifact == "exe"
+    assert verdict.link_error.message == "linking with `cc` failed: exit status: 1"
+    assert verdict.link_error.lines == ("rust-lld: error: undefined symbol: exported_from_lib",)
+    assert verdict.link_error.headline == verdict.link_error.lines[0]
+
+
+def test_a_failed_built_check_carries_the_link_error(glibc_cell: Cell, scenario: Scenario) -> None:
+    scenario_ = with_checks(scenario, built_check("exe", expected=True))
+    verdict = judge(
+        glibc_cell, scenario_, observation(build("lib", ("answer",)), link_failure("exe"))
+    )
+    assert verdict.status is Status.FAIL
+    assert verdict.link_error is not None
+    assert verdict.link_error.artifact == "exe"
+
+
+def test_an_expected_link_failure_carries_none(glibc_cell: Cell, scenario: Scenario) -> None:
+    """`built: false` held: the link failed as the scenario says it must; nothing to show."""
+    expected = with_checks(scenario, built_check("exe", expected=False))
+    assert judge(glibc_cell, expected, observation(link_failure("exe"))).link_error is None
+    # ... also when the cell fails for another artifact's sake
+    also = with_checks(
+        scenario,
+        built_check("exe", expected=False),
+        exports_check("lib", SetMatcher(includes=("wanted",))),
+    )
+    verdict = judge(glibc_cell, also, observation(build("lib", ("answer",)), link_failure("exe")))
+    assert verdict.status is Status.FAIL
+    assert verdict.link_error is None
+
+
+def test_a_compile_error_is_no_link_error(glibc_cell: Cell, scenario: Scenario) -> None:
+    error = Diagnostic(level="error", message="cannot find value `x`", code="E0425", rendered="")
+    failed = replace(build("exe", None), diagnostics=(error,))
+    verdict = judge(glibc_cell, scenario, observation(build("lib", ("answer",)), failed))
+    assert (verdict.reason, verdict.link_error) == (Reason.BUILD_ERROR, None)

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),
     ("images",),
     ("cell",),
-    ("judge",),
+    ("judge", "linker_output"),
     ("results",),
     ("report",),
     ("log",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -10,7 +11,7 @@ from orchestrator.config.matrix import Matrix
 from orchestrator.images.build import ImageNeeds
 from orchestrator.log import Reporter, wants_bar
 from orchestrator.plan import make_plan
-from orchestrator.results.model import CellRecord
+from orchestrator.results.model import CellRecord, LinkErrorRecord
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import make_cell
 
@@ -102,3 +103,26 @@ def test_not_applicable_cells_are_counted_not_listed_and_failures_end_the_summar
     assert text.splitlines()[-2] == (
         "  fail: glibc/x86_64-unknown-linux-gnu/beta: symbol-missing  (log: logs/x.log)"
     )
+
+
+def test_a_link_error_is_annotated_with_the_linkers_own_line() -> None:
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream, started=0.0, github=True, bar=False)
+    reporter.runnable = 1
+    failed = dataclasses.replace(
+        record("glibc/x86_64-unknown-linux-gnu/beta", Status.ERROR),
+        reason=Reason.LINK_ERROR,
+        detail="building artifact 'exe' failed (exit 101): linking with `cc` failed",
+        link_error=LinkErrorRecord(
+            artifact="exe",
+            message="linking with `cc` failed: exit status: 1",
+            lines=("rust-lld: error: undefined symbol: foo",),
+        ),
+    )
+    reporter.cell(failed)
+    text = stream.getvalue()
+    assert (
+        "::error title=glibc/x86_64-unknown-linux-gnu/beta::link-error: "
+        "exe: rust-lld: error: undefined symbol: foo\n"
+    ) in text
+    assert "  │ the linker: rust-lld: error: undefined symbol: foo\n  │ building artifact" in text

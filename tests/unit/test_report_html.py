@@ -13,12 +13,13 @@ from orchestrator.cli import main
 from orchestrator.report import write_views
 from orchestrator.report.html import command_line, render_index
 from orchestrator.report.logs import read_log_tail
+from orchestrator.report.markdown import render_markdown
 from orchestrator.report.summary import render_step_summary
 from orchestrator.report.symbol_table import Mark, symbol_table
 from orchestrator.report.symbols import MEANINGS, SYMBOLS
 from orchestrator.results.codec import encode
 from orchestrator.results.diff import diff_results
-from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.results.model import CellRecord, LinkErrorRecord, ResultsDocument
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import replace_cell
 from tests.unit.test_schema import SAMPLE, load_sample
@@ -269,10 +270,12 @@ def test_step_summary_counts_changes_and_failing_cells() -> None:
     text = render_step_summary(current, diff_results(baseline, current))
     assert "**✅ 10 pass · ❌ 1 fail · 🟡 2 xfail · ⏭️ 1 skip · ➖ 2 not-applicable**" in text
     assert "1 regressed, 15 unchanged." in text
-    assert f"| **regressed** | `{FAILING}` | pass → fail (check-failed) |" in text
+    assert "### ❗ Regressed since the baseline (1)" in text
+    assert f"| `{FAILING}` | pass → fail (check-failed) |" in text
     assert "### Failing cells (1: fail, error, xpass)" in text
     assert f"| `{FAILING}` | ❌ fail | check-failed |" in text
-    assert "Since the baseline" not in render_step_summary(current)
+    assert text.index("Regressed since") < text.index("### Failing cells")
+    assert "since the baseline" not in render_step_summary(current)
 
 
 def test_step_summary_escapes_table_cells() -> None:
@@ -297,7 +300,7 @@ def test_cli_report_writes_the_views_again(
     assert main(["report", str(results), "--baseline", str(baseline_path)]) == 0
     assert f"wrote {results_dir / 'index.html'}" in capsys.readouterr().out
     assert "chg-regressed" in (results_dir / "index.html").read_text()
-    assert "**regressed**" in (results_dir / "summary.md").read_text()
+    assert "Regressed since the baseline (1)" in (results_dir / "summary.md").read_text()
 
 
 def test_upstream_urls_in_details_are_links(results_dir: Path) -> None:
@@ -308,3 +311,50 @@ def test_upstream_urls_in_details_are_links(results_dir: Path) -> None:
     assert '<a href="https://github.com/rust-lang/rfcs/pull/3556">' in render_index(
         load_sample(), results_dir
     )
+
+
+LINKER_LINE = "/usr/bin/ld: cannot find -lnative_a: No such file or directory"
+
+
+def link_failed(document: ResultsDocument) -> ResultsDocument:
+    """The sample with FAILING an error at link time, as the judge records one."""
+    return replace_cell(
+        document,
+        FAILING,
+        status=Status.ERROR,
+        reason=Reason.LINK_ERROR,
+        detail="building artifact 'lib' failed (exit 101): linking with `cc` failed: exit "
+        "status: 1\n--- log tail ---\nerror: could not compile `lib`",
+        link_error=LinkErrorRecord(
+            artifact="lib",
+            message="linking with `cc` failed: exit status: 1",
+            lines=(LINKER_LINE, "/usr/bin/ld: cannot find -lnative_b"),
+        ),
+    )
+
+
+def test_a_link_error_shows_the_linkers_own_line(results_dir: Path) -> None:
+    document = link_failed(load_sample())
+    html = render_index(document, results_dir)
+    detail = cell_detail(html, FAILING)
+    summary = detail[: detail.index("</summary>")]
+    assert f"lib: {LINKER_LINE}" in summary  # the folded line says it, not rustc's headline
+    said = detail.index("<th>the linker said</th>")
+    assert said < detail.index("<th>detail</th>")
+    assert "/usr/bin/ld: cannot find -lnative_b" in detail[said:]
+    assert "rustc: <code>linking with `cc` failed: exit status: 1</code>" in detail
+    assert f'title="{FAILING}: lib: {LINKER_LINE}"' in html  # the grid square's title
+    markdown = render_markdown(document)
+    problem = markdown[markdown.index(f"`{FAILING}`: error (link-error)") :]
+    assert problem.index(LINKER_LINE) < problem.index("--- log tail ---")
+    assert f"lib: {LINKER_LINE}" in render_step_summary(document)
+
+
+def test_a_link_error_without_a_recognised_line_says_so(results_dir: Path) -> None:
+    document = load_sample()
+    unknown = LinkErrorRecord(artifact="lib", message="linking with `cc` failed", lines=())
+    document = replace_cell(link_failed(document), FAILING, link_error=unknown)
+    record = cell_of(document, FAILING)
+    assert record.why.startswith("building artifact 'lib' failed")  # the detail's first line
+    assert "no line of the linker's own recognised" in render_index(document, results_dir)
+    assert "no line of its own recognised" in render_markdown(document)

@@ -31,6 +31,7 @@ from orchestrator.cell.observation import (
 from orchestrator.config.matrix import Matrix
 from orchestrator.inspect.model import ArtifactFormat, Inspection
 from orchestrator.judge import CheckResult, Verdict
+from orchestrator.linker_output import LinkError
 from orchestrator.plan import make_plan
 from orchestrator.results.codec import DEMANGLED, NAME_LISTS, SYMBOLS, encode, load_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
@@ -304,9 +305,35 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
             detail=inapplicable.not_applicable or "",
         )
     )
+    unlinked = plan.cells[2]
+    results.add(
+        cell_record(
+            CellRun(
+                cell=unlinked,
+                toolchain=toolchains[unlinked.toolchain],
+                verdict=Verdict(
+                    status=Status.ERROR,
+                    reason=Reason.LINK_ERROR,
+                    detail="building artifact 'exe' failed (exit 101)",
+                    checks=(),
+                    link_error=LinkError(
+                        artifact="exe",
+                        message="linking with `cc` failed: exit status: 1",
+                        lines=("rust-lld: error: undefined symbol: foo",),
+                    ),
+                ),
+                observation=None,
+                image_id=None,
+                cached=False,
+                log_path=None,
+            )
+        )
+    )
     results.finish()
-    assert_valid_results(json.loads(results.path.read_text(encoding="utf-8")))
+    written = json.loads(results.path.read_text(encoding="utf-8"))
+    assert_valid_results(written)
     assert load_results(results.path) == results.document()
+    assert [("link_error" in cell) for cell in written["cells"]].count(True) == 1
 
 
 def test_unknown_keys_and_statuses_are_refused() -> None:
