@@ -7,6 +7,7 @@ Per cell: the cell cache (or the cell run in its container, then stored), the in
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from orchestrator.engine.container import (
 from orchestrator.engine.protocol import EngineClient
 from orchestrator.engine.scratch import ScratchRunner, cleanup_scratch_images
 from orchestrator.errors import ImageBuildError
+from orchestrator.finisher import Finisher
 from orchestrator.images.build import Images
 from orchestrator.images.fetch import SdkMissing
 from orchestrator.images.prefetch import ImagePrefetch
@@ -38,7 +40,7 @@ from orchestrator.judge import Verdict, judge
 from orchestrator.layout import Layout
 from orchestrator.log import Reporter
 from orchestrator.phases import Phases
-from orchestrator.plan import Cell, Group, Plan, cell_work
+from orchestrator.plan import Cell, CellWork, Group, Plan, cell_work
 from orchestrator.report import write_views as render_views
 from orchestrator.results.artifacts import LinkStats, link_tree
 from orchestrator.results.document import (
@@ -98,6 +100,7 @@ def run_plan(
             )
             _finish(results, reporter, record)
     prefetch = ImagePrefetch(images, plan.images)
+    finisher = Finisher()
     completed = False
     try:
         for group in plan.groups:
@@ -110,9 +113,12 @@ def run_plan(
                 run_id=run_id,
                 results=results,
                 reporter=reporter,
+                finisher=finisher,
             ).run(group)
+        finisher.drain()
         completed = True
     finally:
+        finisher.close()  # every cell built is published, even on Ctrl-C
         # the engine away: the containers are left for the next run's sweep (sweep_orphans)
         with contextlib.suppress(*ENGINE_ERRORS):
             cleanup_containers(client, run_id)
@@ -173,6 +179,7 @@ class GroupRun:
     run_id: str
     results: ResultsFile
     reporter: Reporter
+    finisher: Finisher  # inspection, judgement and publishing, beside the next cell's build
 
     def run(self, group: Group) -> None:
         waited_from = time.monotonic()
@@ -212,21 +219,47 @@ class GroupRun:
                     _count_host(runner.session.host, self.options.phases)
                     if _cacheable(output):
                         cache.store(key, output)
-                inspect_from = time.monotonic()
-                observation = observe(output, cache.files(key), inspections)
-                verdict = judge(work, observation)
-                publish_from = time.monotonic()
-                self.options.phases.inspect_s += publish_from - inspect_from
-                self._publish(
+                finish = functools.partial(
+                    self._finish_cell,
                     cell=cell,
                     toolchain=toolchain,
-                    observation=observation,
-                    verdict=verdict,
+                    work=work,
+                    output=output,
+                    files=cache.files(key),
+                    inspections=inspections,
                     image_id=image.id,
                     cached=cached,
-                    files=cache.files(key),
                 )
-                self.options.phases.publish_s += time.monotonic() - publish_from
+                self.finisher.submit(finish)
+
+    def _finish_cell(
+        self,
+        *,
+        cell: Cell,
+        toolchain: Toolchain,
+        work: CellWork,
+        output: CellOutput,
+        files: Path,
+        inspections: InspectionCache,
+        image_id: str,
+        cached: bool,
+    ) -> None:
+        """Inspect, judge and publish one cell (in the finisher's thread)."""
+        inspect_from = time.monotonic()
+        observation = observe(output, files, inspections)
+        verdict = judge(work, observation)
+        publish_from = time.monotonic()
+        self.options.phases.inspect_s += publish_from - inspect_from
+        self._publish(
+            cell=cell,
+            toolchain=toolchain,
+            observation=observation,
+            verdict=verdict,
+            image_id=image_id,
+            cached=cached,
+            files=files,
+        )
+        self.options.phases.publish_s += time.monotonic() - publish_from
 
     def _start(
         self, stack: contextlib.ExitStack, tag: str, image_id: str, release: str
@@ -300,7 +333,7 @@ class GroupRun:
             reason=reason,
             detail=f"image {cell.image}@{cell.release}: {message}",
         )
-        _finish(self.results, self.reporter, record)
+        self.finisher.submit(functools.partial(_finish, self.results, self.reporter, record))
 
 
 def _count_steps(output: CellOutput, phases: Phases) -> None:
