@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
@@ -12,8 +13,12 @@ from orchestrator.finisher import Finisher
 def test_tasks_run_in_the_order_they_were_handed_over_in_one_other_thread() -> None:
     finisher = Finisher()
     seen: list[tuple[int, str]] = []
+
+    def record(number: int) -> None:
+        seen.append((number, threading.current_thread().name))
+
     for number in range(20):
-        finisher.submit(lambda n=number: seen.append((n, threading.current_thread().name)))
+        finisher.submit(functools.partial(record, number))
     finisher.drain()
     finisher.close()
     assert [n for n, _ in seen] == list(range(20))
