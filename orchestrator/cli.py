@@ -25,6 +25,7 @@ from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
 from orchestrator.report import write_views
 from orchestrator.report.summary import render_step_summary
+from orchestrator.resources import default_matrix
 from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text, require_complete
@@ -38,6 +39,11 @@ AGAIN = "Free some space or make the folder writable, then run the same command 
 # What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
 BROKEN_PIPE_EXIT = 141
 
+
+MATRIX_HELP = (
+    "the matrix file; scenarios/ and images/ are read beside it (default: matrix.yaml of the "
+    "working directory, else the one installed with linkmatrix)"
+)
 
 DESCRIPTION = """\
 On which toolchain does this Rust linking pattern really work, and what does the binary it
@@ -94,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="build and inspect the selected cells, write the report",
     )
-    run.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    run.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
     run.add_argument(
         "--only",
         action="append",
@@ -182,7 +188,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="remove the images and cache volumes that the matrix's current images no longer use",
     )
-    prune.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    prune.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
     prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     _images_parser(commands)
     return root
@@ -195,7 +201,7 @@ def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="what the selected cells' images are made of, or which of them the engine has "
         "(to keep built images and std caches in a CI cache between runs)",
     )
-    images.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    images.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
     images.add_argument("--only", action="append", default=[], metavar="GLOB", help="as `run`")
     images.add_argument("--shard", type=_shard, metavar="I/N", help="as `run`")
     what = images.add_mutually_exclusive_group(required=True)
@@ -272,7 +278,7 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
     plan = make_plan(matrix, only=args.only, shard=args.shard)
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
@@ -379,7 +385,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.build import Images  # noqa: PLC0415
     from orchestrator.images.prune import apply_prune, read_prune_plan  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
     client = connect()
     images = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
     plan = read_prune_plan(client, images, list(make_plan(matrix).images))
@@ -400,7 +406,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
 def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
     names = list(make_plan(matrix, only=args.only, shard=args.shard).images)
     if args.recipe:
         print(recipe_digest(matrix, names))
