@@ -17,8 +17,16 @@ import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
-from orchestrator.config.matrix import Matrix, load_matrix, require_matrix_file
-from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError, write_failures
+from orchestrator.config.matrix import Matrix, ScenarioSources, load_matrix, require_matrix_file
+from orchestrator.config.scenario import CrateType
+from orchestrator.config.skeleton import NAME, SKELETON_TYPES, skeleton_files
+from orchestrator.errors import (
+    Interrupted,
+    LinkmatrixError,
+    SelectionError,
+    UsageError,
+    write_failures,
+)
 from orchestrator.layout import Layout
 from orchestrator.lock import folders_locked
 from orchestrator.log import Reporter
@@ -39,11 +47,6 @@ AGAIN = "Free some space or make the folder writable, then run the same command 
 # What a shell reports for a writer killed by SIGPIPE (128 + 13): our reader went away early.
 BROKEN_PIPE_EXIT = 141
 
-
-MATRIX_HELP = (
-    "the matrix file; scenarios/ and images/ are read beside it (default: matrix.yaml of the "
-    "working directory, else the one installed with linkmatrix)"
-)
 
 DESCRIPTION = """\
 On which toolchain does this Rust linking pattern really work, and what does the binary it
@@ -100,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="build and inspect the selected cells, write the report",
     )
-    run.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
+    _matrix_arguments(run)
     run.add_argument(
         "--only",
         action="append",
@@ -188,10 +191,65 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="remove the images and cache volumes that the matrix's current images no longer use",
     )
-    prune.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
+    _matrix_arguments(prune)
     prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     _images_parser(commands)
+    _new_parser(commands)
     return root
+
+
+def _matrix_arguments(command: argparse.ArgumentParser) -> None:
+    """--matrix and the scenario folders: for every command that plans cells."""
+    command.add_argument(
+        "--matrix",
+        type=Path,
+        metavar="PATH",
+        help="the matrix file; scenarios/ and images/ are read beside it (default: matrix.yaml "
+        "of the working directory, else the one installed with linkmatrix)",
+    )
+    command.add_argument(
+        "--scenarios",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="add the scenarios of DIR (repeatable): DIR is one scenario folder (it holds a "
+        "scenario.yaml) or a folder of them; names must be unique",
+    )
+    command.add_argument(
+        "--no-builtin-scenarios",
+        action="store_true",
+        help="plan only the --scenarios folders, not the matrix's own scenarios",
+    )
+
+
+def _new_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    new = commands.add_parser(
+        "new",
+        formatter_class=_HelpFormatter,
+        help="write a scenario to start from: a Cargo workspace of one crate and a scenario.yaml",
+    )
+    new.add_argument("name", type=_scenario_name, metavar="NAME", help="the scenario's name")
+    new.add_argument(
+        "--crate-type",
+        type=CrateType,
+        choices=SKELETON_TYPES,
+        default=CrateType.CDYLIB,
+        help="what the crate builds",
+    )
+    new.add_argument(
+        "--dir", type=Path, default=Path(), help="the folder to write the scenario folder NAME in"
+    )
+
+
+def _scenario_name(text: str) -> str:
+    """NAME of `new`: a scenario folder's and a cargo package's name (exit 2 otherwise)."""
+    if not NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a scenario name starts with a letter and holds only letters, digits, "
+            "'-' and '_' (at most 64)"
+        )
+    return text
 
 
 def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -201,7 +259,7 @@ def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="what the selected cells' images are made of, or which of them the engine has "
         "(to keep built images and std caches in a CI cache between runs)",
     )
-    images.add_argument("--matrix", type=Path, metavar="PATH", help=MATRIX_HELP)
+    _matrix_arguments(images)
     images.add_argument("--only", action="append", default=[], metavar="GLOB", help="as `run`")
     images.add_argument("--shard", type=_shard, metavar="I/N", help="as `run`")
     what = images.add_mutually_exclusive_group(required=True)
@@ -227,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line.parse_args(argv)
     if args.command == "run" and args.json and not args.list_cells:
         command_line.error("--json goes with --list-cells (a run writes results.json anyway)")
+    if getattr(args, "no_builtin_scenarios", False) and not args.scenarios:
+        command_line.error("--no-builtin-scenarios leaves no scenario: add --scenarios DIR")
     reporter = Reporter()
     # A CI job's cancellation (SIGTERM) ends the run as Ctrl-C does: containers removed, every
     # finished cell written to results.json.
@@ -273,12 +333,19 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         "export": _export,
         "prune": _prune,
         "images": _images,
+        "new": _new,
     }
     return commands[args.command](args, reporter)
 
 
+def _load_matrix(args: argparse.Namespace) -> Matrix:
+    """The matrix of `--matrix` (or the default), with the scenarios the command line asks for."""
+    sources = ScenarioSources(builtin=not args.no_builtin_scenarios, extra=tuple(args.scenarios))
+    return load_matrix(require_matrix_file(args.matrix or default_matrix()), sources)
+
+
 def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
-    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
+    matrix = _load_matrix(args)
     plan = make_plan(matrix, only=args.only, shard=args.shard)
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
@@ -359,6 +426,22 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace, _reporter: Reporter) -> int:
+    folder = args.dir / args.name
+    if folder.exists() or folder.is_symlink():
+        raise UsageError(f"{folder} already exists; choose another NAME or --dir.")
+    with write_failures(folder, "Pass a --dir you can write to."):
+        for relative, text in skeleton_files(args.name, args.crate_type).items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    print(
+        f"wrote {folder}/: edit its crate and scenario.yaml, then "
+        f"`linkmatrix run --scenarios {folder} --list-cells`"
+    )
+    return 0
+
+
 def _report(args: argparse.Namespace, reporter: Reporter) -> int:
     document = load_results(args.results)
     baseline = load_results(args.baseline) if args.baseline else None
@@ -385,7 +468,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.build import Images  # noqa: PLC0415
     from orchestrator.images.prune import apply_prune, read_prune_plan  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
+    matrix = _load_matrix(args)
     client = connect()
     images = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
     plan = read_prune_plan(client, images, list(make_plan(matrix).images))
@@ -406,7 +489,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
 def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix or default_matrix()))
+    matrix = _load_matrix(args)
     names = list(make_plan(matrix, only=args.only, shard=args.shard).images)
     if args.recipe:
         print(recipe_digest(matrix, names))
