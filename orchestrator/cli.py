@@ -31,7 +31,8 @@ from orchestrator.layout import Layout
 from orchestrator.lock import folders_locked
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
-from orchestrator.report import write_views
+from orchestrator.report import SUMMARY_MD, write_views
+from orchestrator.report.junit import write_junit
 from orchestrator.report.summary import render_step_summary
 from orchestrator.resources import default_matrix
 from orchestrator.results.artifacts import export_artifacts
@@ -123,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a previous results.json: the report classes every cell against it (see `diff`)",
     )
+    _junit_argument(run)
     diff = commands.add_parser(
         "diff",
         formatter_class=_HelpFormatter,
@@ -158,6 +160,7 @@ def parser() -> argparse.ArgumentParser:
         help="merge even when an input stopped early or a shard is missing (the merged report "
         "says it is incomplete); without it that is refused (exit 7)",
     )
+    _junit_argument(merge)
     report = commands.add_parser(
         "report",
         formatter_class=_HelpFormatter,
@@ -220,6 +223,15 @@ def _matrix_arguments(command: argparse.ArgumentParser) -> None:
         "--no-builtin-scenarios",
         action="store_true",
         help="plan only the --scenarios folders, not the matrix's own scenarios",
+    )
+
+
+def _junit_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write the cells as JUnit XML to FILE (one testcase per cell), for CI",
     )
 
 
@@ -391,6 +403,7 @@ def _run_locked(
     document = results.document()
     views_from = time.monotonic()
     views = write_views(document, results.path.parent, baseline)
+    views += _ci_outputs(args, document, results.path.parent)
     options.phases.views_s = time.monotonic() - views_from
     options.phases.wall_s += options.phases.views_s  # the views are host work too
     write_json_atomic(
@@ -422,8 +435,26 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
             args.inputs, args.out, baseline=args.baseline, allow_incomplete=args.allow_incomplete
         )
         views = write_views(document, args.out, baseline)
+        views += _ci_outputs(args, document, args.out)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
     return 0
+
+
+def _ci_outputs(args: argparse.Namespace, document: ResultsDocument, folder: Path) -> list[Path]:
+    """--junit FILE, and the step summary appended to $GITHUB_STEP_SUMMARY when CI sets it."""
+    written = []
+    if args.junit:
+        with write_failures(args.junit, AGAIN):
+            write_junit(document, folder, args.junit)
+        written.append(args.junit)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with (
+            write_failures(step_summary, AGAIN),
+            Path(step_summary).open("a", encoding="utf-8") as stream,
+        ):
+            stream.write((folder / SUMMARY_MD).read_text(encoding="utf-8"))
+    return written
 
 
 def _new(args: argparse.Namespace, _reporter: Reporter) -> int:
