@@ -17,14 +17,24 @@ import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
-from orchestrator.config.matrix import Matrix, load_matrix, require_matrix_file
-from orchestrator.errors import Interrupted, LinkmatrixError, SelectionError, write_failures
+from orchestrator.config.matrix import Matrix, ScenarioSources, load_matrix, require_matrix_file
+from orchestrator.config.scenario import CrateType
+from orchestrator.config.skeleton import NAME, SKELETON_TYPES, skeleton_files
+from orchestrator.errors import (
+    Interrupted,
+    LinkmatrixError,
+    SelectionError,
+    UsageError,
+    write_failures,
+)
 from orchestrator.layout import Layout
 from orchestrator.lock import folders_locked
 from orchestrator.log import Reporter
 from orchestrator.plan import Plan, Shard, make_plan
-from orchestrator.report import write_views
+from orchestrator.report import SUMMARY_MD, write_views
+from orchestrator.report.junit import write_junit
 from orchestrator.report.summary import render_step_summary
+from orchestrator.resources import default_matrix
 from orchestrator.results.artifacts import export_artifacts
 from orchestrator.results.codec import load_results
 from orchestrator.results.diff import diff_results, render_diff_text, require_complete
@@ -115,7 +125,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="build and inspect the selected cells, write the report",
     )
-    run.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    _matrix_arguments(run)
     run.add_argument(
         "--only",
         action="append",
@@ -136,6 +146,7 @@ def parser() -> argparse.ArgumentParser:
         help="a previous results.json: the report classes every cell against it (see `diff`)",
     )
     _add_report_url(run)
+    _junit_argument(run)
     diff = commands.add_parser(
         "diff",
         formatter_class=_HelpFormatter,
@@ -173,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
         "says it is incomplete); without it that is refused (exit 7)",
     )
     _add_report_url(merge)
+    _junit_argument(merge)
     report = commands.add_parser(
         "report",
         formatter_class=_HelpFormatter,
@@ -207,10 +219,74 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         help="remove the images and cache volumes that the matrix's current images no longer use",
     )
-    prune.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    _matrix_arguments(prune)
     prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     _images_parser(commands)
+    _new_parser(commands)
     return root
+
+
+def _matrix_arguments(command: argparse.ArgumentParser) -> None:
+    """--matrix and the scenario folders: for every command that plans cells."""
+    command.add_argument(
+        "--matrix",
+        type=Path,
+        metavar="PATH",
+        help="the matrix file; scenarios/ and images/ are read beside it (default: matrix.yaml "
+        "of the working directory, else the one installed with linkmatrix)",
+    )
+    command.add_argument(
+        "--scenarios",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="add the scenarios of DIR (repeatable): DIR is one scenario folder (it holds a "
+        "scenario.yaml) or a folder of them; names must be unique",
+    )
+    command.add_argument(
+        "--no-builtin-scenarios",
+        action="store_true",
+        help="plan only the --scenarios folders, not the matrix's own scenarios",
+    )
+
+
+def _junit_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write the cells as JUnit XML to FILE (one testcase per cell), for CI",
+    )
+
+
+def _new_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    new = commands.add_parser(
+        "new",
+        formatter_class=_HelpFormatter,
+        help="write a scenario to start from: a Cargo workspace of one crate and a scenario.yaml",
+    )
+    new.add_argument("name", type=_scenario_name, metavar="NAME", help="the scenario's name")
+    new.add_argument(
+        "--crate-type",
+        type=CrateType,
+        choices=SKELETON_TYPES,
+        default=CrateType.CDYLIB,
+        help="what the crate builds",
+    )
+    new.add_argument(
+        "--dir", type=Path, default=Path(), help="the folder to write the scenario folder NAME in"
+    )
+
+
+def _scenario_name(text: str) -> str:
+    """NAME of `new`: a scenario folder's and a cargo package's name (exit 2 otherwise)."""
+    if not NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a scenario name starts with a letter and holds only letters, digits, "
+            "'-' and '_' (at most 64)"
+        )
+    return text
 
 
 def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -220,7 +296,7 @@ def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="what the selected cells' images are made of, or which of them the engine has "
         "(to keep built images and std caches in a CI cache between runs)",
     )
-    images.add_argument("--matrix", type=Path, default=Path("matrix.yaml"), help="the matrix file")
+    _matrix_arguments(images)
     images.add_argument("--only", action="append", default=[], metavar="GLOB", help="as `run`")
     images.add_argument("--shard", type=_shard, metavar="I/N", help="as `run`")
     what = images.add_mutually_exclusive_group(required=True)
@@ -246,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line.parse_args(argv)
     if args.command == "run" and args.json and not args.list_cells:
         command_line.error("--json goes with --list-cells (a run writes results.json anyway)")
+    if getattr(args, "no_builtin_scenarios", False) and not args.scenarios:
+        command_line.error("--no-builtin-scenarios leaves no scenario: add --scenarios DIR")
     reporter = Reporter()
     # A CI job's cancellation (SIGTERM) ends the run as Ctrl-C does: containers removed, every
     # finished cell written to results.json.
@@ -292,12 +370,19 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         "export": _export,
         "prune": _prune,
         "images": _images,
+        "new": _new,
     }
     return commands[args.command](args, reporter)
 
 
+def _load_matrix(args: argparse.Namespace) -> Matrix:
+    """The matrix of `--matrix` (or the default), with the scenarios the command line asks for."""
+    sources = ScenarioSources(builtin=not args.no_builtin_scenarios, extra=tuple(args.scenarios))
+    return load_matrix(require_matrix_file(args.matrix or default_matrix()), sources)
+
+
 def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = _load_matrix(args)
     plan = make_plan(matrix, only=args.only, shard=args.shard)
     if args.list_cells:
         _list_cells(plan, as_json=args.json)
@@ -343,6 +428,7 @@ def _run_locked(
     document = results.document()
     views_from = time.monotonic()
     views = write_views(document, results.path.parent, baseline, args.report_url)
+    views += _ci_outputs(args, document, results.path.parent)
     options.phases.views_s = time.monotonic() - views_from
     options.phases.wall_s += options.phases.views_s  # the views are host work too
     write_json_atomic(
@@ -374,7 +460,41 @@ def _merge(args: argparse.Namespace, reporter: Reporter) -> int:
             args.inputs, args.out, baseline=args.baseline, allow_incomplete=args.allow_incomplete
         )
         views = write_views(document, args.out, baseline, args.report_url)
+        views += _ci_outputs(args, document, args.out)
     reporter.summary(document.summary, [str(results_path), *map(str, views)])
+    return 0
+
+
+def _ci_outputs(args: argparse.Namespace, document: ResultsDocument, folder: Path) -> list[Path]:
+    """--junit FILE, and the step summary appended to $GITHUB_STEP_SUMMARY when CI sets it."""
+    written = []
+    if args.junit:
+        with write_failures(args.junit, AGAIN):
+            write_junit(document, folder, args.junit)
+        written.append(args.junit)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with (
+            write_failures(step_summary, AGAIN),
+            Path(step_summary).open("a", encoding="utf-8") as stream,
+        ):
+            stream.write((folder / SUMMARY_MD).read_text(encoding="utf-8"))
+    return written
+
+
+def _new(args: argparse.Namespace, _reporter: Reporter) -> int:
+    folder = args.dir / args.name
+    if folder.exists() or folder.is_symlink():
+        raise UsageError(f"{folder} already exists; choose another NAME or --dir.")
+    with write_failures(folder, "Pass a --dir you can write to."):
+        for relative, text in skeleton_files(args.name, args.crate_type).items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    print(
+        f"wrote {folder}/: edit its crate and scenario.yaml, then "
+        f"`linkmatrix run --scenarios {folder} --list-cells`"
+    )
     return 0
 
 
@@ -404,7 +524,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.build import Images  # noqa: PLC0415
     from orchestrator.images.prune import apply_prune, read_prune_plan  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = _load_matrix(args)
     client = connect()
     images = Images(client, matrix, lambda _: None, downloads=DEFAULT_CACHE / "downloads")
     plan = read_prune_plan(client, images, list(make_plan(matrix).images))
@@ -425,7 +545,7 @@ def _prune(args: argparse.Namespace, _reporter: Reporter) -> int:
 def _images(args: argparse.Namespace, _reporter: Reporter) -> int:
     from orchestrator.images.lineage import recipe_digest  # noqa: PLC0415
 
-    matrix = load_matrix(require_matrix_file(args.matrix))
+    matrix = _load_matrix(args)
     names = list(make_plan(matrix, only=args.only, shard=args.shard).images)
     if args.recipe:
         print(recipe_digest(matrix, names))

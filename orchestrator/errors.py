@@ -13,6 +13,10 @@ class LinkmatrixError(Exception):
     exit_code = 2
 
 
+class UsageError(LinkmatrixError):
+    """The command line asks for what cannot be done as asked (exit 2, as argparse's errors)."""
+
+
 class ConfigError(LinkmatrixError):
     """matrix.yaml or a scenario.yaml is invalid."""
 

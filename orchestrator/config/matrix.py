@@ -61,6 +61,8 @@ MAX_MEMORY = 2**63 - 1  # bytes, the engine's int64
 # Docker's memory sizes: a number of bytes, or with a unit (4g, 512m, 1.5g, 4gb)
 MEMORY_SIZE = re.compile(r"(?i)(\d+(?:\.\d+)?)\s*([kmg]?)b?")
 MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+ALL_SCENARIOS = "`scenarios: all`"
+NEW_HINT = " (`linkmatrix new NAME` writes a scenario to start from)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,8 +170,21 @@ class Matrix:
         return next(scenario for scenario in self.scenarios if scenario.name == name)
 
 
-def load_matrix(path: Path) -> Matrix:
-    """Read and validate matrix.yaml and every scenario it names."""
+@dataclass(frozen=True, kw_only=True)
+class ScenarioSources:
+    """Where a run's scenarios come from.
+
+    `builtin`: the matrix's own (its `scenarios:` key, from `scenarios/` beside the file);
+    `extra`: folders given on the command line (`--scenarios DIR`), each one scenario folder (it
+    holds a scenario.yaml) or a folder of them. A scenario's name is its folder's name.
+    """
+
+    builtin: bool = True
+    extra: tuple[Path, ...] = ()
+
+
+def load_matrix(path: Path, sources: ScenarioSources = ScenarioSources()) -> Matrix:
+    """Read and validate matrix.yaml and every scenario it names or `sources` adds."""
     doc = load_yaml(path)
     top = Node.root(doc).mapping(TOP_KEYS)
     version = top["schema_version"]
@@ -192,7 +207,7 @@ def load_matrix(path: Path) -> Matrix:
         limits=_limits(top["limits"]),
         images=images,
         toolchains=toolchains,
-        scenarios=_scenarios(top["scenarios"], root, _coordinates(toolchains)),
+        scenarios=_scenarios(top["scenarios"], root, _coordinates(toolchains), sources),
     )
 
 
@@ -333,7 +348,22 @@ def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:
     )
 
 
-def _scenarios(node: Node, root: Path, coordinates: Coordinates) -> tuple[Scenario, ...]:
+def _scenarios(
+    node: Node, root: Path, coordinates: Coordinates, sources: ScenarioSources
+) -> tuple[Scenario, ...]:
+    """The matrix's own scenarios (unless left out), then those given on the command line."""
+    builtin = _builtin_folders(node, root) if sources.builtin else ()
+    folders = builtin
+    for given in sources.extra:
+        folders += _given_folders(given)
+    if not folders:
+        raise node.fail(f"no scenarios: {root / 'scenarios'} holds no */scenario.yaml.")
+    unique = _unique(folders, builtin)
+    return tuple(load_scenario(folder, coordinates) for folder in unique)
+
+
+def _builtin_folders(node: Node, root: Path) -> tuple[Path, ...]:
+    """`scenarios:` of matrix.yaml (`all` or a list of names): folders of scenarios/ beside it."""
     folder = root / "scenarios"
     found = _scenario_folders(node, folder) if folder.is_dir() else {}
     valid = [name for name, problem in found.items() if problem is None]
@@ -347,9 +377,7 @@ def _scenarios(node: Node, root: Path, coordinates: Coordinates) -> tuple[Scenar
         names = tuple(_listed_scenario(item, found, valid) for item in node.items())
         for name in {n for n in names if names.count(n) > 1}:
             raise node.fail(f"'{name}' is listed twice.")
-    if not names:
-        raise node.fail(f"no scenarios: {folder} holds no */scenario.yaml.")
-    return tuple(load_scenario(folder / name, coordinates) for name in names)
+    return tuple(folder / name for name in names)
 
 
 def _listed_scenario(item: Node, found: dict[str, str | None], valid: list[str]) -> str:
@@ -360,24 +388,30 @@ def _listed_scenario(item: Node, found: dict[str, str | None], valid: list[str])
 
 
 def _scenario_folders(node: Node, folder: Path) -> dict[str, str | None]:
-    """Each entry of scenarios/ that should be a scenario, and what is wrong with it (or None).
+    """Each entry of scenarios/ that should be a scenario, and what is wrong with it (or None)."""
+    try:
+        return _candidates(folder, ALL_SCENARIOS)
+    except OSError as exc:
+        raise node.fail(f"cannot list {folder} ({exc.strerror}).") from exc
+
+
+def _candidates(folder: Path, keep_out_of: str) -> dict[str, str | None]:
+    """Each entry of `folder` that should be a scenario, and what is wrong with it (or None).
 
     Regular files (a README) and names starting with '.' or '_' are not scenarios; every other
     entry must be a folder holding a scenario.yaml.
     """
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError as exc:
-        raise node.fail(f"cannot list {folder} ({exc.strerror}).") from exc
     return {
-        entry.name: _scenario_problem(entry)
-        for entry in entries
+        entry.name: _scenario_problem(
+            entry, f"rename {entry.name} to _{entry.name} to keep it out of {keep_out_of}"
+        )
+        for entry in sorted(folder.iterdir())
         if not entry.name.startswith((".", "_")) and not entry.is_file()
     }
 
 
-def _scenario_problem(entry: Path) -> str | None:
-    keep_out = f"rename {entry.name} to _{entry.name} to keep it out of `scenarios: all`"
+def _scenario_problem(entry: Path, keep_out: str) -> str | None:
+    """What keeps `entry` from being a scenario folder, ending in `keep_out` (what else to do)."""
     try:
         if not entry.is_dir():
             kind = "a symbolic link to nothing" if entry.is_symlink() else "not a folder"
@@ -394,6 +428,55 @@ def _scenario_problem(entry: Path) -> str | None:
         return f"{entry}: cannot read it ({exc.strerror}); fix its permissions, or {keep_out}."
     hint = f" (there is {near[0]}: rename it to scenario.yaml)" if near else ""
     return f"{entry} holds no scenario.yaml{hint}, so it is not a scenario; add one, or {keep_out}."
+
+
+def _given_folders(given: Path) -> tuple[Path, ...]:
+    """`--scenarios DIR`: DIR itself if it holds a scenario.yaml, else every scenario folder in it.
+
+    A folder with a Cargo.toml and no scenario.yaml is a scenario missing its file, not a folder
+    of scenarios: said so, rather than complaining about its crates' folders.
+    """
+    where = f"--scenarios {given}"
+    if not given.is_dir():
+        raise ConfigError(
+            f"{where}: {given} is not a folder; pass a scenario folder or a folder of them."
+        )
+    folder = given.resolve()
+    try:
+        file = folder / "scenario.yaml"
+        if file.exists() or file.is_symlink() or (folder / "Cargo.toml").is_file():
+            problem = _scenario_problem(folder, f"pass another folder{NEW_HINT}")
+            if problem is None:
+                return (folder,)
+            raise ConfigError(f"{where}: {problem}")
+        found = _candidates(folder, f"--scenarios {given}")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {folder} ({exc.strerror}).") from exc
+    for problem in found.values():
+        if problem is not None:
+            raise ConfigError(f"{where}: {problem}")
+    if not found:
+        raise ConfigError(
+            f"{where}: {folder} holds no scenario.yaml and no folder with one; pass a scenario "
+            f"folder or a folder of them{NEW_HINT}."
+        )
+    return tuple(folder / name for name in found)
+
+
+def _unique(folders: tuple[Path, ...], builtin: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The folders, each once; two scenarios of one name would make the same cell ids."""
+    named: dict[str, Path] = {}
+    for folder in folders:
+        earlier = named.setdefault(folder.name, folder)
+        if earlier is folder or earlier.resolve() == folder.resolve():
+            continue  # the same folder given twice
+        also = " (or leave out the matrix's own with --no-builtin-scenarios)"
+        raise ConfigError(
+            f"two scenarios are named '{folder.name}': {earlier} and {folder}. A scenario's "
+            "name is its folder's and must be unique: rename one of the folders"
+            f"{also if earlier in builtin else ''}."
+        )
+    return tuple(named.values())
 
 
 def require_matrix_file(path: Path) -> Path:

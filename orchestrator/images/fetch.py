@@ -21,6 +21,10 @@ from orchestrator.errors import ImageBuildError
 
 FETCH_FILE = "fetch.yaml"
 FETCHED_DIR = "fetched"
+# Python's bytecode of an image's script (images/wasm/wasm-invoke.py): pip writes it when it
+# installs linkmatrix with its default images (orchestrator/_bundled/), and it is derived from
+# the script, so neither an image's tag nor its build context holds it.
+BYTECODE_DIR = "__pycache__"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +109,7 @@ def _local(into: str, node: Node) -> LocalInput:
 
 def stage_context(context: Path, staging: Path, downloads: Path) -> Path:
     """A copy of `context` with its declared downloads under `fetched/`; returns the copy."""
-    shutil.copytree(context, staging, ignore=shutil.ignore_patterns(FETCHED_DIR))
+    shutil.copytree(context, staging, ignore=shutil.ignore_patterns(FETCHED_DIR, BYTECODE_DIR))
     spec = load_fetch_spec(context)
     for requirement in spec.pypi:
         wheel_dir = _pypi_download(requirement, downloads / "pypi")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from orchestrator.images.fetch import (
+    BYTECODE_DIR,
     FETCHED_DIR,
     load_fetch_spec,
 )
@@ -18,8 +19,9 @@ def context_digest(context: Path) -> str:
     """sha256 over every file of a build context: relative path, exec bit and bytes."""
     digest = hashlib.sha256()
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
-        if FETCHED_DIR in path.relative_to(context).parts:
-            continue  # generated from fetch.yaml, whose pins are hashed
+        parts = path.relative_to(context).parts
+        if FETCHED_DIR in parts or BYTECODE_DIR in parts:
+            continue  # generated: from fetch.yaml, whose pins are hashed; from a hashed script
         relative = path.relative_to(context).as_posix()
         executable = os.access(path, os.X_OK)
         digest.update(f"{relative}\0{int(executable)}\0".encode())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from orchestrator.config.matrix import load_matrix
 from orchestrator.images.build import Images
+from orchestrator.images.fetch import stage_context
 from orchestrator.images.tags import context_digest
 from orchestrator.plan import make_plan
 from tests.unit.conftest import ProjectFactory
@@ -64,6 +65,21 @@ def test_a_manifest_vendored_from_a_sibling_folder_is_hashed(tmp_path: Path) -> 
     before = context_digest(sibling)
     (shared / "Cargo.lock").write_text("version = 4\n# another pin\n")
     assert context_digest(sibling) != before
+
+
+def test_bytecode_pip_writes_beside_an_image_script_changes_neither_tag_nor_context(
+    tmp_path: Path,
+) -> None:
+    context = tmp_path / "images" / "wasm"
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text("FROM x\nCOPY wasm-invoke.py /usr/local/bin/\n")
+    (context / "wasm-invoke.py").write_text("print('hi')\n")
+    before = context_digest(context)
+    (context / "__pycache__").mkdir()  # what `pip install` of linkmatrix compiles
+    (context / "__pycache__" / "wasm-invoke.cpython-311.pyc").write_bytes(b"\x00bytecode")
+    assert context_digest(context) == before
+    staged = stage_context(context, tmp_path / "staging", tmp_path / "downloads")
+    assert sorted(p.name for p in staged.iterdir()) == ["Dockerfile", "wasm-invoke.py"]
 
 
 def test_ensure_builds_parents_first_and_reuses_what_is_present(

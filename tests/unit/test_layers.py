@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "orchestrator"
 
 # Lowest first. A module may import its own layer's modules and any layer below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "status", "serial", "layout", "phases", "lock", "finisher", "__init__"),
+    ("errors", "status", "serial", "layout", "phases", "lock", "finisher", "resources", "__init__"),
     ("config",),
     ("plan",),
     ("inspect",),

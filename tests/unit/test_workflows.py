@@ -77,9 +77,9 @@ def test_publish_merges_summarises_diffs_and_deploys_pages() -> None:
     text = steps_text(publish)
     merge = text.index("python -m orchestrator merge shards/*/results.json --out site")
     assert text.index('"$PAGES_URL/results.json"') < merge
-    assert text.index('cat site/summary.md >> "$GITHUB_STEP_SUMMARY"') > merge
     merging = next(s for s in publish["steps"] if "orchestrator merge" in s.get("run", ""))
     assert merging["env"]["LINKMATRIX_REPORT_URL"] == "${{ steps.pages.outputs.base_url }}"
+    assert "GITHUB_STEP_SUMMARY" not in text[merge:]  # merge writes it (tests/unit/test_junit.py)
     deploy = text.index("actions/deploy-pages")
     assert text.index("python -m orchestrator diff baseline.json site/results.json") > deploy
 
