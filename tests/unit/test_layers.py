@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report",),
     ("log",),
     ("pipeline",),
+    ("check",),
     ("cli", "__main__"),
 )
 
