@@ -52,7 +52,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
 def exit_codes_text() -> str:
     """The exit codes, from the error classes themselves (so the help cannot drift from them)."""
     rows = [
-        (0, "every cell is pass, xfail, skip or not-applicable"),
+        (0, "every cell is pass, xfail, flaky, skip or not-applicable"),
         (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
         (2, "the command line was misused"),
         (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),
     ("images",),
     ("cell",),
-    ("judge",),
+    ("judge", "suggest"),
     ("results",),
     ("report",),
     ("log",),
