@@ -75,7 +75,15 @@ PLATFORM_NOISE = (
     "strlen",
 )
 # Rust's runtime hooks: std's, present in every artifact that links std.
-RUST_RUNTIME_NOISE = ("rust_eh_personality", "rust_begin_unwind", "rust_panic", "rust_*_alloc*")
+# `rust_metadata_<crate>_<hash>` (a dylib's metadata) is the crate's, but its hash changes with
+# every build, so it would show as a change each time.
+RUST_RUNTIME_NOISE = (
+    "rust_eh_personality",
+    "rust_begin_unwind",
+    "rust_panic",
+    "rust_*_alloc*",
+    "rust_metadata_*",
+)
 # The standard library's crates (std's own and what it vendors), whose mangled names a crate
 # that links std carries without having written them.
 STD_CRATES = frozenset(

@@ -52,7 +52,8 @@ def _artifact_lines(
 ) -> list[str]:
     name = artifact.name.ljust(width)
     if not artifact.built:
-        return [f"  {name}  not built: {_first_error(record)} (log: {record.log})"]
+        log = f" (log: {record.log})" if record.log else ""
+        return [f"  {name}  not built: {_first_error(record)}{log}"]
     exports = crate_names(artifact.exports or (), artifact.demangled, rule)
     hidden = len(set(artifact.exports or ())) - len(exports)
     noise = f", {hidden} platform/std names not shown" if hidden > 0 else ""
@@ -70,13 +71,18 @@ def _entry(artifact: ArtifactRecord, rule: Filter) -> Entry:
 
 
 def _first_error(record: CellRecord) -> str:
-    """The cell's first rustc error (a not-built artifact's cause, usually), else its detail."""
+    """Why an artifact of the cell did not build: rustc's first error, else its warning that
+    it dropped a crate type the target cannot have (a `dylib` on wasm32: rustc then succeeds
+    with no file), else the cell's detail.
+    """
     errors = [
         d.message
         for d in record.diagnostics
         if d.level == "error" and not d.message.startswith("aborting due to")
     ]
-    return _first_line(errors[0] if errors else record.detail or "see the log")
+    dropped = [d.message for d in record.diagnostics if "crate type" in d.message]
+    chosen = errors or dropped or [record.detail or "no file came out (see the log)"]
+    return _first_line(chosen[0])
 
 
 def _first_line(text: str) -> str:

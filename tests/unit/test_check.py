@@ -142,6 +142,7 @@ def test_rust_names_are_written_demangled_without_hash_or_llvm_suffix() -> None:
         "__udivti3",
         "memcpy",
         "emscripten_stack_init",
+        "rust_metadata_demo_8f3a2b1c",
     ],
 )
 def test_platform_and_runtime_names_are_noise(name: str) -> None:
@@ -316,6 +317,17 @@ def test_the_table_and_the_observation_read_the_results_model() -> None:
     assert "built (elf): exports 1, 2 platform/std names not shown: demo_add" in lines[1]
     assert lines[4].endswith("not built: cannot produce dylib (log: l.log)")
     assert lines[5:] == [WASM, "  error: timeout: killed"]
+    dropped = DiagnosticRecord(
+        level="warning",
+        message="dropping unsupported crate type `dylib` for target `wasm32-unknown-unknown`",
+        code=None,
+        rendered="",
+    )
+    wasm = make_cell(f"{WASM}/demo", Status.FAIL, artifacts=[unbuilt], diagnostics=(dropped,))
+    assert table([wasm], Filter())[1].endswith(
+        "not built: dropping unsupported crate type `dylib` for target "
+        "`wasm32-unknown-unknown`"
+    )
     observed = observed_cells(cells, Filter())
     assert observed == {
         GLIBC: {
