@@ -325,8 +325,7 @@ def test_the_table_and_the_observation_read_the_results_model() -> None:
     )
     wasm = make_cell(f"{WASM}/demo", Status.FAIL, artifacts=[unbuilt], diagnostics=(dropped,))
     assert table([wasm], Filter())[1].endswith(
-        "not built: dropping unsupported crate type `dylib` for target "
-        "`wasm32-unknown-unknown`"
+        "not built: dropping unsupported crate type `dylib` for target `wasm32-unknown-unknown`"
     )
     observed = observed_cells(cells, Filter())
     assert observed == {

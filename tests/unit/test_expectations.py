@@ -364,3 +364,28 @@ def test_a_version_3_file_reads_with_no_flaky_cells(tmp_path: Path) -> None:
     document = load_results(GOLDEN / "run.v3.json")
     assert document.summary[Status.FLAKY] == 0
     assert document.schema_version == 4
+
+
+def test_the_cell_detail_shows_the_suggestion_and_the_flaky_reason(tmp_path: Path) -> None:
+    from orchestrator.report.html import render_index
+
+    failed = CheckRecord(
+        artifact="lib",
+        property="exports",
+        expectation="exports: includes ['a']",
+        outcome=CheckOutcome.FAIL,
+        detail="missing a",
+        why="",
+        xfail_reason=None,
+        xfail_link=None,
+        suggestion='- artifact: lib\n  exports: { excludes: [a, "<b>"] }\n',
+    )
+    flaky = replace(
+        failed, outcome=CheckOutcome.FLAKY, flaky="https://example.org/7", suggestion=None
+    )
+    cell = make_cell("glibc/x86_64-unknown-linux-gnu/alpha", Status.FAIL, Reason.SYMBOL_MISSING)
+    html = render_index(make_document(replace(cell, checks=(failed, flaky))), tmp_path)
+    assert "<em>would have matched</em>" in html
+    assert "<pre>- artifact: lib\n  exports: { excludes: [a, &#34;&lt;b&gt;&#34;] }\n</pre>" in html
+    assert '<em>flaky:</em> <a href="https://example.org/7">' in html
+    assert "🎲 flaky" in html
