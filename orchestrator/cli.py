@@ -63,7 +63,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
 def exit_codes_text() -> str:
     """The exit codes, from the error classes themselves (so the help cannot drift from them)."""
     rows = [
-        (0, "every cell is pass, xfail, skip or not-applicable"),
+        (0, "every cell is pass, xfail, flaky, skip or not-applicable"),
         (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
         (2, "the command line was misused"),
         (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),
@@ -223,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     _images_parser(commands)
     _new_parser(commands)
+    _check_parser(commands)
     return root
 
 
@@ -287,6 +288,62 @@ def _scenario_name(text: str) -> str:
             "'-' and '_' (at most 64)"
         )
     return text
+
+
+# --- linkmatrix check -----------------------------------------------------------------------
+
+
+def _check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from orchestrator.check.command import DEFAULT_ONLY  # noqa: PLC0415
+    from orchestrator.layout import SNAPSHOT_FILE  # noqa: PLC0415
+
+    check = commands.add_parser(
+        "check",
+        formatter_class=_HelpFormatter,
+        help="build a crate's library and binary targets on the selected toolchains, show what "
+        f"each artifact exports, imports and needs, and compare its exports with {SNAPSHOT_FILE}",
+    )
+    check.add_argument("crate", type=Path, metavar="PATH", help="a crate or workspace folder")
+    check.add_argument(
+        "--matrix",
+        type=Path,
+        metavar="PATH",
+        help="the matrix file (default: matrix.yaml of the working directory, else the one "
+        "installed with linkmatrix)",
+    )
+    check.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help=f"check only cells whose id matches (repeatable); default: {' '.join(DEFAULT_ONLY)}",
+    )
+    check.add_argument("--out", type=Path, default=Path("reports/check"), help="results directory")
+    check.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="cell cache directory")
+    check.add_argument("--fresh", action="store_true", help="ignore cached cells and build again")
+    check.add_argument(
+        "--bless",
+        action="store_true",
+        help=f"write what was observed into PATH/{SNAPSHOT_FILE} instead of comparing with it",
+    )
+
+
+def _check(args: argparse.Namespace, reporter: Reporter) -> int:
+    from orchestrator.check.command import CheckOptions, run_check  # noqa: PLC0415
+
+    options = CheckOptions(
+        crate=args.crate,
+        matrix=args.matrix or default_matrix(),
+        only=tuple(args.only),
+        out=args.out,
+        cache_dir=args.cache_dir,
+        fresh=args.fresh,
+        bless=args.bless,
+    )
+    return run_check(options, reporter)
+
+
+# --- end of linkmatrix check ----------------------------------------------------------------
 
 
 def _images_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -371,6 +428,7 @@ def _run(args: argparse.Namespace, reporter: Reporter) -> int:
         "prune": _prune,
         "images": _images,
         "new": _new,
+        "check": _check,
     }
     return commands[args.command](args, reporter)
 

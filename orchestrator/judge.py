@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import fnmatch
 import re
@@ -10,11 +11,12 @@ from dataclasses import dataclass, replace
 from typing import assert_never
 
 from orchestrator.cell.observation import ArtifactFile, BuildRecord, NotRun, Observation, RunRecord
-from orchestrator.config.scenario import Check, Property, RunSpec, SetMatcher
+from orchestrator.config.scenario import Check, Phase, Property, RunSpec, SetMatcher
 from orchestrator.inspect import Inspection
 from orchestrator.linker_output import LinkError, is_link_failure, linker_lines
 from orchestrator.plan import CellWork
 from orchestrator.status import CheckOutcome, Reason, Status
+from orchestrator.suggest import check_suggestion, run_suggestion
 
 
 class RunCheck(enum.StrEnum):
@@ -38,6 +40,10 @@ class CheckResult:
     why: str
     xfail_reason: str | None
     xfail_link: str | None
+    flaky: str | None = None  # the check's `flaky:` reason or link
+    # a failed check: the smallest expectation that would have matched what was observed,
+    # as scenario.yaml text (suggest.py)
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +101,9 @@ class _Judged:
     result: CheckResult
     kind: CheckKind
     match: MatchResult | None
+    check: Check | None = None  # the expectation judged (None for a run's)
+    run: RunSpec | None = None
+    record: RunRecord | None = None  # the run's record, when it was recorded
 
 
 LOG_TAIL_LINES = 25
@@ -112,11 +121,12 @@ def judge(work: CellWork, observation: Observation) -> Verdict:
         )
     builds = {build.name: build for build in observation.builds}
     judged = tuple(
-        _evaluate(check, builds[check.artifact])
+        _evaluate(check, builds[check.artifact], observation.runs)
         for check in work.checks
         if check.artifact in builds
     )
     judged += tuple(_evaluate_run(spec, observation.runs) for spec in work.runs)
+    judged = tuple(_with_suggestion(j, work, observation) for j in judged)
     checks = tuple(item.result for item in judged)
     unexplained = _unexplained_build_failure(observation.builds, judged)
     if unexplained is not None:
@@ -133,27 +143,74 @@ def judge(work: CellWork, observation: Observation) -> Verdict:
     return verdict
 
 
-def _evaluate(check: Check, build: BuildRecord) -> _Judged:
-    raw = _raw_outcome(check, build)
-    outcome = raw.outcome
-    if check.xfail is not None and outcome is not CheckOutcome.UNKNOWN:
-        outcome = CheckOutcome.XFAIL if outcome is CheckOutcome.FAIL else CheckOutcome.XPASS
+def _evaluate(check: Check, build: BuildRecord, runs: Sequence[RunRecord]) -> _Judged:
+    raw = _raw_outcome(check, build, runs)
+    outcome, detail = _marked(
+        raw.outcome, raw.detail, xfail=check.xfail is not None, flaky=check.flaky
+    )
     result = CheckResult(
         artifact=check.artifact,
         property=check.property.value,
         expectation=check.describe(),
         outcome=outcome,
-        detail=raw.detail,
+        detail=detail,
         why=check.why,
         xfail_reason=check.xfail.reason if check.xfail else None,
         xfail_link=check.xfail.link if check.xfail else None,
+        flaky=check.flaky,
     )
-    return _Judged(result=result, kind=check.property, match=raw.match)
+    return _Judged(result=result, kind=check.property, match=raw.match, check=check)
+
+
+def _with_suggestion(judged: _Judged, work: CellWork, observation: Observation) -> _Judged:
+    """A failed check with the expectation that would have matched (suggest.py)."""
+    if judged.result.outcome is not CheckOutcome.FAIL:
+        return judged
+    cell = work.cell
+    where = (cell.toolchain, cell.target, cell.release)
+    if judged.run is not None:
+        text = run_suggestion(judged.run, judged.record, where)
+    else:
+        assert judged.check is not None
+        text = _check_suggestion(judged, judged.check, observation, where)
+    return dataclasses.replace(judged, result=dataclasses.replace(judged.result, suggestion=text))
+
+
+def _check_suggestion(
+    judged: _Judged, check: Check, observation: Observation, where: tuple[str, str, str]
+) -> str | None:
+    build = next(b for b in observation.builds if b.name == check.artifact)
+    chosen = _checked_file(build, check.file)
+    static = chosen.inspection.static if chosen else None
+    return check_suggestion(
+        check,
+        names=judged.match.names if judged.match else None,
+        substring=check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT),
+        build=build,
+        phase=observed_phase(build, observation.runs),
+        flag=build.built if check.property is Property.BUILT else static,
+        where=where,
+    )
+
+
+def _marked(
+    outcome: CheckOutcome, detail: str, *, xfail: bool, flaky: str | None
+) -> tuple[CheckOutcome, str]:
+    """The outcome an `xfail:` or `flaky:` marker makes of a judged one (unknown stays)."""
+    if outcome is CheckOutcome.UNKNOWN:
+        return outcome, detail
+    if flaky is not None:
+        # never a pass: what it did this time is shown, not counted
+        return CheckOutcome.FLAKY, f"flaky ({flaky}); this time {outcome}: {detail}"
+    if xfail:
+        return CheckOutcome.XFAIL if outcome is CheckOutcome.FAIL else CheckOutcome.XPASS, detail
+    return outcome, detail
 
 
 def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> _Judged:
     record = next((r for r in records if r.name == spec.name), None)
-    outcome, detail = _run_outcome(spec, record)
+    raw, detail = _run_outcome(spec, record)
+    outcome, detail = _marked(raw, detail, xfail=False, flaky=spec.flaky)
     result = CheckResult(
         artifact=spec.artifact,
         property=RunCheck.RUN.value,
@@ -163,8 +220,60 @@ def _evaluate_run(spec: RunSpec, records: Sequence[RunRecord]) -> _Judged:
         why=spec.why,
         xfail_reason=None,
         xfail_link=None,
+        flaky=spec.flaky,
     )
-    return _Judged(result=result, kind=RunCheck.RUN, match=None)
+    return _Judged(result=result, kind=RunCheck.RUN, match=None, run=spec, record=record)
+
+
+# What a loader, a container runtime or a wasm host says when a program never started: the
+# glibc and musl dynamic loaders, runc for a missing PT_INTERP, wine, wasmtime and node.
+LOAD_FAILURE_PATTERNS = (
+    r"error while loading shared libraries",
+    r"symbol lookup error",
+    r"Error loading shared library",
+    r"Error relocating",
+    r"^exec .*: (no such file or directory|exec format error)",
+    r"OCI runtime exec failed",
+    r"err:module:import_dll",
+    r"unknown import",
+    r"incompatible import type",
+    r"LinkError",
+)
+LOAD_FAILURES = re.compile("|".join(LOAD_FAILURE_PATTERNS), re.MULTILINE)
+
+
+def observed_phase(build: BuildRecord, runs: Sequence[RunRecord]) -> Phase | None:
+    """Where the artifact's way to a running program first failed; None: nowhere it went.
+
+    Not built: compile, or link when rustc's errors say the link failed (a missing linker
+    too). Built: load when one of its runs never started (LOAD_FAILURES), run when one exited
+    non-zero or was killed.
+    """
+    if not build.built:
+        return Phase.LINK if _link_failed(build) else Phase.COMPILE
+    ran = [r for r in runs if r.artifact == build.name and r.not_run is None]
+    if any(r.exit_code != 0 and LOAD_FAILURES.search(r.stderr + r.stdout) for r in ran):
+        return Phase.LOAD
+    if any(r.exit_code != 0 for r in ran):
+        return Phase.RUN
+    return None
+
+
+def _phase_outcome(expected: Phase, build: BuildRecord, runs: Sequence[RunRecord]) -> _Outcome:
+    observed = observed_phase(build, runs)
+    if observed == expected:
+        return _Outcome(outcome=CheckOutcome.PASS, detail=f"failed at {observed}, as expected")
+    ran = any(r.artifact == build.name and r.not_run is None for r in runs)
+    if observed is None and expected in (Phase.LOAD, Phase.RUN) and not ran:
+        return _Outcome(
+            outcome=CheckOutcome.UNKNOWN,
+            detail=f"expected failure at {expected}, but no run of the artifact was carried "
+            "out (declare one under runs:)",
+        )
+    seen = "success" if observed is None else f"{observed} failure"
+    return _Outcome(
+        outcome=CheckOutcome.FAIL, detail=f"expected failure at {expected}, observed {seen}"
+    )
 
 
 def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome, str]:
@@ -197,13 +306,21 @@ def _tail_text(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def _raw_outcome(check: Check, build: BuildRecord) -> _Outcome:
+def _raw_outcome(check: Check, build: BuildRecord, runs: Sequence[RunRecord]) -> _Outcome:
+    if check.property is Property.FAILS_AT:
+        assert check.expected_phase is not None
+        return _phase_outcome(check.expected_phase, build, runs)
     if check.property is Property.BUILT:
         return _flag_outcome(expected=check.expected_flag, actual=build.built, name="built")
     if check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT):
         assert check.matcher is not None
         texts = _diagnostic_texts(check.property, build)
         return _set_outcome(match_set(check.matcher, texts, substring=True))
+    return _file_outcome(check, build)
+
+
+def _file_outcome(check: Check, build: BuildRecord) -> _Outcome:
+    """A check that reads the artifact's file (its primary one, or the one `file:` names)."""
     chosen = _checked_file(build, check.file)
     if chosen is None:
         missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
@@ -230,7 +347,7 @@ def _raw_outcome(check: Check, build: BuildRecord) -> _Outcome:
             assert check.matcher is not None
             names = _names(inspection, check.property)
             return _set_outcome(match_set(check.matcher, names, substring=False))
-        case Property.BUILT | Property.DIAGNOSTICS | Property.DIAGNOSTICS_TEXT:
+        case Property.BUILT | Property.DIAGNOSTICS | Property.DIAGNOSTICS_TEXT | Property.FAILS_AT:
             raise AssertionError("handled above")
         case _:
             assert_never(check.property)
@@ -297,15 +414,14 @@ def _unexplained_build_failure(
     builds: Sequence[BuildRecord], judged: Sequence[_Judged]
 ) -> BuildRecord | None:
     """The first failed build that no `built` check on its artifact accounts for."""
-    explained = {j.result.artifact for j in judged if j.kind is Property.BUILT}
+    explained = {j.result.artifact for j in judged if j.kind in (Property.BUILT, Property.FAILS_AT)}
     return next((b for b in builds if not b.built and b.name not in explained), None)
 
 
 def _build_reason(build: BuildRecord) -> Reason:
-    errors = " ".join(d.message for d in build.diagnostics if d.level == "error")
-    if re.search(r"linker `[^`]+` not found", errors):
+    if re.search(r"linker `[^`]+` not found", _errors(build)):
         return Reason.TOOLCHAIN_MISSING
-    if any(is_link_failure(d.message) for d in build.diagnostics if d.level == "error"):
+    if _link_failed(build):
         return Reason.LINK_ERROR
     return Reason.BUILD_ERROR
 
@@ -341,6 +457,16 @@ def _culprit_link_error(
     } - expected
     found = (link_error(b) for b in builds if b.name in culprits)
     return next((error for error in found if error is not None), None)
+
+
+def _errors(build: BuildRecord) -> str:
+    return " ".join(d.message for d in build.diagnostics if d.level == "error")
+
+
+def _link_failed(build: BuildRecord) -> bool:
+    """rustc's errors say the link failed (`linking with cc failed`, `linker ... not found`)."""
+    failed = any(is_link_failure(d.message) for d in build.diagnostics if d.level == "error")
+    return failed or re.search(r"linker `[^`]+` not found", _errors(build)) is not None
 
 
 def _build_detail(build: BuildRecord, log: str) -> str:
@@ -379,6 +505,10 @@ def _verdict_from_checks(judged: Sequence[_Judged]) -> Verdict:
             detail=_describe(xpassed),
             checks=tuple(checks),
         )
+    if flaky := by_outcome[CheckOutcome.FLAKY]:
+        return Verdict(
+            status=Status.FLAKY, reason=Reason.FLAKY, detail=_describe(flaky), checks=tuple(checks)
+        )
     if xfailed := by_outcome[CheckOutcome.XFAIL]:
         detail = "; ".join(f"{c.xfail_reason} ({c.xfail_link})" for c in xfailed)
         return Verdict(
@@ -388,11 +518,14 @@ def _verdict_from_checks(judged: Sequence[_Judged]) -> Verdict:
 
 
 def _explained_unknowns(judged: Sequence[_Judged]) -> bool:
-    """Unknowns on an artifact whose `built` check passed (expected not to build) are fine."""
+    """Unknowns on an artifact whose `built` or `fails_at` check matched are fine (it was
+    expected not to build, or not to get that far).
+    """
     expected_unbuilt = {
         j.result.artifact
         for j in judged
-        if j.kind is Property.BUILT and j.result.outcome is CheckOutcome.PASS
+        if j.kind in (Property.BUILT, Property.FAILS_AT)
+        and j.result.outcome in (CheckOutcome.PASS, CheckOutcome.FLAKY)
     }
     return all(
         j.result.artifact in expected_unbuilt

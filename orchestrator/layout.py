@@ -13,6 +13,16 @@ from pathlib import Path, PurePosixPath
 
 ARTIFACTS = "artifacts"
 LOGS = "logs"
+# `linkmatrix check`'s snapshot, beside the checked crate: no source of it (never copied into a
+# cell, never part of its cache key, so a --bless rebuilds nothing)
+SNAPSHOT_FILE = "linkmatrix.lock.toml"
+# what is never a source of a scenario or checked crate: build output and version control
+NOT_SOURCE_DIRS = frozenset({"target", ".git"})
+
+
+def is_source(relative: PurePosixPath) -> bool:
+    """Whether a file of a scenario's (or checked crate's) folder is one of its sources."""
+    return not NOT_SOURCE_DIRS & set(relative.parts) and relative.as_posix() != SNAPSHOT_FILE
 
 
 def slug(text: str) -> str:

@@ -10,9 +10,9 @@ import os
 import tempfile
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -207,12 +207,25 @@ def write_json_atomic(path: Path, document: Any) -> None:
 
     A write that fails (the disk full) raises an OSError naming `path`, as opening it would.
     """
+
+    def dump(stream: TextIO) -> None:
+        json.dump(document, stream, indent=2, sort_keys=False)
+        stream.write("\n")
+
+    _write_atomic(path, dump)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """`text` into `path` as write_json_atomic writes a document: whole or not at all."""
+    _write_atomic(path, lambda stream: stream.write(text))
+
+
+def _write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2, sort_keys=False)
-            stream.write("\n")
+            write(stream)
         Path(temp).replace(path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)

@@ -12,14 +12,21 @@ class Status(enum.StrEnum):
     FAIL = "fail"
     XFAIL = "xfail"
     XPASS = "xpass"
+    FLAKY = "flaky"  # a check marked `flaky:` (its result varies): never counted as a pass
     SKIP = "skip"
     NOT_APPLICABLE = "not-applicable"
     ERROR = "error"
 
     @property
     def ok(self) -> bool:
-        """Statuses that leave the exit code at 0."""
-        return self in (Status.PASS, Status.XFAIL, Status.SKIP, Status.NOT_APPLICABLE)
+        """Statuses that leave the exit code at 0 (a flaky cell is shown, not failed)."""
+        return self in (
+            Status.PASS,
+            Status.XFAIL,
+            Status.FLAKY,
+            Status.SKIP,
+            Status.NOT_APPLICABLE,
+        )
 
 
 class Reason(enum.StrEnum):
@@ -35,6 +42,7 @@ class Reason(enum.StrEnum):
     INSPECTION_ERROR = "inspection-error"
     KNOWN_UPSTREAM = "known-upstream"
     UNEXPECTED_PASS = "unexpected-pass"
+    FLAKY = "flaky"
     NOT_APPLICABLE = "not-applicable"
     TIMEOUT = "timeout"
     OOM = "oom"
@@ -51,5 +59,6 @@ class CheckOutcome(enum.StrEnum):
     FAIL = "fail"
     XFAIL = "xfail"
     XPASS = "xpass"
+    FLAKY = "flaky"
     UNKNOWN = "unknown"
     NOT_RUN = "not-run"

@@ -8,11 +8,12 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from orchestrator.cell.observation import CellOutput
 from orchestrator.config.matrix import TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, Scenario
+from orchestrator.layout import is_source
 from orchestrator.serial import decode, to_data, write_json_atomic
 
 CACHE_VERSION = "3"  # 3: the cell keeps un-inspected files (CellOutput); inspection is apart
@@ -51,7 +52,8 @@ def scenario_build_digest(scenario: Scenario) -> str:
     """
     digest = hashlib.sha256()
     for path in sorted(p for p in scenario.folder.rglob("*") if p.is_file()):
-        if path.name == "scenario.yaml" or "target" in path.relative_to(scenario.folder).parts:
+        relative = PurePosixPath(path.relative_to(scenario.folder).as_posix())
+        if path.name == "scenario.yaml" or not is_source(relative):
             continue
         digest.update(path.relative_to(scenario.folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -6,12 +6,13 @@ import io
 import posixpath
 import tarfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from orchestrator.cell.cargo import (
     VENDOR_DIR,
 )
 from orchestrator.config.scenario import Scenario
+from orchestrator.layout import is_source
 
 
 def scenario_tar(scenario: Scenario, vendored: Path | None = None) -> bytes:
@@ -35,7 +36,7 @@ def scenario_tar(scenario: Scenario, vendored: Path | None = None) -> bytes:
 def _add_tree(archive: tarfile.TarFile, folder: Path, prefix: str, mtime: float) -> None:
     for path in [folder, *sorted(folder.rglob("*"))]:
         relative = path.relative_to(folder)
-        if "target" in relative.parts:
+        if not is_source(PurePosixPath(relative.as_posix())):
             continue
         name = posixpath.join(prefix, relative.as_posix()).rstrip("/.")
         info = archive.gettarinfo(str(path), arcname=name)

@@ -45,6 +45,21 @@ class Property(enum.StrEnum):
     DIAGNOSTICS_TEXT = "diagnostics_text"
     STATIC = "static"
     BUILT = "built"
+    FAILS_AT = "fails_at"
+
+
+class Phase(enum.StrEnum):
+    """Where an artifact's way from source to a running program first fails.
+
+    compile: rustc refused the crate; link: the linker failed; load: a run's program never
+    started (the loader, wine or the wasm host refused it); run: it started and exited non-zero
+    (or was killed). Read from what the cell observed (judge.observed_phase).
+    """
+
+    COMPILE = "compile"
+    LINK = "link"
+    LOAD = "load"
+    RUN = "run"
 
 
 SET_PROPERTIES = (
@@ -167,7 +182,11 @@ class XFail:
 
 @dataclass(frozen=True, kw_only=True)
 class Check:
-    """One expectation on one artifact."""
+    """One expectation on one artifact.
+
+    `expected_phase`: a `fails_at:` check's phase. `flaky`: the result varies (the reason or a
+    link); such a check is judged and shown, but its outcome is `flaky`, never pass or fail.
+    """
 
     artifact: str
     property: Property
@@ -178,6 +197,8 @@ class Check:
     unless: Selector | None
     xfail: XFail | None
     why: str
+    expected_phase: Phase | None = None
+    flaky: str | None = None
 
     def applies(self, *, toolchain: str, target: str, release: str) -> bool:
         """`when` matches and `unless` (if given) does not."""
@@ -186,6 +207,8 @@ class Check:
 
     def describe(self) -> str:
         """The expectation in words, as the report prints it."""
+        if self.expected_phase is not None:
+            return f"fails at {self.expected_phase}"
         if self.matcher is None:
             return f"{self.property} is {str(self.expected_flag).lower()}"
         return f"{self.property}: " + "; ".join(self.matcher.describe())
@@ -217,6 +240,7 @@ class RunSpec:
     when: Selector
     unless: Selector | None
     why: str
+    flaky: str | None = None  # the run's result varies: judged and shown, never pass or fail
 
     def applies(self, *, toolchain: str, target: str, release: str) -> bool:
         where = {"toolchain": toolchain, "target": target, "release": release}
@@ -275,6 +299,7 @@ RUN_KEYS = (
     "when",
     "unless",
     "why",
+    "flaky",
 )
 ARTIFACT_KEYS = (
     "name",
@@ -292,6 +317,7 @@ CHECK_KEYS = (
     "when",
     "unless",
     "xfail",
+    "flaky",
     "why",
     *(p.value for p in Property),
 )
@@ -404,17 +430,26 @@ def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> C
     prop = present[0]
     value = keys[prop.value]
     xfail = keys.get("xfail")
+    flaky = keys.get("flaky")
     why = keys.get("why")
+    if xfail and flaky:
+        raise flaky.fail(
+            "a check is a known upstream failure (xfail) or a result that varies (flaky), "
+            "not both; keep the one that says what you know."
+        )
+    phase = prop is Property.FAILS_AT
     return Check(
         artifact=keys["artifact"].choice(artifact_names),
         property=prop,
         file=file_glob.text() if (file_glob := keys.get("file")) else None,
         matcher=_matcher(value) if prop in SET_PROPERTIES else None,
-        expected_flag=None if prop in SET_PROPERTIES else value.boolean(),
+        expected_flag=None if prop in SET_PROPERTIES or phase else value.boolean(),
         when=_selector(keys.get("when"), coordinates),
         unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         xfail=_xfail(xfail) if xfail else None,
         why=why.text() if why else "",
+        expected_phase=Phase(value.choice([p.value for p in Phase])) if phase else None,
+        flaky=flaky.text() if flaky else None,
     )
 
 
@@ -468,6 +503,7 @@ def _run(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Run
         when=_selector(keys.get("when"), coordinates),
         unless=_selector(unless, coordinates) if (unless := keys.get("unless")) else None,
         why=why.text() if why else "",
+        flaky=flaky.text() if (flaky := keys.get("flaky")) else None,
     )
 
 

@@ -42,7 +42,8 @@ def render_markdown(document: ResultsDocument) -> str:
         lines.append(f"| {scenario} | " + " | ".join(marks) + " |")
     lines += [
         "",
-        "**Legend:** " + " · ".join(f"{SYMBOLS[s]} {s.value}: {MEANINGS[s]}" for s in Status),
+        # one verdict a line (one paragraph still): the whole legend would be a 500-column line
+        "**Legend:** " + " ·\n".join(f"{SYMBOLS[s]} {s.value}: {MEANINGS[s]}" for s in Status),
         "",
         _toolchains(cells),
     ]

@@ -1,6 +1,7 @@
 """The one reader and the one writer of results.json.
 
-Schema version 3 (what is written) stores every symbol name once. An artifact's `exports`,
+Schema version 4 (what is written; version 3 stored the same but knew no `flaky` status, so
+its summary reads with a zero count of them) stores every symbol name once. An artifact's `exports`,
 `imports`, `needed`, `members` and `data` are lists of references to `symbols.names`;
 `symbols.demangled` holds `[mangled, readable]` pairs of indices into `symbols.names`. std's
 names, shared by every staticlib of a column, are thus stored once. An artifact's readable
@@ -34,7 +35,9 @@ from orchestrator.serial import DataError, decode, to_data
 from orchestrator.status import Status
 
 RESULTS_FILE = "results.json"
-READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+READABLE_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
+# statuses a document of an older version cannot hold, hence never counted in its summary
+ADDED_STATUSES = {4: (Status.FLAKY,)}
 SHORTEST_RUN = 3  # consecutive references stored as [first, count]; shorter ones are no smaller
 
 # The artifact keys that hold names, stored as index lists into symbols.names.
@@ -48,7 +51,7 @@ JsonObject = dict[str, object]
 
 
 def load_results(path: Path) -> ResultsDocument:
-    """A results.json document (version 1 or 2), its every value's type checked.
+    """A results.json document (version 1 to 4), its every value's type checked.
 
     Whatever is wrong with the file (unreadable, not JSON, another schema version, a key or
     value out of place, an index out of range, a summary without every status) is a
@@ -66,10 +69,22 @@ def load_results(path: Path) -> ResultsDocument:
     try:
         if version != 1:
             data = expand(data)
+        _count_added_statuses(data, version)
         data["schema_version"] = SCHEMA_VERSION
         return _every_status_counted(decode(ResultsDocument, data))
     except DataError as exc:
         raise ResultsError(f"{path}: not a linkmatrix results file ({exc}).") from exc
+
+
+def _count_added_statuses(data: JsonObject, version: int) -> None:
+    """An older document's summary with a zero for each status added since its version."""
+    summary = data.get("summary")
+    if not isinstance(summary, dict):
+        return  # decoding says what is wrong with it
+    for added_in, statuses in ADDED_STATUSES.items():
+        if version < added_in:
+            for status in statuses:
+                summary.setdefault(status.value, 0)
 
 
 def _every_status_counted(document: ResultsDocument) -> ResultsDocument:
@@ -89,7 +104,7 @@ def _read_json(path: Path) -> object:
 
 
 def write_results(path: Path, document: ResultsDocument) -> None:
-    """Write the version-2 form atomically: a reader never sees a torn file.
+    """Write the current form atomically: a reader never sees a torn file.
 
     A failed write (disk full, read-only folder) is a ResultsError naming the file; the file
     written before, if any, is left as it was.
@@ -107,8 +122,13 @@ def encode(document: ResultsDocument) -> str:
 
 
 def encode_v1(document: ResultsDocument) -> str:
-    """The text a version-1 writer made of `document`: every list spelled out, indented."""
-    return json.dumps({**to_data(document), "schema_version": 1}, indent=2) + "\n"
+    """The text a version-1 writer made of `document`: every list spelled out, indented, and
+    no count for a status version 1 did not have.
+    """
+    data = {**to_data(document), "schema_version": 1}
+    later = {status.value for statuses in ADDED_STATUSES.values() for status in statuses}
+    data["summary"] = {key: n for key, n in data["summary"].items() if key not in later}
+    return json.dumps(data, indent=2) + "\n"
 
 
 # -- writing: intern every name ------------------------------------------------------------
@@ -137,7 +157,7 @@ class _Interner:
 
 
 def stored_data(document: ResultsDocument) -> JsonObject:
-    """`document` as version-3 JSON data: cells reference the one `symbols` table."""
+    """`document` as version-4 JSON data: cells reference the one `symbols` table."""
     interner = _Interner()
     readable: dict[str, str] = {}
     for cell in document.cells:

@@ -167,6 +167,8 @@ def _check_record(check: CheckResult) -> CheckRecord:
         why=check.why,
         xfail_reason=check.xfail_reason,
         xfail_link=check.xfail_link,
+        flaky=check.flaky,
+        suggestion=check.suggestion,
     )
 
 

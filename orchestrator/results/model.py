@@ -15,7 +15,7 @@ from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.serial import OMIT_WHEN_NONE
 from orchestrator.status import CheckOutcome, Reason, Status
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the flaky status and check outcome; a check's flaky and suggestion
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +153,10 @@ class CheckRecord:
     why: str
     xfail_reason: str | None
     xfail_link: str | None
+    # `flaky:` of the check: why its result varies (its outcome is then `flaky`)
+    flaky: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    # a failed check: the smallest expectation that would have matched, as scenario.yaml text
+    suggestion: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)

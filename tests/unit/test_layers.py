@@ -22,11 +22,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),
     ("images",),
     ("cell",),
-    ("judge", "linker_output"),
+    ("judge", "linker_output", "suggest"),
     ("results",),
     ("report",),
     ("log",),
     ("pipeline",),
+    ("check",),
     ("cli", "__main__"),
 )
 
