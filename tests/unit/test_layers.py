@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("judge",),
     ("results",),
     ("report",),
+    ("estimate",),
     ("log",),
     ("pipeline",),
     ("cli", "__main__"),
