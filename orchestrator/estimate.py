@@ -32,7 +32,7 @@ from orchestrator.cell.stdlib import std_key
 from orchestrator.config.matrix import Matrix, TargetSpec
 from orchestrator.images.build import ImageNeeds
 from orchestrator.images.lineage import lineage
-from orchestrator.plan import Plan
+from orchestrator.plan import ImageKey, Plan
 from orchestrator.serial import decode, to_data, write_json_atomic
 
 
@@ -166,17 +166,7 @@ def plan_work(
     """The plan's remaining work: images in the order the image thread builds them, groups in
     the order they run, each cell's std key and whether it is likely cached.
     """
-    named = {image.name for image in matrix.images}
-    builds = [  # the base, as ImageNeeds names it: first, when it is to be made
-        ImageBuild(name=name, kind=ImageKind.BASE) for name in needs.to_build if name not in named
-    ][:1]
-    ready_after: dict[str, int] = {}
-    for image in plan.images:
-        for step in lineage(matrix, image):
-            if step in needs.to_build and all(b.name != step for b in builds):
-                kind = ImageKind.TOOLCHAIN if step in plan.images else ImageKind.PARENT
-                builds.append(ImageBuild(name=step, kind=kind))
-        ready_after[image] = len(builds)
+    builds, ready_after = _image_builds(plan, matrix, needs)
     targets = {
         (toolchain.name, target.triple): target
         for toolchain in matrix.toolchains
@@ -194,13 +184,6 @@ def plan_work(
             )
             for cell in group.cells
         )
-        present = frozenset(
-            cell.std
-            for cell in cells
-            if cell.std is not None
-            and (std := history.std.get(std_id(group.key.image, group.key.release, cell.std)))
-            and std.image_id == image_id
-        )
         groups.append(
             GroupWork(
                 image=group.key.image,
@@ -208,10 +191,45 @@ def plan_work(
                 cells=cells,
                 after=ready_after[group.key.image],
                 skipped=group.key.image in needs.sdk_missing,
-                std_present=present,
+                std_present=_std_present(history, group.key, cells, image_id),
             )
         )
     return Work(images=tuple(builds), groups=tuple(groups))
+
+
+def _image_builds(
+    plan: Plan, matrix: Matrix, needs: ImageNeeds
+) -> tuple[list[ImageBuild], dict[str, int]]:
+    """The builds in the image thread's order (the base, then each plan image's lineage), and
+    per plan image how many of them come before it is ready.
+    """
+    named = {image.name for image in matrix.images}
+    builds = [  # the base, as ImageNeeds names it: first, when it is to be made
+        ImageBuild(name=name, kind=ImageKind.BASE) for name in needs.to_build if name not in named
+    ][:1]
+    ready_after: dict[str, int] = {}
+    for image in plan.images:
+        for step in lineage(matrix, image):
+            if step in needs.to_build and all(b.name != step for b in builds):
+                kind = ImageKind.TOOLCHAIN if step in plan.images else ImageKind.PARENT
+                builds.append(ImageBuild(name=step, kind=kind))
+        ready_after[image] = len(builds)
+    return builds, ready_after
+
+
+def _std_present(
+    history: Durations, key: ImageKey, cells: Iterable[CellWork], image_id: str | None
+) -> frozenset[str]:
+    """The std keys history says went into this very image's volume (for this release)."""
+    if image_id is None:
+        return frozenset()  # to be built: a new image, a new volume
+    keys = {cell.std for cell in cells if cell.std is not None}
+    return frozenset(
+        k
+        for k in keys
+        if (entry := history.std.get(std_id(key.image, key.release, k)))
+        and entry.image_id == image_id
+    )
 
 
 def _std_of(target: TargetSpec) -> str | None:
