@@ -15,6 +15,8 @@ Targets (a figure above its limit fails the run):
   inspect-memory   peak RSS growth over 200 inspections / growth over the first 10         ≤ 2
   std-builds       std builds of the cold run per (toolchain image, release, std key)      ≤ 1
   cold-minutes     the first run, when it built images (`--cold` removes them all first)  ≤ 45
+  estimate-error   that cold run's console estimate: the largest relative error of its
+                   predicted total against the run's wall time, after its first 2 minutes ≤ 0.3
   edit-reruns-others  cells re-run after an edit of one scenario's source, beyond its own  ≤ 0
   reinspect-rebuilds  cells rebuilt when every artifact is re-inspected (new inspector)    ≤ 0
                    (a sysroot the image's volume already held counts 0: the run says how many)
@@ -44,6 +46,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -51,6 +54,7 @@ sys.path.insert(0, str(REPO))
 from orchestrator.config.matrix import Matrix, load_matrix  # noqa: E402
 from orchestrator.images.volumes import CACHE_VOLUME_PREFIX  # noqa: E402
 from orchestrator.inspect import inspect_file  # noqa: E402
+from orchestrator.phases import estimate_error  # noqa: E402
 from orchestrator.plan import Shard, make_plan  # noqa: E402
 from orchestrator.results.codec import encode_v1, load_results  # noqa: E402
 
@@ -63,6 +67,7 @@ TARGETS = {
     "inspect-memory": 2.0,
     "std-builds": 1.0,
     "cold-minutes": 45.0,
+    "estimate-error": 0.30,
     "edit-reruns-others": 0.0,
     "reinspect-rebuilds": 0.0,
     # a run whose cells could not build (no image: debootstrap missing, the engine away) is
@@ -75,10 +80,13 @@ WHOLE_MATRIX_ONLY = (
     "results-mb",
     "overhead",
     "cold-minutes",
+    "estimate-error",
     "edit-reruns-others",
     "reinspect-rebuilds",
 )
 MB = 1_000_000
+# the estimate's first figures rest on priors and the first image builds: judged after these
+ESTIMATE_JUDGED_AFTER_S = 120.0
 
 
 def scaled_matrix(matrix: Matrix, copies: int) -> Matrix:
@@ -236,6 +244,9 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
                 f"{fresh / 60:.1f} min in all"
             )
             figures["cold-minutes"] = fresh / 60
+            error = cold_estimate_error(phases)
+            if error is not None:  # no estimate after 2 minutes: not measured, never passed
+                figures["estimate-error"] = error
         figures["overhead"] = host_share(phases)
         figures["std-builds"] = float(max(builds.values(), default=0))
         figures |= output_figures(Path(temp, "out"))
@@ -288,6 +299,22 @@ def edited_source(scenario: Path) -> Path:
     if not sources:
         raise SystemExit(f"bench: no src/lib.rs under {scenario} to edit")
     return sources[0]
+
+
+def cold_estimate_error(phases: dict[str, Any]) -> float | None:
+    """The console's predicted total at cell finishes (phases.json) against the run's wall time
+    (`wall_s`: the run and its views, not Python's start), judged after its first 2 minutes.
+    """
+    points = phases.get("estimates", [])
+    error = estimate_error(points, phases["wall_s"], after_s=ESTIMATE_JUDGED_AFTER_S)
+    judged = [total for elapsed, total in points if elapsed >= ESTIMATE_JUDGED_AFTER_S]
+    first = f"{points[0][1] / 60:.0f} min" if points else "none"
+    spread = f"{min(judged) / 60:.0f}-{max(judged) / 60:.0f} min after 2 min" if judged else "none"
+    print(
+        f"  estimate: predicted total first {first}, then {spread}, against "
+        f"{phases['wall_s'] / 60:.1f} min ({len(points)} points): worst error {error:.0%}"
+    )
+    return error if judged else None
 
 
 def host_share(phases: dict[str, float]) -> float:
@@ -398,7 +425,8 @@ def main() -> int:
     for name, limit in TARGETS.items():
         if name not in figures:
             why = "--no-docker" if args.no_docker else "no image was built: run with --cold"
-            why = why if name == "cold-minutes" or args.no_docker else "see above"
+            cold_only = name in ("cold-minutes", "estimate-error")
+            why = why if cold_only or args.no_docker else "see above"
             print(f"{name:<16} not measured ({why})  (target ≤ {limit})")
         elif name not in judged:
             value = figures[name]

@@ -74,6 +74,11 @@ class Layout:
         return self.cache_dir / "inspections"
 
     @property
+    def durations(self) -> Path:
+        """What earlier runs took, for the console's estimate (`durations.json`)."""
+        return self.cache_dir / "durations.json"
+
+    @property
     def downloads(self) -> Path:
         return self.cache_dir / "downloads"
 

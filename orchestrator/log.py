@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from orchestrator.estimate import Estimator
 from orchestrator.images.build import ImageNeeds
 from orchestrator.plan import Plan
 from orchestrator.report.symbols import symbol
@@ -40,6 +41,7 @@ class Reporter:
     bar: bool | None = None
     github: bool = field(default_factory=lambda: os.environ.get("GITHUB_ACTIONS") == "true")
     bad: list[CellRecord] = field(default_factory=list)  # failed or erred, listed at the end
+    estimate: Estimator | None = None  # what is left, from the plan (given with it)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def line(self, text: str) -> None:
@@ -59,7 +61,8 @@ class Reporter:
     def event(self, text: str) -> None:
         self.line(f"  [{self._elapsed()}] {text}")
 
-    def plan(self, plan: Plan, images: ImageNeeds) -> None:
+    def plan(self, plan: Plan, images: ImageNeeds, estimate: Estimator | None = None) -> None:
+        self.estimate = estimate
         runnable = sum(len(group.cells) for group in plan.groups)
         self.total = len(plan.cells)
         self.runnable = runnable
@@ -126,13 +129,14 @@ class Reporter:
             self.line(f"  wrote {path}")
 
     def _progress(self) -> str:
-        """Elapsed time and a plain estimate of what is left (image builds included)."""
-        elapsed = time.monotonic() - self.started
-        left = self.runnable - self.runnable_done
-        if left <= 0 or self.runnable_done == 0:
+        """Elapsed time and, given an estimator, what is left of the run (estimate.py)."""
+        now = time.monotonic()
+        elapsed = now - self.started
+        if self.estimate is None or self.runnable_done >= self.runnable:
             return f"{_minutes(elapsed)} elapsed"
-        estimate = elapsed / self.runnable_done * left
-        return f"{_minutes(elapsed)} elapsed, ~{_minutes(estimate)} left"
+        left = self.estimate.left(now)
+        total = elapsed + left
+        return f"{_minutes(elapsed)} elapsed, ~{_rough(left)} left (total ~{_rough(total)})"
 
     def _elapsed(self) -> str:
         return _minutes(time.monotonic() - self.started)
@@ -141,3 +145,8 @@ class Reporter:
 def _minutes(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 60}m{whole % 60:02d}s"
+
+
+def _rough(seconds: float) -> str:
+    """An estimate as precise as it is: whole minutes, seconds only under a minute."""
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"

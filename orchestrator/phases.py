@@ -6,7 +6,12 @@ results.json (`phases.json`) for `nox -s bench`. Pure data and arithmetic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# The console's estimate is kept at about this many cell finishes, evenly spaced: enough to see
+# its course in phases.json, small enough not to weigh on it.
+ESTIMATE_POINTS = 100
 
 
 @dataclass(kw_only=True)
@@ -34,6 +39,16 @@ class Phases:
     inspect_s: float = 0.0  # inspection of every cell's files (cached or not) and judging
     publish_s: float = 0.0  # linking artifacts, cell logs, results.json rewrites
     views_s: float = 0.0  # Markdown, HTML, symbol pages at the end
+    # the console's predicted total at cell finishes: (elapsed s, predicted total s)
+    estimates: list[tuple[float, float]] = field(default_factory=list)
+
+    def track_estimate(self, *, finished: int, cells: int, elapsed: float, total: float) -> None:
+        """Keep the estimate at every Nth of `cells` finishes (about ESTIMATE_POINTS in all),
+        the first and the last included.
+        """
+        stride = max(1, -(-cells // ESTIMATE_POINTS))
+        if finished == 1 or finished % stride == 0 or finished == cells:
+            self.estimates.append((round(elapsed, 1), round(total, 1)))
 
     @property
     def host_s(self) -> float:
@@ -75,3 +90,11 @@ class Phases:
             f"background); floor on {cores} cores: {self.floor_s(cores):.0f} s"
         )
         return [split, host, images]
+
+
+def estimate_error(estimates: Sequence[Sequence[float]], wall_s: float, *, after_s: float) -> float:
+    """The largest relative error of a predicted total against the real `wall_s`, over the
+    estimates made `after_s` or later (the first figures rest on priors alone: not judged).
+    """
+    errors = [abs(total - wall_s) / wall_s for elapsed, total in estimates if elapsed >= after_s]
+    return max(errors, default=0.0) if wall_s > 0 else 0.0

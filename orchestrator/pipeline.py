@@ -28,6 +28,16 @@ from orchestrator.engine.container import (
 from orchestrator.engine.protocol import EngineClient
 from orchestrator.engine.scratch import ScratchRunner, cleanup_scratch_images
 from orchestrator.errors import ImageBuildError
+from orchestrator.estimate import (
+    CellDone,
+    Durations,
+    Estimator,
+    ImagesDone,
+    StdDone,
+    load_durations,
+    plan_work,
+    save_durations,
+)
 from orchestrator.finisher import Finisher
 from orchestrator.images.build import Images
 from orchestrator.images.fetch import SdkMissing
@@ -88,7 +98,15 @@ def run_plan(
     toolchains = {toolchain.name: toolchain for toolchain in matrix.toolchains}
     layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
     images = Images(client, matrix, reporter.event, downloads=layout.downloads)
-    reporter.plan(plan, images.needs(list(plan.images)))
+    needs = images.needs(list(plan.images))
+    history = load_durations(layout.durations)
+    estimator = Estimator(
+        plan_work(plan, matrix, needs, history, fresh=options.fresh),
+        history,
+        started=reporter.started,
+        on_learn=lambda durations: _save_durations(layout.durations, durations),
+    )
+    reporter.plan(plan, needs, estimator)
     for cell in plan.cells:
         if cell.not_applicable is not None:
             record = unbuilt_record(
@@ -99,7 +117,9 @@ def run_plan(
                 detail=cell.not_applicable,
             )
             _finish(results, reporter, record)
-    prefetch = ImagePrefetch(images, plan.images)
+    prefetch = ImagePrefetch(
+        images, plan.images, on_passed=ImageWatch(images=images, estimator=estimator)
+    )
     finisher = Finisher()
     completed = False
     try:
@@ -114,6 +134,7 @@ def run_plan(
                 results=results,
                 reporter=reporter,
                 finisher=finisher,
+                estimator=estimator,
             ).run(group)
         finisher.drain()
         completed = True
@@ -129,6 +150,33 @@ def run_plan(
         if not completed:
             write_views(results)
     return results
+
+
+def _save_durations(path: Path, durations: Durations) -> None:
+    """The history for the next run's estimate, saved as it grows (an interrupted run teaches
+    too); a disk that refuses it costs only the estimate.
+    """
+    with contextlib.suppress(OSError):
+        save_durations(path, durations)
+
+
+@dataclass(kw_only=True)
+class ImageWatch:
+    """Tells the estimate each time the image thread is past an image, with what it built."""
+
+    images: Images
+    estimator: Estimator
+    told: set[str] = field(default_factory=set)
+    base_told: bool = False
+
+    def __call__(self, name: str) -> None:
+        built = tuple((i.image, i.seconds) for i in self.images.built() if i.image not in self.told)
+        self.told.update(image for image, _ in built)
+        base_s = 0.0 if self.base_told else self.images.base_seconds
+        self.base_told = self.base_told or base_s > 0
+        self.estimator.images_passed(
+            ImagesDone(image=name, built=built, base_s=base_s), time.monotonic()
+        )
 
 
 def sweep_orphans(client: EngineClient, reporter: Reporter) -> None:
@@ -180,6 +228,7 @@ class GroupRun:
     results: ResultsFile
     reporter: Reporter
     finisher: Finisher  # inspection, judgement and publishing, beside the next cell's build
+    estimator: Estimator
 
     def run(self, group: Group) -> None:
         waited_from = time.monotonic()
@@ -201,6 +250,9 @@ class GroupRun:
         )
         with contextlib.ExitStack() as stack:
             runner: CellRunner | None = None
+            # a cell's seconds for the estimate run from the last one's telling to its own, so
+            # that its publishing (after the telling, so its line shows the new estimate) counts
+            mark = time.monotonic()
             for cell in group.cells:
                 toolchain, target = self._coordinates(cell)
                 work = cell_work(cell, self.matrix.scenario(cell.scenario))
@@ -219,6 +271,18 @@ class GroupRun:
                     _count_host(runner.session.host, self.options.phases)
                     if _cacheable(output):
                         cache.store(key, output)
+                now = time.monotonic()
+                self._estimate(
+                    CellDone(
+                        id=cell.id,
+                        seconds=now - mark,
+                        cached=cached,
+                        image_id=image.id,
+                        std=_std_built(output) if not cached else None,
+                        stored_s=output.duration_s,
+                    )
+                )
+                mark = now
                 finish = functools.partial(
                     self._finish_cell,
                     cell=cell,
@@ -260,6 +324,17 @@ class GroupRun:
             files=files,
         )
         self.options.phases.publish_s += time.monotonic() - publish_from
+
+    def _estimate(self, done: CellDone) -> None:
+        """The estimate told, and its new figure kept for `nox -s bench` (phases.json)."""
+        self.estimator.cell_finished(done)
+        now = time.monotonic()
+        self.options.phases.track_estimate(
+            finished=self.estimator.finished,
+            cells=self.estimator.cells,
+            elapsed=now - self.estimator.started,
+            total=self.estimator.total(now),
+        )
 
     def _start(
         self, stack: contextlib.ExitStack, tag: str, image_id: str, release: str
@@ -333,6 +408,7 @@ class GroupRun:
             reason=reason,
             detail=f"image {cell.image}@{cell.release}: {message}",
         )
+        self._estimate(CellDone(id=cell.id, seconds=0.0, cached=False, image_id=None))
         self.finisher.submit(functools.partial(_finish, self.results, self.reporter, record))
 
 
@@ -347,6 +423,13 @@ def _count_steps(output: CellOutput, phases: Phases) -> None:
         std = output.std.seconds
         phases.std_s += std
     phases.cell_other_s += max(0.0, output.duration_s - steps - std)
+
+
+def _std_built(output: CellOutput) -> StdDone | None:
+    """The std build a cell just did, if it did one."""
+    if output.std is None or not output.std.built:
+        return None
+    return StdDone(key=output.std.key, seconds=output.std.seconds)
 
 
 def _count_host(host: HostTimes, phases: Phases) -> None:

@@ -34,6 +34,7 @@ class ImageNeeds:
     to_build: list[str] = field(default_factory=list)
     sdk_missing: list[str] = field(default_factory=list)
     present: dict[str, str] = field(default_factory=dict)  # tag → id of those already built
+    ids: dict[str, str] = field(default_factory=dict)  # image name → id of those already built
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +106,7 @@ class Images:
             needs.to_build.append(step)
         elif tag:
             needs.present[tag] = image_id
+            needs.ids[step] = image_id
         return image_id
 
     def ensure(self, image: str) -> ReadyImage:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from orchestrator.images.build import Images, ReadyImage
@@ -17,8 +18,14 @@ class ImagePrefetch:
     Ctrl-C does not wait for an image build to end (the engine drops it with the connection).
     """
 
-    def __init__(self, images: Images, names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        images: Images,
+        names: Sequence[str],
+        on_passed: Callable[[str], None] = lambda _name: None,
+    ) -> None:
         self._images = images
+        self._on_passed = on_passed  # told each name once it is made, found or failed
         self._futures: dict[str, Future[ReadyImage]] = {name: Future() for name in names}
         self._thread = threading.Thread(
             target=self._make_all, args=(list(self._futures),), daemon=True, name="images"
@@ -31,9 +38,18 @@ class ImagePrefetch:
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._images.ensure(name))
+                ready = self._images.ensure(name)
             except Exception as exc:  # noqa: BLE001 - handed to the waiting group as is
+                self._tell(name)
                 future.set_exception(exc)
+            else:
+                self._tell(name)  # before the group waiting for it goes on
+                future.set_result(ready)
+
+    def _tell(self, name: str) -> None:
+        """`on_passed`, which may fail: never at the cost of the group waiting for `name`."""
+        with contextlib.suppress(Exception):  # the estimate is a nicety; the group must go on
+            self._on_passed(name)
 
     def ready(self) -> list[ReadyImage]:
         """The images made or found so far (those still building or failed left out)."""

@@ -1,7 +1,7 @@
 """The package reads as the pipeline: each stage imports only the stages below it.
 
 The order is the README's "What a run does": config → plan → inspect → engine → images → cell →
-judge → results → report → log → pipeline → cli, over a floor of shared vocabulary.
+judge → results → report → estimate → log → pipeline → cli, over a floor of shared vocabulary.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("judge", "linker_output", "suggest"),
     ("results",),
     ("report",),
+    ("estimate",),
     ("log",),
     ("pipeline",),
     ("check",),

@@ -8,9 +8,10 @@ import io
 import pytest
 
 from orchestrator.config.matrix import Matrix
+from orchestrator.estimate import CellDone, CellWork, Durations, Estimator, GroupWork, Priors, Work
 from orchestrator.images.build import ImageNeeds
 from orchestrator.log import Reporter, wants_bar
-from orchestrator.plan import make_plan
+from orchestrator.plan import Plan, make_plan
 from orchestrator.results.model import CellRecord, LinkErrorRecord
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import make_cell
@@ -28,6 +29,17 @@ def record(cell_id: str, status: Status) -> CellRecord:
     )
 
 
+def glibc_estimate(plan: Plan) -> Estimator:
+    """An estimate of the plan's cells, 30 s each (no history), two cells in one group."""
+    cells = tuple(
+        CellWork(id=cell.id, toolchain=cell.toolchain, std=None, cached=False)
+        for cell in plan.groups[0].cells
+    )
+    group = GroupWork(image="glibc", release="1.96", cells=cells, after=0, skipped=False)
+    work = Work(images=(), groups=(group,))
+    return Estimator(work, Durations(), started=0.0, priors=Priors(cell_s=30.0))
+
+
 def test_lines_carry_progress_and_bad_cells_their_block(
     matrix: Matrix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -36,7 +48,11 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     stream = io.StringIO()
     reporter = Reporter(stream=stream, started=0.0)
     plan = make_plan(matrix, only=["glibc/*"])
-    reporter.plan(plan, ImageNeeds(to_build=["rust@1.96", "glibc@1.96"]))
+    estimate = glibc_estimate(plan)
+    reporter.plan(plan, ImageNeeds(to_build=["rust@1.96", "glibc@1.96"]), estimate)
+    estimate.cell_finished(
+        CellDone(id=plan.groups[0].cells[0].id, seconds=90.0, cached=False, image_id="sha256:1")
+    )
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", Status.FAIL))
     lines = stream.getvalue().splitlines()
@@ -45,7 +61,8 @@ def test_lines_carry_progress_and_bad_cells_their_block(
         "0 not applicable (recorded, not listed one by one)"
     )
     assert "images to build: rust@1.96, glibc@1.96" in lines[2]
-    assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~1m00s left")
+    # the one left: the first one's 90 s drawn toward the prior's 30 s (weighed as 3 cells)
+    assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~45 s left (total ~2 min)")
     assert lines[4].endswith("(1.0 s) · 2m00s elapsed")
     assert "┌─ glibc/x86_64-unknown-linux-gnu/beta: symbol-missing" in lines[5]
     assert lines[-1] == "  └─ full log: logs/x.log"
@@ -57,11 +74,24 @@ def test_a_terminal_gets_a_bar_under_the_lines(
     monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: 30.0)
     stream = io.StringIO()
     reporter = Reporter(stream=stream, started=0.0, bar=True)
-    reporter.plan(make_plan(matrix, only=["glibc/*"]), ImageNeeds())
+    plan = make_plan(matrix, only=["glibc/*"])
+    reporter.plan(plan, ImageNeeds(), glibc_estimate(plan))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
     screen = stream.getvalue()
-    assert screen.endswith("[" + "#" * 15 + "." * 15 + "] 1/2 · 0m30s elapsed, ~0m30s left")
+    # the pipeline tells the estimate, not the reporter: both cells are still to come (60 s)
+    assert screen.endswith(
+        "[" + "#" * 15 + "." * 15 + "] 1/2 · 0m30s elapsed, ~1 min left (total ~2 min)"
+    )
     assert "\r\x1b[2K[1/2] ✅ pass" in screen
+
+
+def test_without_an_estimate_only_the_elapsed_time_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("orchestrator.log.time.monotonic", lambda: 30.0)
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream, started=0.0, bar=False)
+    reporter.runnable = 2
+    reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
+    assert stream.getvalue().rstrip().endswith("(1.0 s) · 0m30s elapsed")
 
 
 def test_ci_logs_get_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ import requests
 
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.engine.container import HOST_LABEL, LABEL, PID_LABEL
+from orchestrator.estimate import load_durations
 from orchestrator.images.releases import DEFAULT_RUST_INFO, ENGINE_DEFAULT_PATH
 from orchestrator.log import Reporter
 from orchestrator.pipeline import RunOptions, run_plan
@@ -464,3 +465,24 @@ def test_the_phases_time_the_sources_going_in_and_the_files_coming_out(
     assert phases.sources_in_s > 0.0
     assert phases.files_out_s > 0.0
     assert phases.sources_in_s + phases.files_out_s <= phases.cell_other_s
+
+
+def test_a_run_teaches_the_next_ones_estimate_and_keeps_its_own_course(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine = toolchain_engine()
+    options = run_options(tmp_path)
+    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
+    history = load_durations(tmp_path / "cache" / "durations.json")
+    assert set(history.images) == {"rust", "wasm", "wasm-sdk"}
+    assert set(history.cells) == {cell.id for cell in make_plan(matrix).cells}
+    assert len(options.phases.estimates) == 2  # one per cell: two cells run
+    assert options.phases.estimates[-1][0] <= options.phases.estimates[-1][1] + 0.1
+
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream)
+    run_plan(engine, matrix, make_plan(matrix), run_options(tmp_path), reporter)
+    assert reporter.estimate is not None
+    work = reporter.estimate.work
+    assert work.images == ()  # every image present ...
+    assert all(cell.cached for group in work.groups for cell in group.cells)  # ... cells too

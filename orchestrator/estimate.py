@@ -1,0 +1,466 @@
+"""How long a run has left: its remaining work simulated on what earlier runs and this one took.
+
+A run builds its images one after another in a background thread while its groups run one at a
+time, each starting once its image is ready. So the estimate replays that timeline: image i is
+ready at t_i (the sum of the builds before it), group g starts at max(the previous group's end,
+its image's t_i) and lasts its cells' estimated seconds, a cell's std build included where the
+cell will build std. Each duration comes, first found first, from:
+
+1. this machine's history (`durations.json` in the cache folder): what this image, std build or
+   cell took when it last ran;
+2. this run's own observations so far: the mean per toolchain (images: per kind), then overall;
+3. priors measured on a cold whole-matrix run on the development machine (2 cores): see PRIORS.
+
+Simplifications, on purpose: a cell counts as cached when its image is present and it last
+finished with that very image (an edited scenario's cells are then under-estimated until they
+run); a std build counts as needed unless history says it was built in this image's volume.
+
+Pure but for `load_durations`/`save_durations`, the history's file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.cell.stdlib import std_key
+from orchestrator.config.matrix import Matrix, TargetSpec
+from orchestrator.images.build import ImageNeeds
+from orchestrator.images.lineage import lineage
+from orchestrator.plan import ImageKey, Plan
+from orchestrator.serial import decode, to_data, write_json_atomic
+
+
+class ImageKind(enum.StrEnum):
+    """What an image build is like: the base (debootstrap), a parent (rust: every release),
+    a toolchain image (its own packages) on top.
+    """
+
+    BASE = "base"
+    PARENT = "parent"
+    TOOLCHAIN = "toolchain"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Priors:
+    """Seconds for what neither history nor this run has seen yet.
+
+    Measured on the cold whole-matrix run of the README's "Cost" table (commit 2f34e4e, this
+    project's 2-core development machine): base 30 s; rust 190 s; 8 toolchain images in 1464 s;
+    18 std builds in 2097 s; build and run steps 605 s over 230 cells plus ~2 s of host work
+    each (vendoring, copying files, inspection, publishing). A replayed cell: loading, inspecting
+    (cached) and publishing, ~0.05 s.
+    """
+
+    image_s: Mapping[ImageKind, float] = field(
+        default_factory=lambda: {
+            ImageKind.BASE: 30.0,
+            ImageKind.PARENT: 190.0,
+            ImageKind.TOOLCHAIN: 183.0,
+        }
+    )
+    std_s: float = 116.0
+    cell_s: float = 4.6
+    cached_s: float = 0.05
+
+
+PRIORS = Priors()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageBuild:
+    """One image the run builds, in the image thread's order."""
+
+    name: str
+    kind: ImageKind
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellWork:
+    """A runnable cell as the estimate sees it: cached or built, and the std it needs."""
+
+    id: str
+    toolchain: str
+    std: str | None  # the std key of its target; None: its release ships std
+    cached: bool  # predicted: its image is present and it last finished with that image
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupWork:
+    """The cells of one container, and when its image is ready.
+
+    `after`: how many of the run's image builds come before its image is ready (0: present).
+    `std_present`: std keys history says this image's volume already holds.
+    """
+
+    image: str
+    release: str
+    cells: tuple[CellWork, ...]
+    after: int
+    skipped: bool  # its image lacks the user's SDK: its cells are skipped, in no time
+    std_present: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Work:
+    """What a run has to do, in the order it does it."""
+
+    images: tuple[ImageBuild, ...]  # to build, in order
+    groups: tuple[GroupWork, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StdSeconds:
+    seconds: float
+    image_id: str  # the image whose cache volume holds the sysroot
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellSeconds:
+    seconds: float  # its last build in a container, its std build excluded
+    image_id: str  # the image it last finished with (built or replayed from the cache)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Durations:
+    """What this machine's earlier runs took: `<cache-dir>/durations.json`.
+
+    `images` by image name (the base as ImageNeeds names it); `std` by `image@release/key`.
+    """
+
+    images: Mapping[str, float] = field(default_factory=dict)
+    std: Mapping[str, StdSeconds] = field(default_factory=dict)
+    cells: Mapping[str, CellSeconds] = field(default_factory=dict)
+
+
+def std_id(image: str, release: str, key: str) -> str:
+    """A std build's key in the history: one sysroot per (image, release, std key)."""
+    return f"{image}@{release}/{key}"
+
+
+def load_durations(path: Path) -> Durations:
+    """The history, or none: a missing or damaged file only costs the estimate its start."""
+    try:
+        return decode(Durations, json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):
+        return Durations()
+
+
+def save_durations(path: Path, durations: Durations) -> None:
+    write_json_atomic(path, to_data(durations))
+
+
+def plan_work(
+    plan: Plan,
+    matrix: Matrix,
+    needs: ImageNeeds,
+    history: Durations,
+    *,
+    fresh: bool,
+) -> Work:
+    """The plan's remaining work: images in the order the image thread builds them, groups in
+    the order they run, each cell's std key and whether it is likely cached.
+    """
+    builds, ready_after = _image_builds(plan, matrix, needs)
+    targets = {
+        (toolchain.name, target.triple): target
+        for toolchain in matrix.toolchains
+        for target in toolchain.targets
+    }
+    groups = []
+    for group in plan.groups:
+        image_id = needs.ids.get(group.key.image)
+        cells = tuple(
+            CellWork(
+                id=cell.id,
+                toolchain=cell.toolchain,
+                std=_std_of(targets[cell.toolchain, cell.target]),
+                cached=_likely_cached(history, cell.id, image_id, fresh=fresh),
+            )
+            for cell in group.cells
+        )
+        groups.append(
+            GroupWork(
+                image=group.key.image,
+                release=group.key.release,
+                cells=cells,
+                after=ready_after[group.key.image],
+                skipped=group.key.image in needs.sdk_missing,
+                std_present=_std_present(history, group.key, cells, image_id),
+            )
+        )
+    return Work(images=tuple(builds), groups=tuple(groups))
+
+
+def _image_builds(
+    plan: Plan, matrix: Matrix, needs: ImageNeeds
+) -> tuple[list[ImageBuild], dict[str, int]]:
+    """The builds in the image thread's order (the base, then each plan image's lineage), and
+    per plan image how many of them come before it is ready.
+    """
+    named = {image.name for image in matrix.images}
+    builds = [  # the base, as ImageNeeds names it: first, when it is to be made
+        ImageBuild(name=name, kind=ImageKind.BASE) for name in needs.to_build if name not in named
+    ][:1]
+    ready_after: dict[str, int] = {}
+    for image in plan.images:
+        for step in lineage(matrix, image):
+            if step in needs.to_build and all(b.name != step for b in builds):
+                kind = ImageKind.TOOLCHAIN if step in plan.images else ImageKind.PARENT
+                builds.append(ImageBuild(name=step, kind=kind))
+        ready_after[image] = len(builds)
+    return builds, ready_after
+
+
+def _std_present(
+    history: Durations, key: ImageKey, cells: Iterable[CellWork], image_id: str | None
+) -> frozenset[str]:
+    """The std keys history says went into this very image's volume (for this release)."""
+    if image_id is None:
+        return frozenset()  # to be built: a new image, a new volume
+    keys = {cell.std for cell in cells if cell.std is not None}
+    return frozenset(
+        k
+        for k in keys
+        if (entry := history.std.get(std_id(key.image, key.release, k)))
+        and entry.image_id == image_id
+    )
+
+
+def _std_of(target: TargetSpec) -> str | None:
+    return std_key(target) if target.build_std else None
+
+
+def _likely_cached(history: Durations, cell: str, image_id: str | None, *, fresh: bool) -> bool:
+    """Its image is present and the cell last finished with it (edits to its scenario unseen)."""
+    entry = history.cells.get(cell)
+    return not fresh and image_id is not None and entry is not None and entry.image_id == image_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class StdDone:
+    key: str
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellDone:
+    """A finished cell: its wall seconds in this run, and the std it built (if it did).
+
+    `stored_s`: a replayed cell's seconds in its container when it was built (the record's
+    duration), so a history that lost the cell still learns what building it costs.
+    """
+
+    id: str
+    seconds: float
+    cached: bool
+    image_id: str | None  # None: it never got an image (its build failed, an SDK is missing)
+    std: StdDone | None = None
+    stored_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImagesDone:
+    """The image thread is past `image` (made, found, or failed): every build before it done.
+
+    `built`: (name, seconds) of each image built since the last such event; `base_s` the base
+    image's making, when it was among them.
+    """
+
+    image: str
+    built: tuple[tuple[str, float], ...] = ()
+    base_s: float = 0.0
+
+
+class _Means:
+    """Running means per key (over all keys for a key not seen yet), drawn toward the prior as
+    if it had been seen `weight` times: one slow image build among the first says little of
+    the next ones, which differ as much (60-320 s measured).
+    """
+
+    def __init__(self, weight: float) -> None:
+        self._weight = weight
+        self._sums: dict[str, tuple[float, int]] = {}
+        self._all = (0.0, 0)
+
+    def add(self, key: str, seconds: float) -> None:
+        total, count = self._sums.get(key, (0.0, 0))
+        self._sums[key] = (total + seconds, count + 1)
+        self._all = (self._all[0] + seconds, self._all[1] + 1)
+
+    def get(self, key: str, prior: float) -> float:
+        total, count = self._sums.get(key) or self._all
+        return (total + prior * self._weight) / (count + self._weight)
+
+
+class Estimator:
+    """The run's remaining timeline, fed by the pipeline as cells and images finish.
+
+    Times are `time.monotonic()` values; `started` is the run's start (the console's clock).
+    Events come from two threads (the images' and the cells'): a lock keeps each update whole,
+    and `on_learn` (saving the history) is called under it, so saves never cross.
+    """
+
+    def __init__(
+        self,
+        work: Work,
+        history: Durations,
+        *,
+        started: float,
+        priors: Priors = PRIORS,
+        on_learn: Callable[[Durations], None] | None = None,
+    ) -> None:
+        self.work = work
+        self.history = history  # what earlier runs took: the estimate's first source
+        self.learned = history  # the same with this run's durations in: the next run's history
+        self.started = started
+        self.priors = priors
+        self._on_learn = on_learn
+        self._groups = {cell.id: group for group in work.groups for cell in group.cells}
+        self._done: set[str] = set()
+        self._std_built: set[str] = set()
+        self._images_done = 0
+        self._images_at = started  # when the image thread finished its last build
+        self._cells = _Means(weight=3)  # built cells' seconds (std excluded) per toolchain
+        self._std = _Means(weight=2)  # std builds per image
+        self._cached = _Means(weight=3)
+        self._images = _Means(weight=2)  # image builds per kind
+        self._lock = threading.Lock()
+
+    @property
+    def finished(self) -> int:
+        """Runnable cells finished so far."""
+        return len(self._done)
+
+    @property
+    def cells(self) -> int:
+        """Runnable cells in all."""
+        return len(self._groups)
+
+    def cell_finished(self, done: CellDone) -> None:
+        with self._lock:
+            self._done.add(done.id)
+            group = self._groups.get(done.id)
+            if group is None or done.image_id is None:
+                return  # no work done: it says nothing about how long work takes
+            cell = next(c for c in group.cells if c.id == done.id)
+            std = 0.0
+            if done.std is not None:
+                key = std_id(group.image, group.release, done.std.key)
+                self._std_built.add(key)
+                self._std.add(group.image, done.std.seconds)
+                std = done.std.seconds
+            if done.cached:
+                self._cached.add("", done.seconds)
+            else:
+                self._cells.add(cell.toolchain, max(0.0, done.seconds - std))
+            learned = _with_cell(self.learned, done, group)
+            if learned is not self.learned:
+                self._learn(learned)
+
+    def images_passed(self, done: ImagesDone, at: float) -> None:
+        with self._lock:
+            built = list(done.built)
+            base = [b for b in self.work.images if b.kind is ImageKind.BASE]
+            if done.base_s > 0 and base:
+                built.insert(0, (base[0].name, done.base_s))
+            kinds = {build.name: build.kind for build in self.work.images}
+            for name, seconds in built:
+                self._images.add(kinds.get(name, ImageKind.TOOLCHAIN), seconds)
+            after = next((g.after for g in self.work.groups if g.image == done.image), 0)
+            if after > self._images_done:
+                self._images_done = after
+                self._images_at = at
+            if built:
+                images = {**self.learned.images, **dict(built)}
+                self._learn(dataclasses.replace(self.learned, images=images))
+
+    def left(self, now: float) -> float:
+        """Seconds until the last group ends, as the work looks now."""
+        with self._lock:
+            ready = self._ready_times(now)
+            clock = now
+            for group in self.work.groups:
+                cells = [cell for cell in group.cells if cell.id not in self._done]
+                if cells:
+                    clock = max(clock, ready[group.after]) + self._group_seconds(group, cells)
+            return clock - now
+
+    def total(self, now: float) -> float:
+        """The run's predicted wall time: elapsed plus what is left."""
+        return now - self.started + self.left(now)
+
+    def _learn(self, durations: Durations) -> None:
+        self.learned = durations
+        if self._on_learn is not None:
+            self._on_learn(durations)
+
+    def _ready_times(self, now: float) -> list[float]:
+        """ready[n]: when the first n image builds are done (ready[0]: at once)."""
+        ready = [self.started] * (self._images_done + 1)
+        clock = self._images_at
+        for index, build in enumerate(self.work.images[self._images_done :]):
+            clock += self._image_seconds(build)
+            if index == 0:  # the one building now: when overdue, take it as about to end
+                clock = max(clock, now)
+            ready.append(clock)
+        return ready
+
+    def _image_seconds(self, build: ImageBuild) -> float:
+        known = self.history.images.get(build.name)
+        if known is not None:
+            return known
+        return self._images.get(build.kind, self.priors.image_s[build.kind])
+
+    def _group_seconds(self, group: GroupWork, cells: Iterable[CellWork]) -> float:
+        if group.skipped:
+            return 0.0
+        seconds = 0.0
+        std_seen = set(group.std_present)
+        for cell in cells:
+            seconds += self._cell_seconds(cell)
+            if cell.std is None or cell.std in std_seen:
+                continue
+            std_seen.add(cell.std)
+            key = std_id(group.image, group.release, cell.std)
+            if key not in self._std_built:
+                seconds += self._std_seconds(group.image, key)
+        return seconds
+
+    def _cell_seconds(self, cell: CellWork) -> float:
+        if cell.cached:
+            return self._cached.get("", self.priors.cached_s)
+        known = self.history.cells.get(cell.id)
+        if known is not None:
+            return known.seconds
+        return self._cells.get(cell.toolchain, self.priors.cell_s)
+
+    def _std_seconds(self, image: str, key: str) -> float:
+        known = self.history.std.get(key)
+        if known is not None:
+            return known.seconds
+        return self._std.get(image, self.priors.std_s)
+
+
+def _with_cell(history: Durations, done: CellDone, group: GroupWork) -> Durations:
+    """The history with `done` in it; a replayed cell keeps the seconds of its last build."""
+    assert done.image_id is not None
+    last = history.cells.get(done.id)
+    if done.cached:
+        seconds = last.seconds if last else done.stored_s
+    else:
+        seconds = max(0.0, done.seconds - (done.std.seconds if done.std else 0.0))
+    entry = CellSeconds(seconds=seconds, image_id=done.image_id)
+    if entry == last and done.std is None:
+        return history  # a replay as the last one: nothing to save (a warm run writes nothing)
+    cells = {**history.cells, done.id: entry}
+    stds = dict(history.std)
+    if done.std is not None:
+        key = std_id(group.image, group.release, done.std.key)
+        stds[key] = StdSeconds(seconds=done.std.seconds, image_id=done.image_id)
+    return dataclasses.replace(history, cells=cells, std=stds)
