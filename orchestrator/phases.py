@@ -26,7 +26,7 @@ class Phases:
     image_wait_s: float = 0.0  # groups blocked until their image was ready
     std_s: float = 0.0  # std builds inside cells
     std_builds: int = 0
-    steps_s: float = 0.0  # in-container build and run steps, std builds excluded
+    steps_s: float = 0.0  # in-container build, run and prepare steps, std builds excluded
     cells_run: int = 0
     cells_cached: int = 0
     # The host's part, each measured where it happens (the rest of host_s: planning, not-run

@@ -434,9 +434,13 @@ def _std_built(output: CellOutput) -> StdDone | None:
 
 def _count_host(host: HostTimes, phases: Phases) -> None:
     """The parts of a cell's host work that are timed where they happen."""
-    sources_in, files_out = host.take()
+    sources_in, files_out, prepare = host.take()
     phases.sources_in_s += sources_in
     phases.files_out_s += files_out
+    # a scenario's prepare commands compile in the container (a C staticlib, a Java class):
+    # cell steps, not the host's overhead
+    phases.steps_s += prepare
+    phases.cell_other_s -= prepare
 
 
 def _cacheable(output: CellOutput) -> bool:

@@ -118,10 +118,11 @@ class HostTimes:
 
     sources_in_s: float = 0.0  # vendoring on the host, the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
+    prepare_s: float = 0.0  # the scenario's prepare commands: in-container work (cc, javac)
 
-    def take(self) -> tuple[float, float]:
-        taken = (self.sources_in_s, self.files_out_s)
-        self.sources_in_s = self.files_out_s = 0.0
+    def take(self) -> tuple[float, float, float]:
+        taken = (self.sources_in_s, self.files_out_s, self.prepare_s)
+        self.sources_in_s = self.files_out_s = self.prepare_s = 0.0
         return taken
 
 
@@ -500,6 +501,7 @@ def prepare(session: GroupSession, job: CellJob) -> None:
         result = exec_step(
             session, "prepare", ["sh", "-c", command], job.deadline, env=env, workdir=workdir
         )
+        session.host.prepare_s += result.seconds
         job.log.step("prepare", command, result, extra=result.stdout)
         if result.exit_code != 0:
             raise CellAborted(

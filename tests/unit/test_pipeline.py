@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 import requests
 
+from orchestrator.cell.runner import HostTimes
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.engine.container import HOST_LABEL, LABEL, PID_LABEL
 from orchestrator.estimate import load_durations
 from orchestrator.images.releases import DEFAULT_RUST_INFO, ENGINE_DEFAULT_PATH
 from orchestrator.log import Reporter
-from orchestrator.pipeline import RunOptions, run_plan
+from orchestrator.phases import Phases
+from orchestrator.pipeline import RunOptions, _count_host, run_plan
 from orchestrator.plan import make_plan
 from orchestrator.report import INDEX_HTML, MATRIX_MD
 from orchestrator.results.codec import expand
@@ -486,3 +488,12 @@ def test_a_run_teaches_the_next_ones_estimate_and_keeps_its_own_course(
     work = reporter.estimate.work
     assert work.images == ()  # every image present ...
     assert all(cell.cached for group in work.groups for cell in group.cells)  # ... cells too
+
+
+def test_a_scenarios_prepare_commands_count_as_cell_steps_not_host_work() -> None:
+    phases = Phases(cell_other_s=10.0, steps_s=5.0)
+    host = HostTimes(sources_in_s=1.0, files_out_s=2.0, prepare_s=3.0)
+    _count_host(host, phases)
+    assert (phases.steps_s, phases.cell_other_s) == (8.0, 7.0)
+    assert (phases.sources_in_s, phases.files_out_s) == (1.0, 2.0)
+    assert host.take() == (0.0, 0.0, 0.0)  # taken once: the next cell starts from nothing
