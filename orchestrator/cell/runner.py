@@ -630,7 +630,32 @@ def run_one(
         session, f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
     )
     job.log.step(f"run {spec.name}", _shell_with_env(env, command), result, extra=result.stdout)
+    if (failure := runner_start_failure(result)) is not None:
+        # the program never started: run it once more; the log keeps both attempts
+        result = exec_step(
+            session, f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
+        )
+        job.log.step(
+            f"run {spec.name} again (the runner failed to start: {failure})",
+            _shell_with_env(env, command),
+            result,
+            extra=result.stdout,
+        )
     return _run_record(spec, command, result)
+
+
+# What a runner prints when it failed before the program started: a collision in the address
+# space it maps at start (wine picks addresses that ASLR sometimes gave away; seen once in ~60
+# wine runs here). Not the program's outcome: it is run once more, never more.
+RUNNER_START_FAILURES = ("wine: failed to map the shared user data",)
+
+
+def runner_start_failure(result: ExecResult) -> str | None:
+    """The runner's own start-up failure in a failed run's output, if it printed one."""
+    if result.exit_code == 0:
+        return None
+    output = result.stdout + result.stderr
+    return next((known for known in RUNNER_START_FAILURES if known in output), None)
 
 
 def run_alone(

@@ -460,3 +460,90 @@ def test_each_cell_removes_cargo_configs_an_earlier_cell_planted_above_its_workd
     CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
     (workdir_step,) = (c for c in sandbox.commands if c[:2] == ["sh", "-c"] and "/native" in c[2])
     assert '"/home/builder/work/.cargo" "/home/builder/.cargo"' in workdir_step[2]
+
+
+class FlakyStartSandbox(FakeSandbox):
+    """A container whose runs answer from a list, one reply per run."""
+
+    def __init__(self, replies: Sequence[ExecResult]) -> None:
+        super().__init__()
+        self.replies = list(replies)
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        deadline: Deadline,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        user: str = CELL_USER,
+    ) -> ExecResult:
+        super().run(command, deadline=deadline, env=env, workdir=workdir, user=user)
+        return self.replies.pop(0)
+
+
+WINE_START = (
+    "err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018"
+)
+
+
+@pytest.mark.parametrize(
+    ("replies", "runs", "exit_code"),
+    [
+        # wine failed before the program started: once more, and the second outcome counts
+        ([(1, WINE_START), (0, "bump_a() = 1")], 2, 0),
+        ([(1, WINE_START), (1, WINE_START)], 2, 1),  # once more, never more
+        ([(1, "panicked at src/main.rs")], 1, 1),  # the program's own failure: never again
+        ([(0, WINE_START)], 1, 0),  # a run that passed is never repeated
+    ],
+)
+def test_a_runner_that_failed_to_start_runs_the_program_once_more(
+    matrix: Matrix,
+    tmp_path: Path,
+    replies: list[tuple[int, str]],
+    runs: int,
+    exit_code: int,
+) -> None:
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
+    target = replace(target, runner=Runner(command=("wine", "{file}"), file_glob=None))
+    job = CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=target,
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+    exe = BuiltFile(
+        file="app.exe",
+        path="artifacts/x/exe/app.exe",
+        source="/w/app.exe",
+        sha256="0" * 64,
+        size=1,
+        format=ArtifactFormat.PE,
+    )
+    build = BuildOutput(
+        name="exe",
+        package="app",
+        target_kind="bin",
+        crate_type=None,
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=1.0,
+        diagnostics=(),
+        files=(exe,),
+        primary="app.exe",
+        log_end=0,
+    )
+    sandbox = FlakyStartSandbox(
+        [
+            ExecResult(exit_code=c, stdout="", stderr=e, timed_out=None, seconds=0.1)
+            for c, e in replies
+        ]
+    )
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    record = run_one(session, job, run_spec(RunPlace.CELL), [build])
+    assert len(sandbox.commands) == runs
+    assert record.exit_code == exit_code
+    assert ("the runner failed to start" in job.log.text()) == (runs == 2)
