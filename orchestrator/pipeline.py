@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.cell.cache import CellCache, cell_key
+from orchestrator.cell.cache import BuildDigests, CellCache, cell_key
 from orchestrator.cell.observation import CellOutput, Observation
 from orchestrator.cell.observe import observe
 from orchestrator.cell.runner import CellRunner, HostTimes
@@ -121,6 +121,7 @@ def run_plan(
         images, plan.images, on_passed=ImageWatch(images=images, estimator=estimator)
     )
     finisher = Finisher()
+    digests = BuildDigests()
     completed = False
     try:
         for group in plan.groups:
@@ -134,6 +135,7 @@ def run_plan(
                 results=results,
                 reporter=reporter,
                 finisher=finisher,
+                digests=digests,
                 estimator=estimator,
             ).run(group)
         finisher.drain()
@@ -228,6 +230,7 @@ class GroupRun:
     results: ResultsFile
     reporter: Reporter
     finisher: Finisher  # inspection, judgement and publishing, beside the next cell's build
+    digests: BuildDigests
     estimator: Estimator
 
     def run(self, group: Group) -> None:
@@ -257,7 +260,11 @@ class GroupRun:
                 toolchain, target = self._coordinates(cell)
                 work = cell_work(cell, self.matrix.scenario(cell.scenario))
                 key = cell_key(
-                    cell_id=cell.id, image_id=image.id, target=target, scenario=work.scenario
+                    cell_id=cell.id,
+                    image_id=image.id,
+                    target=target,
+                    scenario=work.scenario,
+                    digests=self.digests,
                 )
                 output = None if self.options.fresh else cache.load(key, work.artifacts)
                 cached = output is not None

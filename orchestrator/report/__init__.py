@@ -7,6 +7,11 @@ what changed since it (see orchestrator.results.diff).
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from orchestrator.report.grid import page_name, scenario_names
@@ -19,6 +24,12 @@ from orchestrator.results.model import ResultsDocument
 MATRIX_MD = "matrix.md"
 INDEX_HTML = "index.html"
 SUMMARY_MD = "summary.md"
+# From this many cells on, the pages are rendered by two processes: a whole matrix's index and
+# symbol pages took 3 s of a warm re-run on one core while the other sat idle. Below it, the
+# start of the processes would cost more than it saves.
+PARALLEL_FROM_CELLS = 100
+
+Page = tuple[Path, Callable[[], str]]
 
 
 def write_views(
@@ -34,15 +45,47 @@ def write_views(
     elsewhere than the report).
     """
     diff = diff_results(baseline, document) if baseline is not None else None
-    pages: dict[Path, str] = {
-        out_dir / MATRIX_MD: render_markdown(document),
-        out_dir / INDEX_HTML: render_index(document, out_dir, diff),
-        out_dir / SUMMARY_MD: render_step_summary(document, diff, report_url),
-    }
+    pages: list[Page] = [  # the biggest first: two processes then finish together
+        (out_dir / INDEX_HTML, functools.partial(render_index, document, out_dir, diff)),
+        (out_dir / MATRIX_MD, functools.partial(render_markdown, document)),
+        (out_dir / SUMMARY_MD, functools.partial(render_step_summary, document, diff, report_url)),
+    ]
     for scenario in scenario_names(document.cells):
         path = out_dir / SYMBOL_PAGES / f"{page_name(scenario)}.html"
-        pages[path] = render_symbol_page(document, scenario)
-    for path, text in pages.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return list(pages)
+        pages.append((path, functools.partial(render_symbol_page, document, scenario)))
+    parallel = len(document.cells) >= PARALLEL_FROM_CELLS and (os.cpu_count() or 1) > 1
+    write_pages(pages, processes=2 if parallel else 1)
+    return [path for path, _ in pages]
+
+
+_PAGES: list[Page] = []  # what forked workers render: inherited, never pickled
+
+
+def write_pages(pages: Sequence[Page], *, processes: int) -> None:
+    """Render and write `pages`; with 2 processes, in forked children sharing the document.
+
+    A child's error (a page that cannot be written) is raised here, as it would be in one.
+    """
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for page in pages:
+            _write(page)
+        return
+    _PAGES[:] = pages
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+            for done in [pool.submit(_write_nth, n) for n in range(len(pages))]:
+                done.result()
+    finally:
+        _PAGES.clear()
+
+
+def _write_nth(number: int) -> None:
+    _write(_PAGES[number])
+
+
+def _write(page: Page) -> None:
+    path, render = page
+    text = render()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

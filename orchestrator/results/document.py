@@ -299,8 +299,11 @@ class ResultsFile:
 
     def add(self, record: CellRecord) -> None:
         self.cells[record.id] = record
-        if record.cached:  # a killed run loses no cached cell: the next run replays it
-            return  # so a warm re-run writes the file once, at the end
+        # a killed run loses no cached cell (the next run replays it) and no cell that ran
+        # nothing (no image: skipped for a missing SDK, or its image failed): so a warm re-run
+        # writes the file once, at the end
+        if record.cached or record.image is None:
+            return
         since = time.monotonic() - self._last_write_ended
         if since >= REWRITE_SPACING * self._last_write_seconds:
             self.write()

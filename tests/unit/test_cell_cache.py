@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.cell.cache import OUTPUT_FILE, CellCache, cell_key
+from orchestrator.cell.cache import OUTPUT_FILE, BuildDigests, CellCache, cell_key
 from orchestrator.cell.observation import BuildOutput, BuiltFile, CellOutput, Failure, ToolInfo
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.config.scenario import ArtifactSpec, Selector, TargetKind
@@ -185,3 +185,21 @@ def test_an_entry_whose_files_are_gone_or_cut_short_is_a_miss(tmp_path: Path) ->
     assert cache.load("k1", LIB) is None
     stored.unlink()
     assert cache.load("k1", LIB) is None
+
+
+def test_one_runs_build_digests_hash_a_scenario_once_and_agree_with_the_key(
+    make_project: ProjectFactory,
+) -> None:
+    path = make_project()
+    matrix = load_matrix(path)
+    scenario = matrix.scenarios[0]
+    digests = BuildDigests()
+    first = digests.of(scenario)
+    (scenario.folder / "Cargo.toml").write_text("[workspace]\nmembers = []\n")
+    assert digests.of(scenario) == first  # read once per run: this run's cells agree
+    assert BuildDigests().of(scenario) != first  # the next run sees the edit
+    target = next(t for t in matrix.toolchains if t.name == "glibc").targets[0]
+    memo = cell_key(
+        cell_id="c", image_id="i", target=target, scenario=scenario, digests=BuildDigests()
+    )
+    assert memo == cell_key(cell_id="c", image_id="i", target=target, scenario=scenario)

@@ -36,9 +36,11 @@ NO_SELECTION = Selection(only=(), shard=None)
 
 
 def record(cell_id: str, status: str, detail: str = "") -> CellRecord:
-    return make_cell(
+    """A cell that ran in an image (one that ran nothing is never worth a rewrite)."""
+    made = make_cell(
         cell_id, status, None if status == "pass" else Reason.SYMBOL_MISSING, detail=detail
     )
+    return dataclasses.replace(made, image="sha256:image")
 
 
 def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
@@ -57,6 +59,17 @@ def test_results_are_rewritten_after_every_cell(tmp_path: Path) -> None:
     assert final["summary"]["fail"] == 1
     assert final["provenance"]["finished"]
     assert list(results.path.parent.iterdir()) == [results.path]
+
+
+def test_cells_that_ran_nothing_or_were_replayed_wait_for_the_last_write(tmp_path: Path) -> None:
+    results = ResultsFile(
+        path=tmp_path / "results.json", matrix="m", selection=NO_SELECTION, run_id="r"
+    )
+    results.add(make_cell("sdk/x86/a", "skip", Reason.SDK_MISSING))  # no image: ran nothing
+    results.add(dataclasses.replace(record("glibc/x86/b", "pass"), cached=True))
+    assert not results.path.exists()
+    results.finish()
+    assert len(json.loads(results.path.read_text())["cells"]) == 2
 
 
 def test_a_slow_write_spaces_out_the_next_ones_finish_always_writes(tmp_path: Path) -> None:
