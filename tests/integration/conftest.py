@@ -55,11 +55,17 @@ CI_CELLS = (
 CI_SELECTION = tuple(arg for glob in CI_CELLS for arg in ("--only", glob))
 
 
+# Modules that run after the others, in this order (the rest keep pytest's order, by file name).
+LATE = ("test_check.py", "test_images.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The image test runs last: on a cold engine, the cell runs before it make the images they
-    need in a background thread while std builds run, so fewer image builds run alone.
+    need in a background thread while std builds run, so fewer image builds run alone. The
+    check test runs after test_matrix.py's cold run, which makes its glibc, windows-gnu and
+    wasm images and std builds (by name it would come first and build them alone).
     """
-    items.sort(key=lambda item: item.path.name == "test_images.py")
+    items.sort(key=lambda item: LATE.index(item.path.name) + 1 if item.path.name in LATE else 0)
 
 
 @pytest.fixture(scope="session")

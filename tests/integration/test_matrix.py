@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import docker
@@ -225,9 +226,12 @@ def leftover_containers(client: docker.DockerClient, results: Path) -> list[str]
 def test_hung_build_is_killed_and_the_next_cell_still_runs(
     docker_client: docker.DockerClient, cell_cache: Path, tmp_path: Path
 ) -> None:
+    junit = tmp_path / "junit.xml"
     run = run_linkmatrix(
         "--only",
         f"{GLIBC}/*",
+        "--junit",
+        str(junit),
         matrix=hang_project(tmp_path),
         out=tmp_path / "out",
         cache=cell_cache,
@@ -238,6 +242,27 @@ def test_hung_build_is_killed_and_the_next_cell_still_runs(
     assert run.cell(f"{GLIBC}/cdylib-exports")["status"] == "pass"
     assert run.exit_code == 1
     assert leftover_containers(docker_client, tmp_path / "out/results.json") == []
+    assert_junit_matches(junit, run)
+
+
+def assert_junit_matches(path: Path, run: Run) -> None:
+    """The run's --junit file: one testcase per cell, the timeout an <error>, the pass bare.
+
+    The format is the unit tests' (tests/unit/test_junit.py); this is the file a real run
+    writes, with a real build log's tail in it.
+    """
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites"
+    [suite] = root.findall("testsuite")  # one column; no `linkmatrix.incomplete` suite
+    assert suite.get("name") == GLIBC
+    cases = {str(case.get("name")): case for case in suite.findall("testcase")}
+    assert sorted(cases) == sorted(c["scenario"] for c in run.results["cells"])
+    assert (suite.get("tests"), suite.get("errors")) == (str(len(cases)), "1")
+    error = cases["hang"].find("error")
+    assert error is not None
+    assert error.get("type") == "timeout"
+    assert "no output for 15 s" in (error.text or "")
+    assert list(cases["cdylib-exports"]) == []  # passed: no failure, error or skipped child
 
 
 def test_ctrl_c_removes_containers_and_keeps_finished_cells(
