@@ -482,10 +482,15 @@ def _run_locked(
             baseline=str(args.baseline) if args.baseline else None,
         ),
     )
-    results = run_plan(client, matrix, plan, options, reporter)
+    results = run_plan(client, matrix, plan, options, reporter, final_write=False)
     document = results.document()
     views_from = time.monotonic()
-    views = write_views(document, results.path.parent, baseline, args.report_url)
+    try:  # results.json is written while the views render (two processes on a large run)
+        views = write_views(
+            document, results.path.parent, baseline, args.report_url, results.write_final
+        )
+    finally:
+        results.write_final()  # had the views failed first
     views += _ci_outputs(args, document, results.path.parent)
     options.phases.views_s = time.monotonic() - views_from
     options.phases.wall_s += options.phases.views_s  # the views are host work too

@@ -82,9 +82,19 @@ class RunOptions:
 
 
 def run_plan(
-    client: EngineClient, matrix: Matrix, plan: Plan, options: RunOptions, reporter: Reporter
+    client: EngineClient,
+    matrix: Matrix,
+    plan: Plan,
+    options: RunOptions,
+    reporter: Reporter,
+    *,
+    final_write: bool = True,
 ) -> ResultsFile:
-    """Run every group; the results file is complete or, if interrupted, holds what finished."""
+    """Run every group; the results file is complete or, if interrupted, holds what finished.
+
+    `final_write=False`: a completed run's last write is the caller's (`write_final`), so it
+    can happen while the views render; an interrupted run's is always done here.
+    """
     started = time.monotonic()
     run_id = uuid.uuid4().hex[:10]
     results = ResultsFile(
@@ -146,7 +156,7 @@ def run_plan(
         with contextlib.suppress(*ENGINE_ERRORS):
             cleanup_containers(client, run_id)
             cleanup_scratch_images(client, run_id)
-        results.finish(complete=completed)
+        results.finish(complete=completed, write=final_write or not completed)
         options.phases.wall_s = time.monotonic() - started
         _count_image_builds(prefetch, options.phases)
         if not completed:

@@ -37,12 +37,14 @@ def write_views(
     out_dir: Path,
     baseline: ResultsDocument | None = None,
     report_url: str | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write every view of `document` into `out_dir` (where its results.json is); their paths.
 
     Build logs are read from `out_dir` (each cell's `log` is relative to it). `report_url`:
     where `out_dir` will be published, for summary.md's links (a CI step summary is read
-    elsewhere than the report).
+    elsewhere than the report). `alongside`: the parent's own work while the views render
+    (the run's results.json: a second of encoding that need not wait for them).
     """
     diff = diff_results(baseline, document) if baseline is not None else None
     pages: list[Page] = [  # the biggest first: two processes then finish together
@@ -54,19 +56,24 @@ def write_views(
         path = out_dir / SYMBOL_PAGES / f"{page_name(scenario)}.html"
         pages.append((path, functools.partial(render_symbol_page, document, scenario)))
     parallel = len(document.cells) >= PARALLEL_FROM_CELLS and (os.cpu_count() or 1) > 1
-    write_pages(pages, processes=2 if parallel else 1)
+    write_pages(pages, processes=2 if parallel else 1, alongside=alongside)
     return [path for path, _ in pages]
 
 
 _PAGES: list[Page] = []  # what forked workers render: inherited, never pickled
 
 
-def write_pages(pages: Sequence[Page], *, processes: int) -> None:
-    """Render and write `pages`; with 2 processes, in forked children sharing the document.
+def write_pages(
+    pages: Sequence[Page], *, processes: int, alongside: Callable[[], None] | None = None
+) -> None:
+    """Render and write `pages`; with 2 processes, in forked children sharing the document,
+    while this process does `alongside`.
 
     A child's error (a page that cannot be written) is raised here, as it would be in one.
     """
     if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if alongside is not None:
+            alongside()
         for page in pages:
             _write(page)
         return
@@ -74,7 +81,10 @@ def write_pages(pages: Sequence[Page], *, processes: int) -> None:
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-            for done in [pool.submit(_write_nth, n) for n in range(len(pages))]:
+            rendering = [pool.submit(_write_nth, n) for n in range(len(pages))]
+            if alongside is not None:
+                alongside()
+            for done in rendering:
                 done.result()
     finally:
         _PAGES.clear()

@@ -296,6 +296,7 @@ class ResultsFile:
     complete: bool = False  # the run went through its whole plan
     _last_write_ended: float = -math.inf
     _last_write_seconds: float = 0.0
+    _unwritten: bool = False  # finished, and that last state not on disk yet
 
     def add(self, record: CellRecord) -> None:
         self.cells[record.id] = record
@@ -308,11 +309,21 @@ class ResultsFile:
         if since >= REWRITE_SPACING * self._last_write_seconds:
             self.write()
 
-    def finish(self, *, complete: bool = True) -> None:
-        """Write the document a last time; `complete=False` when the run stopped early."""
+    def finish(self, *, complete: bool = True, write: bool = True) -> None:
+        """Write the document a last time; `complete=False` when the run stopped early.
+
+        `write=False`: the caller writes it (`write_final`), beside the views' rendering.
+        """
         self.finished = now_iso()
         self.complete = complete
-        self.write()
+        self._unwritten = True
+        if write:
+            self.write()
+
+    def write_final(self) -> None:
+        """Write the finished document unless it is on disk already (idempotent)."""
+        if self._unwritten:
+            self.write()
 
     def document(self) -> ResultsDocument:
         made = provenance(
@@ -332,3 +343,4 @@ class ResultsFile:
         write_results(self.path, self.document())
         self._last_write_ended = time.monotonic()
         self._last_write_seconds = self._last_write_ended - started
+        self._unwritten = False

@@ -187,3 +187,19 @@ def test_a_write_that_does_not_say_which_file_names_both_folders(
     # stored before their files were linked out: the cell whose link failed and the next,
     # built while the first was published (the error is raised when the next is handed over)
     assert len(cache_entries(tmp_path)) == 2
+
+
+def test_views_that_cannot_be_written_still_leave_the_finished_results(
+    matrix: Matrix,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def full(*_args: object, **_kwargs: object) -> list[Path]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("orchestrator.cli.write_views", full)
+    assert run_cli(monkeypatch, toolchain_engine(), matrix, tmp_path) == 7
+    assert "Traceback" not in capsys.readouterr().err
+    written = json.loads((tmp_path / "out" / RESULTS_FILE).read_text())
+    assert written["provenance"]["complete"] is True  # the results' last write came first

@@ -72,6 +72,20 @@ def test_cells_that_ran_nothing_or_were_replayed_wait_for_the_last_write(tmp_pat
     assert len(json.loads(results.path.read_text())["cells"]) == 2
 
 
+def test_a_final_write_left_to_the_caller_happens_once(tmp_path: Path) -> None:
+    results = ResultsFile(
+        path=tmp_path / "results.json", matrix="m", selection=NO_SELECTION, run_id="r"
+    )
+    results.add(make_cell("sdk/x86/a", "skip", Reason.SDK_MISSING))
+    results.finish(write=False)
+    assert not results.path.exists()
+    results.write_final()
+    written = results.path.stat().st_mtime_ns
+    assert json.loads(results.path.read_text())["provenance"]["finished"]
+    results.write_final()  # already on disk: not again
+    assert results.path.stat().st_mtime_ns == written
+
+
 def test_a_slow_write_spaces_out_the_next_ones_finish_always_writes(tmp_path: Path) -> None:
     results = ResultsFile(
         path=tmp_path / "results.json", matrix="m", selection=NO_SELECTION, run_id="r"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,11 @@ def test_two_processes_write_what_one_writes(
     document = full_matrix()
     used: list[int] = []
 
-    def spy(pages: list[Page], *, processes: int) -> None:
+    def spy(
+        pages: list[Page], *, processes: int, alongside: Callable[[], None] | None = None
+    ) -> None:
         used.append(processes)
-        write_pages(pages, processes=processes)
+        write_pages(pages, processes=processes, alongside=alongside)
 
     monkeypatch.setattr("orchestrator.report.write_pages", spy)
     assert len(document.cells) >= PARALLEL_FROM_CELLS
@@ -51,3 +54,12 @@ def test_a_page_a_child_cannot_write_is_raised_in_the_parent(tmp_path: Path) -> 
     assert (tmp_path / "a.html").read_text() == "a"
     write_pages([(tmp_path / "c.html", functools.partial(str, "c"))], processes=1)
     assert (tmp_path / "c.html").read_text() == "c"
+
+
+def test_the_parents_own_work_runs_while_the_children_render(tmp_path: Path) -> None:
+    done: list[str] = []
+    pages = [(tmp_path / f"{n}.html", functools.partial(str, n)) for n in range(4)]
+    write_pages(pages, processes=2, alongside=lambda: done.append("results"))
+    write_pages(pages[:1], processes=1, alongside=lambda: done.append("serial"))
+    assert done == ["results", "serial"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.html", "1.html", "2.html", "3.html"]
