@@ -6,22 +6,25 @@ import dataclasses
 from pathlib import Path
 from typing import assert_never
 
-from orchestrator.inspect.archive import inspect_archive
 from orchestrator.inspect.demangle import demangled_pairs
 from orchestrator.inspect.detect import detect_format
-from orchestrator.inspect.elf import inspect_elf
-from orchestrator.inspect.jsglue import inspect_glue
-from orchestrator.inspect.macho import inspect_macho
 from orchestrator.inspect.model import ArtifactFormat, Inspection, InspectionError
-from orchestrator.inspect.pe import inspect_pe
-from orchestrator.inspect.ptx import inspect_ptx
-from orchestrator.inspect.wasm import inspect_wasm
 
 __all__ = ["ArtifactFormat", "Inspection", "InspectionError", "detect_format", "inspect_file"]
 
 
 def inspect_file(path: Path) -> Inspection:
     """Inspect one artifact; raises InspectionError when a known format fails to parse."""
+    # The readers load LIEF and wasmtime (a third of a second): imported when a file is read,
+    # so a warm re-run, whose inspections all come from the cache, never pays for them.
+    from orchestrator.inspect.archive import inspect_archive  # noqa: PLC0415
+    from orchestrator.inspect.elf import inspect_elf  # noqa: PLC0415
+    from orchestrator.inspect.jsglue import inspect_glue  # noqa: PLC0415
+    from orchestrator.inspect.macho import inspect_macho  # noqa: PLC0415
+    from orchestrator.inspect.pe import inspect_pe  # noqa: PLC0415
+    from orchestrator.inspect.ptx import inspect_ptx  # noqa: PLC0415
+    from orchestrator.inspect.wasm import inspect_wasm  # noqa: PLC0415
+
     data = path.read_bytes()
     artifact_format = detect_format(data)
     match artifact_format:

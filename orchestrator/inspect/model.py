@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import lief
-
 _Parsed = TypeVar("_Parsed")
 _Source = TypeVar("_Source")
 
@@ -100,6 +98,8 @@ def parse_with_lief(
 
     Raises InspectionError naming `what` and LIEF's complaint when nothing could be parsed.
     """
+    import lief  # noqa: PLC0415 - loaded by the first parse, not by every reader of the model
+
     with _LIEF_LOG_LOCK:
         log_path = _lief_log_path()
         lief.logging.set_path(str(log_path))  # truncates the file
