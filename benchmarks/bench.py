@@ -345,6 +345,7 @@ def print_phases(phases: dict[str, float], label: str) -> None:
         "cell_other_s",
         "sources_in_s",
         "files_out_s",
+        "housekeeping_s",
         "inspect_s",
         "publish_s",
         "views_s",

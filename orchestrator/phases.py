@@ -36,6 +36,7 @@ class Phases:
     #                            sources in, prepare, copying files out, cleanup; of it:
     sources_in_s: float = 0.0  # vendoring on the host and the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
+    housekeeping_s: float = 0.0  # our own commands in the container: workdir, collect, cleanup
     inspect_s: float = 0.0  # inspection of every cell's files (cached or not) and judging
     publish_s: float = 0.0  # linking artifacts, cell logs, results.json rewrites
     views_s: float = 0.0  # Markdown, HTML, symbol pages at the end
@@ -80,7 +81,8 @@ class Phases:
         host = (
             f"  on the host: {self.container_starts_s:.0f} s starting containers, "
             f"{self.cell_other_s:.0f} s in cells outside build/run steps "
-            f"({self.sources_in_s:.0f} s sources in, {self.files_out_s:.0f} s files out), "
+            f"({self.sources_in_s:.0f} s sources in, {self.files_out_s:.0f} s files out, "
+            f"{self.housekeeping_s:.0f} s housekeeping commands), "
             f"{self.inspect_s:.0f} s inspecting and judging, "
             f"{self.publish_s:.0f} s publishing (artifact links, logs, results.json), "
             f"{self.views_s:.0f} s writing views"

@@ -451,9 +451,10 @@ def _std_built(output: CellOutput) -> StdDone | None:
 
 def _count_host(host: HostTimes, phases: Phases) -> None:
     """The parts of a cell's host work that are timed where they happen."""
-    sources_in, files_out, prepare = host.take()
+    sources_in, files_out, prepare, housekeeping = host.take()
     phases.sources_in_s += sources_in
     phases.files_out_s += files_out
+    phases.housekeeping_s += housekeeping
     # a scenario's prepare commands compile in the container (a C staticlib, a Java class):
     # cell steps, not the host's overhead
     phases.steps_s += prepare

@@ -119,10 +119,11 @@ class HostTimes:
     sources_in_s: float = 0.0  # vendoring on the host, the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
     prepare_s: float = 0.0  # the scenario's prepare commands: in-container work (cc, javac)
+    housekeeping_s: float = 0.0  # our own commands in the container: workdir, collect, cleanup
 
-    def take(self) -> tuple[float, float, float]:
-        taken = (self.sources_in_s, self.files_out_s, self.prepare_s)
-        self.sources_in_s = self.files_out_s = self.prepare_s = 0.0
+    def take(self) -> tuple[float, float, float, float]:
+        taken = (self.sources_in_s, self.files_out_s, self.prepare_s, self.housekeeping_s)
+        self.sources_in_s = self.files_out_s = self.prepare_s = self.housekeeping_s = 0.0
         return taken
 
 
@@ -279,12 +280,22 @@ def exec_step(
         )
     except ENGINE_ERRORS as exc:
         raise CellAborted(engine_fault(session, step, exc)) from exc
+    if _housekeeping(step):
+        session.host.housekeeping_s += result.seconds
     if result.ended_by_us:
         session.restart()
         raise CellAborted(_stopped(step, result))
     if result.exit_code != 0:
         _check_container(session, step, result)
     return result
+
+
+HOUSEKEEPING_STEPS = ("workdir", "vendor", "cleanup", "toolchain probe", "linker probe")
+
+
+def _housekeeping(step: str) -> bool:
+    """A command of linkmatrix's own around a cell's builds (not a build, run, std or prepare)."""
+    return step in HOUSEKEEPING_STEPS or step.startswith("collect ")
 
 
 def _stopped(step: str, result: ExecResult) -> Failure:

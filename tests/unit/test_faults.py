@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -118,7 +119,8 @@ def test_a_full_cell_cache_exits_7_naming_the_entry_and_keeps_what_finished(
     stored: list[str] = []
 
     def fill_up(cache: CellCache, key: str, output: CellOutput) -> None:
-        if stored:  # the second cell finds the disk full
+        if stored:  # the second cell finds the disk full, once the first is published
+            wait_for(tmp_path / "out" / RESULTS_FILE)  # (in the finisher's thread, meanwhile)
             write_to_a_full_disk(monkeypatch)
         store(cache, key, output)
         stored.append(key)
@@ -133,6 +135,13 @@ def test_a_full_cell_cache_exits_7_naming_the_entry_and_keeps_what_finished(
     assert [path.parent.name for path in cache_entries(tmp_path)] == stored[:1]
     (finished,) = read_results(tmp_path)["cells"]  # written as the run ended
     assert (finished["toolchain"], finished["status"]) == ("wasm", "pass")
+
+
+def wait_for(path: Path, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
 
 
 def write_to_a_full_disk(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -466,7 +466,8 @@ def test_the_phases_time_the_sources_going_in_and_the_files_coming_out(
     phases = options.phases
     assert phases.sources_in_s > 0.0
     assert phases.files_out_s > 0.0
-    assert phases.sources_in_s + phases.files_out_s <= phases.cell_other_s
+    assert phases.housekeeping_s > 0.0
+    assert phases.sources_in_s + phases.files_out_s + phases.housekeeping_s <= phases.cell_other_s
 
 
 def test_a_run_teaches_the_next_ones_estimate_and_keeps_its_own_course(
@@ -492,8 +493,8 @@ def test_a_run_teaches_the_next_ones_estimate_and_keeps_its_own_course(
 
 def test_a_scenarios_prepare_commands_count_as_cell_steps_not_host_work() -> None:
     phases = Phases(cell_other_s=10.0, steps_s=5.0)
-    host = HostTimes(sources_in_s=1.0, files_out_s=2.0, prepare_s=3.0)
+    host = HostTimes(sources_in_s=1.0, files_out_s=2.0, prepare_s=3.0, housekeeping_s=0.5)
     _count_host(host, phases)
     assert (phases.steps_s, phases.cell_other_s) == (8.0, 7.0)
-    assert (phases.sources_in_s, phases.files_out_s) == (1.0, 2.0)
-    assert host.take() == (0.0, 0.0, 0.0)  # taken once: the next cell starts from nothing
+    assert (phases.sources_in_s, phases.files_out_s, phases.housekeeping_s) == (1.0, 2.0, 0.5)
+    assert host.take() == (0.0, 0.0, 0.0, 0.0)  # taken once: the next cell starts from nothing
