@@ -285,7 +285,7 @@ def _run_outcome(spec: RunSpec, record: RunRecord | None) -> tuple[CheckOutcome,
         return CheckOutcome.NOT_RUN, f"not run: {record.not_run.value}"
     problems = []
     if record.exit_code != spec.exit_code:
-        problems.append(f"exit code {record.exit_code}, expected {spec.exit_code}")
+        problems.append(f"expected exit code {spec.exit_code}, observed {record.exit_code}")
     for stream, matcher, text in (
         ("stdout", spec.stdout, record.stdout),
         ("stderr", spec.stderr, record.stderr),
@@ -376,8 +376,16 @@ def _checked_file(build: BuildRecord, file_glob: str | None) -> ArtifactFile | N
 
 
 def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> _Outcome:
-    outcome = CheckOutcome.PASS if actual == expected else CheckOutcome.FAIL
-    return _Outcome(outcome=outcome, detail=f"{name}: {str(actual).lower()}")
+    """A flag's outcome, in words that say which value was expected and which was observed
+    (a bare "built: false" beside "built is true" left the reader to guess).
+    """
+    seen = str(actual).lower()
+    if actual == expected:
+        return _Outcome(outcome=CheckOutcome.PASS, detail=f"observed {name} {seen}, as expected")
+    wanted = str(expected).lower()
+    return _Outcome(
+        outcome=CheckOutcome.FAIL, detail=f"expected {name} {wanted}, observed {name} {seen}"
+    )
 
 
 def _set_outcome(match: MatchResult) -> _Outcome:

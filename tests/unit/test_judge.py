@@ -502,3 +502,29 @@ def test_a_compile_error_is_no_link_error(glibc_cell: Cell, scenario: Scenario) 
     failed = replace(build("exe", None), diagnostics=(error,))
     verdict = judge(glibc_cell, scenario, observation(build("lib", ("answer",)), failed))
     assert (verdict.reason, verdict.link_error) == (Reason.BUILD_ERROR, None)
+
+
+def test_a_failed_flag_check_says_what_was_expected_and_what_was_observed(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    """Not "built is true: built: false", which leaves the reader to guess which is which."""
+    scenario_ = with_checks(scenario, built_check("exe", expected=True))
+    verdict = judge(
+        glibc_cell, scenario_, observation(build("lib", ("answer",)), link_failure("exe"))
+    )
+    assert verdict.checks[0].detail == "expected built true, observed built false"
+    assert verdict.detail == "exe: built is true: expected built true, observed built false"
+    held = with_checks(scenario, built_check("lib", expected=True))
+    passed = judge(glibc_cell, held, observation(build("lib", ("answer",))))
+    assert passed.checks[0].detail == "observed built true, as expected"
+
+
+def test_a_failed_run_says_which_exit_code_was_expected(
+    glibc_cell: Cell, scenario: Scenario
+) -> None:
+    scenario_ = replace(scenario, checks=(), runs=(run_spec(),))
+    record = run_record(3, "= 7")
+    verdict = judge(
+        glibc_cell, scenario_, replace(observation(build("lib", ("answer",))), runs=(record,))
+    )
+    assert verdict.checks[0].detail.startswith("expected exit code 0, observed 3")
