@@ -406,7 +406,7 @@ def _artifact(node: Node, coordinates: Coordinates) -> ArtifactSpec:
     rustc_args = keys.get("rustc_args")
     bin_name = keys.get("bin_name")
     return ArtifactSpec(
-        name=keys["name"].text(),
+        name=_artifact_name(keys["name"]),
         package=package,
         target_kind=TargetKind(keys["target_kind"].choice([k.value for k in TargetKind])),
         bin_name=bin_name.text() if bin_name else package,
@@ -417,6 +417,20 @@ def _artifact(node: Node, coordinates: Coordinates) -> ArtifactSpec:
         when=_selector(keys.get("when"), coordinates),
         bootstrap=bootstrap.boolean() if (bootstrap := keys.get("bootstrap")) else False,
     )
+
+
+def _artifact_name(node: Node) -> str:
+    """A name that `{artifact:NAME}` can refer to and that is safe as a folder of the cell
+    (`artifacts/NAME`, `target/NAME`): a `+` or a `/` would load and then break both.
+    """
+    name = node.text()
+    if not ARTIFACT_NAME.fullmatch(name):
+        raise node.fail(
+            f"'{name}' is not a usable artifact name: it starts with a letter or digit and holds "
+            "only ASCII letters, digits, '-', '_' and '.' (runs refer to it as "
+            "`{artifact:NAME}`, and the cell keeps its files in a folder of that name)."
+        )
+    return name
 
 
 def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Check:
@@ -511,7 +525,9 @@ def _run(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Run
 # is looked at, so that a misspelt one is caught instead of reaching the program as text.
 REFERENCE = re.compile(r"\{(\w+):([^{}]*)\}")
 REFERENCE_KINDS = ("artifact", "artifact_dir")
-ARTIFACT_NAME = re.compile(r"[\w.-]+")
+# what an artifact may be called: `{artifact:NAME}` reads it back, and it names the cell's
+# folders of the artifact (no `.`/`..`, no `/`, nothing a shell or a path would take apart)
+ARTIFACT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
 
 
 def _check_references(node: Node, artifact_names: list[str]) -> None:

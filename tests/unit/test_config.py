@@ -509,3 +509,26 @@ def test_regex_with_a_python_warning_loads_under_warnings_as_errors(
 ) -> None:
     scenario = SCENARIO.replace('["^_ZN"]', '["[[_]ZN"]')
     assert load_matrix(make_project(scenarios={"alpha": scenario})).scenarios
+
+
+@pytest.mark.parametrize("name", ["exe+flag", "a/b", "..", ".hidden", "naïve", "two words"])
+def test_an_artifact_name_a_reference_cannot_name_is_refused(
+    make_project: ProjectFactory, name: str
+) -> None:
+    """`{artifact:NAME}` must be able to name every artifact, and NAME is a folder of the cell."""
+    message = scenario_error(make_project, "- name: exe\n", f"- name: '{name}'\n")
+    assert re.search(
+        r"scenarios/alpha/scenario\.yaml:10: artifacts\[1\]\.name: '.*' is not a usable "
+        r"artifact name",
+        message,
+    ), message
+
+
+def test_artifact_names_of_letters_digits_dots_and_dashes_load(
+    make_project: ProjectFactory,
+) -> None:
+    scenario = SCENARIO.replace("- name: exe\n", "- name: exe.v2-with_flag\n").replace(
+        "artifact: exe\n", "artifact: exe.v2-with_flag\n"
+    )
+    loaded = load_matrix(make_project(scenarios={"alpha": scenario}))
+    assert [a.name for a in loaded.scenario("alpha").artifacts] == ["lib", "exe.v2-with_flag"]
