@@ -77,18 +77,24 @@ MATCHERS = ("includes", "excludes", "includes_matching", "excludes_matching", "e
 
 @dataclass(frozen=True, kw_only=True)
 class Place:
-    """Globs over a cell's coordinates; an absent glob matches everything."""
+    """Globs over a cell's coordinates, any of an axis's globs matching; an absent axis matches
+    everything. `{ toolchain: [glibc, musl] }` says "either toolchain" without a list of places.
+    """
 
-    toolchain: str = "*"
-    target: str = "*"
-    release: str = "*"
+    toolchain: tuple[str, ...] = ("*",)
+    target: tuple[str, ...] = ("*",)
+    release: tuple[str, ...] = ("*",)
 
     def matches(self, *, toolchain: str, target: str, release: str) -> bool:
         return (
-            fnmatch.fnmatchcase(toolchain, self.toolchain)
-            and fnmatch.fnmatchcase(target, self.target)
-            and fnmatch.fnmatchcase(release, self.release)
+            _any_glob(toolchain, self.toolchain)
+            and _any_glob(target, self.target)
+            and _any_glob(release, self.release)
         )
+
+
+def _any_glob(value: str, globs: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(value, glob) for glob in globs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -367,15 +373,30 @@ def _selector(node: Node | None, coordinates: Coordinates) -> Selector:
 
 
 def _place(node: Node, coordinates: Coordinates) -> Place:
+    """One place: per axis a glob or a list of globs (any of which may match)."""
     keys = node.mapping(AXES)
-    globs = {key: keys[key].text() for key in AXES if keys.get(key)}
-    for index, axis in enumerate(AXES):
-        values = coordinates.axis(index)
-        if axis in globs and not any(fnmatch.fnmatchcase(v, globs[axis]) for v in values):
-            raise keys[axis].fail(_no_match_message(globs[axis], axis, values))
-    # Each glob alone, not the three together: a scenario may name a (target, release) pair that
-    # this matrix lacks but a fuller one has, so only a glob matching nothing at all is a typo.
+    globs = {
+        axis: _axis_globs(axis_node, axis, coordinates.axis(index))
+        for index, axis in enumerate(AXES)
+        if (axis_node := keys.get(axis))
+    }
     return Place(**globs)
+
+
+def _axis_globs(node: Node, axis: str, values: list[str]) -> tuple[str, ...]:
+    """An axis's glob or globs, each of which must match one of the matrix's `values`.
+
+    Each glob alone, not the three axes together: a scenario may name a (target, release) pair
+    that this matrix lacks but a fuller one has, so only a glob matching nothing at all is a typo.
+    """
+    parts = list(node.items()) if isinstance(node.value, list) else [node]
+    if not parts:
+        raise node.fail(f"an empty list matches no {axis}; leave `{axis}` out to mean any.")
+    for part in parts:
+        glob = part.text()
+        if not any(fnmatch.fnmatchcase(value, glob) for value in values):
+            raise part.fail(_no_match_message(glob, axis, values))
+    return tuple(part.text() for part in parts)
 
 
 def _no_match_message(glob: str, axis: str, values: list[str]) -> str:

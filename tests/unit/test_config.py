@@ -319,6 +319,14 @@ def scenario_error(make_project: ProjectFactory, old: str, new: str) -> str:
             r":19: checks\[1\]\.when\[1\]\.target: 'x86_64-\*-musl' matches no target",
         ),
         ("when: { release: '1.7*' }", r":19: checks\[1\]\.when\.release: '1\.7\*' matches no"),
+        (
+            "when: { toolchain: [glibc, glbc] }",
+            r":19: checks\[1\]\.when\.toolchain\[1\]: 'glbc' matches no toolchain",
+        ),
+        (
+            "when: { toolchain: [] }",
+            r":19: checks\[1\]\.when\.toolchain: an empty list matches no toolchain",
+        ),
         ("when: []", r":19: checks\[1\]\.when: an empty list matches no cell; leave `when` out"),
         ("unless: []", r":19: checks\[1\]\.unless: an empty list .* `unless` out to mean nowhere"),
     ],
@@ -532,3 +540,20 @@ def test_artifact_names_of_letters_digits_dots_and_dashes_load(
     )
     loaded = load_matrix(make_project(scenarios={"alpha": scenario}))
     assert [a.name for a in loaded.scenario("alpha").artifacts] == ["lib", "exe.v2-with_flag"]
+
+
+def test_an_axis_takes_a_list_of_globs_any_of_which_may_match(
+    make_project: ProjectFactory,
+) -> None:
+    """`{ toolchain: [a, b] }` is what `[{ toolchain: a }, { toolchain: b }]` says, shorter."""
+    scenario = SCENARIO.replace(
+        "when: { toolchain: glibc }",
+        "when: { toolchain: [glibc, 'was*'], target: ['x86_64-*'] }",
+    )
+    loaded = load_matrix(make_project(scenarios={"alpha": scenario}))
+    selector = loaded.scenario("alpha").checks[1].when
+    where = {"target": "x86_64-unknown-linux-gnu", "release": "1.96"}
+    assert selector.matches(toolchain="glibc", **where)
+    assert selector.matches(toolchain="wasm", **where)
+    assert not selector.matches(toolchain="musl", **where)
+    assert not selector.matches(toolchain="wasm", target="wasm32-unknown-unknown", release="1.96")
