@@ -62,3 +62,11 @@ class CheckOutcome(enum.StrEnum):
     FLAKY = "flaky"
     UNKNOWN = "unknown"
     NOT_RUN = "not-run"
+
+
+class BootstrapCause(enum.StrEnum):
+    """Why an artifact was built with RUSTC_BOOTSTRAP=1 (a stable rustc told to act as nightly)."""
+
+    DECLARED = "declared"  # the scenario's `bootstrap: { why }`: the crate has a `#![feature]`
+    RUSTC_ARGS = "rustc-args"  # a -Z flag among the artifact's rustc_args
+    TARGET = "target"  # a -Z flag among the target's rustflags in matrix.yaml

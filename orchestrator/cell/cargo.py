@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from orchestrator.cell.observation import Diagnostic
+from orchestrator.cell.observation import Bootstrap, Diagnostic
 from orchestrator.cell.stdlib import CACHE_ROOT, std_key, sysroot_rustflags
 from orchestrator.config.matrix import TargetSpec
 from orchestrator.config.scenario import ArtifactSpec, TargetKind
+from orchestrator.status import BootstrapCause
 
 SOURCE_ROOT = "/src"
 WORK_ROOT = "/home/builder/work"
@@ -176,9 +177,23 @@ def cargo_invocation(
     }
     if rustflags := sysroot_rustflags(target):
         env["RUSTFLAGS"] = " ".join(rustflags)
-    if target.needs_bootstrap or artifact.needs_bootstrap:
+    if bootstrap_need(target, artifact) is not None:
         env["RUSTC_BOOTSTRAP"] = "1"
     return CargoInvocation(argv=tuple(argv), env=tuple(sorted(env.items())))
+
+
+def bootstrap_need(target: TargetSpec, artifact: ArtifactSpec) -> Bootstrap | None:
+    """Why the artifact's build needs RUSTC_BOOTSTRAP=1 (the first cause, in this order: what the
+    scenario declared, a -Z flag of its own, one of the target's); None: a stable build.
+    """
+    if artifact.bootstrap is not None:
+        return Bootstrap(cause=BootstrapCause.DECLARED, why=artifact.bootstrap)
+    if artifact.z_flags:
+        return Bootstrap(cause=BootstrapCause.RUSTC_ARGS, why=" ".join(artifact.z_flags))
+    if target.needs_bootstrap:
+        flags = " ".join(f for f in target.rustflags if f.startswith("-Z"))
+        return Bootstrap(cause=BootstrapCause.TARGET, why=flags)
+    return None
 
 
 _RUNNING = re.compile(r"^\s*Running `(?P<command>.*)`\s*$")

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from orchestrator.inspect.model import ArtifactFormat, Inspection
-from orchestrator.status import Reason
+from orchestrator.status import BootstrapCause, Reason
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +26,14 @@ class Diagnostic:
     @property
     def headline(self) -> str:
         return f"{self.level}: {self.message}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bootstrap:
+    """Why a build had RUSTC_BOOTSTRAP=1: its cause, and in words (the declared why, the flags)."""
+
+    cause: BootstrapCause
+    why: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +76,7 @@ class BuildRecord:
     files: tuple[ArtifactFile, ...]
     primary: str | None
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
+    bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
 
     @property
     def built(self) -> bool:
@@ -166,6 +175,7 @@ class BuildOutput:
     primary: str | None
     log_end: int
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
+    bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
 
     @property
     def built(self) -> bool:

@@ -75,6 +75,7 @@ def _inspect_build(build: BuildOutput, folder: Path, inspections: InspectionCach
         files=tuple(_inspect_file(built, folder, inspections) for built in build.files),
         primary=build.primary,
         rustc=build.rustc,
+        bootstrap=build.bootstrap,
     )
 
 

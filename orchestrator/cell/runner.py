@@ -24,6 +24,7 @@ from orchestrator.cell.cargo import (
     SOURCE_ROOT,
     WORK_ROOT,
     artifact_dir,
+    bootstrap_need,
     cargo_invocation,
     collect_command,
     collected_paths,
@@ -565,6 +566,7 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         primary=choose_primary(files),
         log_end=len(job.log.text()),
         rustc=rustc_command(result.stderr, scenario=job.scenario.name, artifact=artifact),
+        bootstrap=bootstrap_need(job.target, artifact),
     )
 
 

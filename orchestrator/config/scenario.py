@@ -149,14 +149,20 @@ class ArtifactSpec:
     crate_type: CrateType | None
     rustc_args: tuple[str, ...]
     when: Selector
-    # `bootstrap: true`: the crate itself is unstable (a `#![feature]`), so its build needs
-    # RUSTC_BOOTSTRAP=1 as a stable user's would; nothing in the command line says so.
-    bootstrap: bool = False
+    # `bootstrap: { why: … }` (the artifact's or the scenario's): the crate itself is unstable
+    # (a `#![feature]`), so its build needs RUSTC_BOOTSTRAP=1 as a stable user's would; nothing
+    # in the command line says so. The why, as declared; None: not declared.
+    bootstrap: str | None = None
+
+    @property
+    def z_flags(self) -> tuple[str, ...]:
+        """The -Z flags of `rustc_args`: each one needs nightly or RUSTC_BOOTSTRAP=1."""
+        return tuple(arg for arg in self.rustc_args if arg.startswith("-Z"))
 
     @property
     def needs_bootstrap(self) -> bool:
         """A -Z rustc flag or a declared `#![feature]`: nightly only, or RUSTC_BOOTSTRAP=1."""
-        return self.bootstrap or any(arg.startswith("-Z") for arg in self.rustc_args)
+        return self.bootstrap is not None or bool(self.z_flags)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,6 +293,7 @@ class Scenario:
 SCENARIO_KEYS = (
     "description",
     "links",
+    "bootstrap",
     "prepare",
     "not_applicable",
     "artifacts",
@@ -333,7 +340,8 @@ def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
     """Read and validate `folder/scenario.yaml`; its globs must match cells of `coordinates`."""
     doc = load_yaml(folder / "scenario.yaml")
     keys = Node.root(doc).mapping(SCENARIO_KEYS)
-    artifacts = tuple(_artifact(node, coordinates) for node in keys["artifacts"].items())
+    bootstrap = _bootstrap(node) if (node := keys.get("bootstrap")) else None
+    artifacts = tuple(_artifact(node, coordinates, bootstrap) for node in keys["artifacts"].items())
     names = [artifact.name for artifact in artifacts]
     if len(set(names)) != len(names):
         raise keys["artifacts"].fail("artifact names must be unique within a scenario.")
@@ -420,8 +428,10 @@ def _not_applicable(node: Node, coordinates: Coordinates) -> NotApplicable:
     )
 
 
-def _artifact(node: Node, coordinates: Coordinates) -> ArtifactSpec:
+def _artifact(node: Node, coordinates: Coordinates, bootstrap: str | None) -> ArtifactSpec:
+    """One artifact; `bootstrap`: the scenario's declared why, if any (the artifact's wins)."""
     keys = node.mapping(ARTIFACT_KEYS)
+    own_bootstrap = keys.get("bootstrap")
     package = keys["package"].text()
     crate_type = keys.get("crate_type")
     rustc_args = keys.get("rustc_args")
@@ -436,8 +446,22 @@ def _artifact(node: Node, coordinates: Coordinates) -> ArtifactSpec:
         else None,
         rustc_args=rustc_args.texts() if rustc_args else (),
         when=_selector(keys.get("when"), coordinates),
-        bootstrap=bootstrap.boolean() if (bootstrap := keys.get("bootstrap")) else False,
+        bootstrap=_bootstrap(own_bootstrap) if own_bootstrap else bootstrap,
     )
+
+
+def _bootstrap(node: Node) -> str:
+    """`bootstrap: { why: … }`: RUSTC_BOOTSTRAP=1 is needed, and why (what is unstable).
+
+    The why is required: RUSTC_BOOTSTRAP makes a stable compiler accept anything unstable, so
+    the scenario says which `#![feature]` it is for, and results.json carries it.
+    """
+    if node.value is True:
+        raise node.fail(
+            'say why RUSTC_BOOTSTRAP=1 is needed: `bootstrap: { why: "#![feature(abi_ptx)]" }` '
+            "(what in the crate is unstable)."
+        )
+    return node.mapping(("why",))["why"].text()
 
 
 def _artifact_name(node: Node) -> str:

@@ -19,6 +19,7 @@ from orchestrator.results.codec import RESULTS_FILE, write_results
 from orchestrator.results.model import (
     SCHEMA_VERSION,
     ArtifactRecord,
+    BootstrapRecord,
     BuildInfo,
     CellRecord,
     CheckRecord,
@@ -153,6 +154,9 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
             exit_code=build.exit_code,
             duration_s=round(build.duration_s, 3),
             rustc=build.rustc,
+            bootstrap=BootstrapRecord(cause=build.bootstrap.cause, why=build.bootstrap.why)
+            if build.bootstrap
+            else None,
         ),
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.serial import OMIT_WHEN_NONE
-from orchestrator.status import CheckOutcome, Reason, Status
+from orchestrator.status import BootstrapCause, CheckOutcome, Reason, Status
 
 SCHEMA_VERSION = 4  # 4: the flaky status and check outcome; a check's flaky and suggestion
 
@@ -101,6 +101,14 @@ class OtherFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BootstrapRecord:
+    """Why an artifact was built with RUSTC_BOOTSTRAP=1: the cause, and in words."""
+
+    cause: BootstrapCause
+    why: str  # the scenario's declared why, or the -Z flags that needed it
+
+
+@dataclass(frozen=True, kw_only=True)
 class BuildInfo:
     """The exact cargo command and environment an artifact was built with."""
 
@@ -111,6 +119,8 @@ class BuildInfo:
     # the rustc command line cargo ran for the artifact's own crate, every flag cargo added
     # included (`cargo -v`); None when cargo ran none (the crate was fresh, or the build stopped)
     rustc: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    # why RUSTC_BOOTSTRAP=1 was set for the build; absent when it was not (and in older files)
+    bootstrap: BootstrapRecord | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)

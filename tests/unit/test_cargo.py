@@ -10,6 +10,7 @@ from pathlib import Path
 
 from orchestrator.cell.cargo import (
     artifact_dir,
+    bootstrap_need,
     build_dir,
     cargo_invocation,
     collect_command,
@@ -19,6 +20,7 @@ from orchestrator.cell.cargo import (
     rustc_command,
     target_dirs,
 )
+from orchestrator.cell.observation import Bootstrap
 from orchestrator.cell.runner import CellRunner
 from orchestrator.cell.stdlib import std_key, sysroot_dir
 from orchestrator.config.matrix import Matrix, load_matrix
@@ -31,6 +33,7 @@ from orchestrator.engine.container import (
     MemoryEvents,
 )
 from orchestrator.plan import Cell, cell_work
+from orchestrator.status import BootstrapCause
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
 
 
@@ -82,7 +85,10 @@ def test_a_declared_feature_crate_or_a_z_rustflag_needs_bootstrap(matrix: Matrix
     wasm = matrix.toolchains[1].targets[0]
     lib = artifact(matrix, "lib")
     featured = cargo_invocation(
-        scenario="alpha", target=wasm, artifact=replace(lib, bootstrap=True), workdir="/w"
+        scenario="alpha",
+        target=wasm,
+        artifact=replace(lib, bootstrap="#![feature(x)]"),
+        workdir="/w",
     )
     z_target = cargo_invocation(
         scenario="alpha", target=replace(wasm, rustflags=("-Zfoo",)), artifact=lib, workdir="/w"
@@ -431,3 +437,19 @@ def test_scenario_sources_are_stamped_now_so_cargo_never_reuses_another_scenario
     assert members
     assert all(member.mtime >= int(before) for member in members)
     assert all(member.uid == 0 and not member.mode & 0o222 for member in members)
+
+
+def test_the_cause_of_rustc_bootstrap_is_told_apart(matrix: Matrix) -> None:
+    """What results.json records per artifact: declared (with its why), own -Z flags, target's."""
+    glibc, wasm = matrix.toolchains[0].targets[0], matrix.toolchains[1].targets[0]
+    lib, exe = artifact(matrix, "lib"), artifact(matrix, "exe")
+    assert bootstrap_need(glibc, lib) is None
+    assert bootstrap_need(glibc, exe) == Bootstrap(
+        cause=BootstrapCause.RUSTC_ARGS, why="-Zexport-executable-symbols"
+    )
+    declared = replace(exe, bootstrap="#![feature(abi_ptx)]")
+    assert bootstrap_need(glibc, declared) == Bootstrap(
+        cause=BootstrapCause.DECLARED, why="#![feature(abi_ptx)]"
+    )
+    z_target = replace(wasm, rustflags=("-Ctarget-cpu=mvp", "-Zfoo"))
+    assert bootstrap_need(z_target, lib) == Bootstrap(cause=BootstrapCause.TARGET, why="-Zfoo")

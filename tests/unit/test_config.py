@@ -557,3 +557,44 @@ def test_an_axis_takes_a_list_of_globs_any_of_which_may_match(
     assert selector.matches(toolchain="wasm", **where)
     assert not selector.matches(toolchain="musl", **where)
     assert not selector.matches(toolchain="wasm", target="wasm32-unknown-unknown", release="1.96")
+
+
+BOOTSTRAP_WHY = "#![feature(abi_ptx)]"
+
+
+def test_bootstrap_is_declared_with_why_for_the_scenario_or_one_artifact(
+    make_project: ProjectFactory,
+) -> None:
+    """The scenario's `bootstrap:` reaches every artifact; an artifact's own wins."""
+    scenario = f"bootstrap: {{ why: '{BOOTSTRAP_WHY}' }}\n" + SCENARIO.replace(
+        "    rustc_args: [-Zexport-executable-symbols]\n",
+        "    bootstrap: { why: a feature of its own }\n",
+    )
+    loaded = load_matrix(make_project(scenarios={"alpha": scenario}))
+    lib, exe = loaded.scenario("alpha").artifacts
+    assert lib.bootstrap == BOOTSTRAP_WHY
+    assert lib.needs_bootstrap
+    assert exe.bootstrap == "a feature of its own"
+    plain = load_matrix(make_project(scenarios={"alpha": SCENARIO})).scenario("alpha")
+    assert plain.artifacts[0].bootstrap is None
+    assert not plain.artifacts[0].needs_bootstrap
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", r"artifacts\[0\]\.bootstrap: say why RUSTC_BOOTSTRAP=1 is needed"),
+        ("{}", r"artifacts\[0\]\.bootstrap: missing required key 'why'"),
+        ("{ why: '' }", r"artifacts\[0\]\.bootstrap\.why: expected a non-empty string"),
+        ("{ because: x }", r"artifacts\[0\]\.bootstrap\.because: unknown key 'because'"),
+    ],
+)
+def test_bootstrap_without_a_why_is_refused(
+    make_project: ProjectFactory, value: str, expected: str
+) -> None:
+    message = scenario_error(
+        make_project,
+        "    crate_type: cdylib\n",
+        f"    crate_type: cdylib\n    bootstrap: {value}\n",
+    )
+    assert re.search(r"scenarios/alpha/scenario\.yaml:\d+: " + expected, message), message

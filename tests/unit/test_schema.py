@@ -21,6 +21,7 @@ import pytest
 
 from orchestrator.cell.observation import (
     ArtifactFile,
+    Bootstrap,
     BuildRecord,
     Diagnostic,
     NotRun,
@@ -36,7 +37,7 @@ from orchestrator.plan import make_plan
 from orchestrator.results.codec import DEMANGLED, NAME_LISTS, SYMBOLS, encode, load_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
 from orchestrator.results.model import SCHEMA_VERSION, ArtifactRecord, ResultsDocument, Selection
-from orchestrator.status import CheckOutcome, Reason, Status
+from orchestrator.status import BootstrapCause, CheckOutcome, Reason, Status
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schema" / "results.schema.json"
@@ -108,6 +109,7 @@ def test_every_results_file_we_see_loads(path: Path) -> None:
         ("reason", Reason),
         ("check_outcome", CheckOutcome),
         ("format", ArtifactFormat),
+        ("bootstrap_cause", BootstrapCause),
     ],
 )
 def test_enumerations_match_the_code(definition: str, members: type[enum.StrEnum]) -> None:
@@ -335,6 +337,11 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
     assert_valid_results(written)
     assert load_results(results.path) == results.document()
     assert [("link_error" in cell) for cell in written["cells"]].count(True) == 1
+    # why RUSTC_BOOTSTRAP=1 was set, per artifact; absent where it was not
+    assert written["cells"][0]["artifacts"][0]["build"]["bootstrap"] == {
+        "cause": "declared",
+        "why": "#![feature(abi_ptx)]",
+    }
 
 
 def test_unknown_keys_and_statuses_are_refused() -> None:
@@ -406,6 +413,7 @@ def _observation() -> Observation:
         ),
         files=(library, archive),
         primary="liba.so",
+        bootstrap=Bootstrap(cause=BootstrapCause.DECLARED, why="#![feature(abi_ptx)]"),
     )
     run = RunRecord(
         name="run",
