@@ -53,7 +53,7 @@ def _artifact_lines(
     name = artifact.name.ljust(width)
     if not artifact.built:
         log = f" (log: {record.log})" if record.log else ""
-        return [f"  {name}  not built: {_first_error(record)}{log}"]
+        return [f"  {name}  not built: {_first_error(record, artifact.name)}{log}"]
     exports = crate_names(artifact.exports or (), artifact.demangled, rule)
     hidden = len(set(artifact.exports or ())) - len(exports)
     noise = f", {hidden} platform/std names not shown" if hidden > 0 else ""
@@ -70,17 +70,20 @@ def _entry(artifact: ArtifactRecord, rule: Filter) -> Entry:
     return Entry(built=artifact.built, exports=exports if artifact.built else ())
 
 
-def _first_error(record: CellRecord) -> str:
-    """Why an artifact of the cell did not build: rustc's first error, else its warning that
-    it dropped a crate type the target cannot have (a `dylib` on wasm32: rustc then succeeds
-    with no file), else the cell's detail.
+def _first_error(record: CellRecord, artifact: str) -> str:
+    """Why the artifact did not build: rustc's first error, else its warning that it dropped a
+    crate type the target cannot have (a `dylib` on wasm32: rustc then succeeds with no file),
+    else the cell's detail. Read from the artifact's own diagnostics (another artifact's error
+    is not this one's reason); a document older than that attribution offers the cell's.
     """
+    own = record.artifact_diagnostics(artifact)
+    diagnostics = own if own or not record.unattributed_diagnostics else record.diagnostics
     errors = [
         d.message
-        for d in record.diagnostics
+        for d in diagnostics
         if d.level == "error" and not d.message.startswith("aborting due to")
     ]
-    dropped = [d.message for d in record.diagnostics if "crate type" in d.message]
+    dropped = [d.message for d in diagnostics if "crate type" in d.message]
     chosen = errors or dropped or [record.detail or "no file came out (see the log)"]
     return _first_line(chosen[0])
 

@@ -96,7 +96,9 @@ def cell_record(run: CellRun) -> CellRecord:
         duration_s=round(obs.duration_s, 3) if obs else 0.0,
         cached=run.cached,
         diagnostics=tuple(
-            DiagnosticRecord(level=d.level, message=d.message, code=d.code, rendered=d.rendered)
+            DiagnosticRecord(
+                level=d.level, message=d.message, code=d.code, rendered=d.rendered, artifact=b.name
+            )
             for b in builds
             for d in b.diagnostics
         ),

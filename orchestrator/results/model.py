@@ -87,6 +87,9 @@ class DiagnosticRecord:
     message: str
     code: str | None
     rendered: str
+    # the artifact whose build said it: "which build warned" without reading the log; absent
+    # in documents written before this key
+    artifact: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +244,15 @@ class CellRecord:
         name comes from the id, with the record's own scenario taken off.
         """
         return self.id.removesuffix(f"/{self.scenario}")
+
+    def artifact_diagnostics(self, artifact: str) -> tuple[DiagnosticRecord, ...]:
+        """The diagnostics of one artifact's build (none in documents before `artifact`)."""
+        return tuple(d for d in self.diagnostics if d.artifact == artifact)
+
+    @property
+    def unattributed_diagnostics(self) -> tuple[DiagnosticRecord, ...]:
+        """Diagnostics that name no artifact: those of documents written before the key."""
+        return tuple(d for d in self.diagnostics if d.artifact is None)
 
     @property
     def why(self) -> str:

@@ -6,6 +6,7 @@ of test_pipeline (a wasm cdylib exporting `answer`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -327,6 +328,11 @@ def test_the_table_and_the_observation_read_the_results_model() -> None:
     assert table([wasm], Filter())[1].endswith(
         "not built: dropping unsupported crate type `dylib` for target `wasm32-unknown-unknown`"
     )
+    # attributed diagnostics: an unbuilt artifact's reason is its own error, not another's
+    other = dataclasses.replace(error, message="another artifact's error", artifact="demo.cdylib")
+    own = dataclasses.replace(error, artifact="demo.dylib")
+    attributed = make_cell(f"{GLIBC}/demo", artifacts=[built, unbuilt], diagnostics=(other, own))
+    assert table([attributed], Filter())[4].endswith("not built: cannot produce dylib")
     observed = observed_cells(cells, Filter())
     assert observed == {
         GLIBC: {

@@ -358,3 +358,24 @@ def test_a_link_error_without_a_recognised_line_says_so(results_dir: Path) -> No
     assert record.why.startswith("building artifact 'lib' failed")  # the detail's first line
     assert "no line of the linker's own recognised" in render_index(document, results_dir)
     assert "no line of its own recognised" in render_markdown(document)
+
+
+def test_a_diagnostic_shows_under_the_artifact_whose_build_said_it(results_dir: Path) -> None:
+    """Which build warned, without reading the log; a diagnostic of an older document (naming
+    no artifact) stays in the cell's own list.
+    """
+    document = load_sample()
+    failing = cell_of(document, FAILING)
+    first, *rest = failing.diagnostics
+    attributed = (dataclasses.replace(first, artifact="lib"), *rest)
+    detail = cell_detail(
+        render_index(replace_cell(document, FAILING, diagnostics=attributed), results_dir), FAILING
+    )
+    lib = detail[detail.index("artifact <code>lib</code>") :]
+    lib = lib[: lib.index("build command:")]
+    assert "<h5>rustc diagnostics of <code>lib</code> (1)</h5>" in lib
+    assert first.rendered.rstrip().splitlines()[0] in lib
+    if rest:
+        assert f"<h4>rustc diagnostics ({len(rest)})</h4>" in detail
+    else:
+        assert "<h4>rustc diagnostics" not in detail
