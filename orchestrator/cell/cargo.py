@@ -49,17 +49,21 @@ def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
     return ("sh", "-c", script, "vendor", f"{workdir}/vendor", scenario_vendor_dir(scenario))
 
 
-def flagset_digest(target: TargetSpec) -> str:
+def flagset_digest(target: TargetSpec, rustflags: Sequence[str] = ()) -> str:
     """Everything that changes how a target's crates build: one cache dir per distinct set.
 
     The std key covers the target's fixed flags; the sysroot it names is in every crate's
-    RUSTFLAGS, so two targets with one std key build their crates alike.
+    RUSTFLAGS, so two targets with one std key build their crates alike. An artifact's own
+    `rustflags` rebuild every dependency: a dir of their own, so that two artifacts with and
+    without them do not rebuild each other's (a set without any keeps the digest it had).
     """
-    text = json.dumps([target.triple, std_key(target), target.rustflags, target.env])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    parts: list[object] = [target.triple, std_key(target), target.rustflags, target.env]
+    if rustflags:
+        parts.append(list(rustflags))
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
 
-def build_dir(target: TargetSpec) -> str:
+def build_dir(target: TargetSpec, rustflags: Sequence[str] = ()) -> str:
     """The cached cargo build dir (the scenarios' deps), in the image's volume, per flag set.
 
     Under `build/`: the dirs of the former `-Zbuild-std` builds (`/cache/<triple>/…`) held std
@@ -69,7 +73,7 @@ def build_dir(target: TargetSpec) -> str:
     target dir; without it (cargo 1.85), this dir is the whole target dir. Either way run.py
     copies each artifact's files into `artifact_dir` right after its build.
     """
-    return f"{CACHE_ROOT}/build/{target.triple}/{flagset_digest(target)}"
+    return f"{CACHE_ROOT}/build/{target.triple}/{flagset_digest(target, rustflags)}"
 
 
 def target_dirs(
@@ -81,10 +85,11 @@ def target_dirs(
     of one crate (or of two cells) write the same `release/<name>`: run.py copies each one's
     files out before the next build.
     """
+    shared = build_dir(target, artifact.rustflags)
     if not has_build_dir:
-        return {"CARGO_TARGET_DIR": build_dir(target)}
+        return {"CARGO_TARGET_DIR": shared}
     return {
-        "CARGO_BUILD_BUILD_DIR": build_dir(target),
+        "CARGO_BUILD_BUILD_DIR": shared,
         # one target dir per artifact: two artifacts of one crate must not share `release/exe`
         "CARGO_TARGET_DIR": f"{workdir}/target/{artifact.name}",
     }
@@ -175,7 +180,9 @@ def cargo_invocation(
         "NATIVE": f"{workdir}/native",
         "SRC": f"{SOURCE_ROOT}/{scenario}",
     }
-    if rustflags := sysroot_rustflags(target):
+    # the target's flags and sysroot, then the artifact's build-wide ones (the last of a
+    # repeated -C option wins in rustc)
+    if rustflags := (*sysroot_rustflags(target), *artifact.rustflags):
         env["RUSTFLAGS"] = " ".join(rustflags)
     if bootstrap_need(target, artifact) is not None:
         env["RUSTC_BOOTSTRAP"] = "1"

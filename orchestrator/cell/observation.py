@@ -77,6 +77,7 @@ class BuildRecord:
     primary: str | None
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
     bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
+    rustflags: tuple[str, ...] = ()  # the artifact's build-wide flags (scenario `rustflags:`)
 
     @property
     def built(self) -> bool:
@@ -176,6 +177,7 @@ class BuildOutput:
     log_end: int
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
     bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
+    rustflags: tuple[str, ...] = ()  # the artifact's build-wide flags (scenario `rustflags:`)
 
     @property
     def built(self) -> bool:

@@ -76,6 +76,7 @@ def _inspect_build(build: BuildOutput, folder: Path, inspections: InspectionCach
         primary=build.primary,
         rustc=build.rustc,
         bootstrap=build.bootstrap,
+        rustflags=build.rustflags,
     )
 
 

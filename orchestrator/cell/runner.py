@@ -567,6 +567,7 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         log_end=len(job.log.text()),
         rustc=rustc_command(result.stderr, scenario=job.scenario.name, artifact=artifact),
         bootstrap=bootstrap_need(job.target, artifact),
+        rustflags=artifact.rustflags,
     )
 
 

@@ -344,7 +344,13 @@ def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:
             for toolchain in toolchains
             for target in toolchain.targets
             for release in toolchain.releases
-        )
+        ),
+        std_panics=tuple(
+            (toolchain.name, target.triple, target.panic)
+            for toolchain in toolchains
+            for target in toolchain.targets
+            if target.panic is not None
+        ),
     )
 
 

@@ -119,6 +119,9 @@ class Coordinates:
     """(toolchain, target, release) of every cell the matrix has: what a `when:` can match."""
 
     cells: tuple[tuple[str, str, str], ...]
+    # (toolchain, target, strategy) of each target whose std is built with a fixed panic
+    # strategy (matrix.yaml `panic:`): what a scenario's `-C panic` must agree with
+    std_panics: tuple[tuple[str, str, str], ...] = ()
 
     def axis(self, index: int) -> list[str]:
         """The distinct values of one axis (0: toolchains, 1: targets, 2: releases)."""
@@ -149,6 +152,9 @@ class ArtifactSpec:
     crate_type: CrateType | None
     rustc_args: tuple[str, ...]
     when: Selector
+    # `rustflags:` (the scenario's, then the artifact's): flags for every crate of the build,
+    # dependencies included (RUSTFLAGS), where `rustc_args` reach the artifact's crate only
+    rustflags: tuple[str, ...] = ()
     # `bootstrap: { why: … }` (the artifact's or the scenario's): the crate itself is unstable
     # (a `#![feature]`), so its build needs RUSTC_BOOTSTRAP=1 as a stable user's would; nothing
     # in the command line says so. The why, as declared; None: not declared.
@@ -156,8 +162,8 @@ class ArtifactSpec:
 
     @property
     def z_flags(self) -> tuple[str, ...]:
-        """The -Z flags of `rustc_args`: each one needs nightly or RUSTC_BOOTSTRAP=1."""
-        return tuple(arg for arg in self.rustc_args if arg.startswith("-Z"))
+        """The -Z flags of `rustc_args` and `rustflags`: each needs nightly or RUSTC_BOOTSTRAP=1."""
+        return tuple(arg for arg in (*self.rustc_args, *self.rustflags) if arg.startswith("-Z"))
 
     @property
     def needs_bootstrap(self) -> bool:
@@ -294,6 +300,7 @@ SCENARIO_KEYS = (
     "description",
     "links",
     "bootstrap",
+    "rustflags",
     "prepare",
     "not_applicable",
     "artifacts",
@@ -321,6 +328,7 @@ ARTIFACT_KEYS = (
     "bin_name",
     "crate_type",
     "rustc_args",
+    "rustflags",
     "bootstrap",
     "when",
 )
@@ -340,8 +348,11 @@ def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
     """Read and validate `folder/scenario.yaml`; its globs must match cells of `coordinates`."""
     doc = load_yaml(folder / "scenario.yaml")
     keys = Node.root(doc).mapping(SCENARIO_KEYS)
-    bootstrap = _bootstrap(node) if (node := keys.get("bootstrap")) else None
-    artifacts = tuple(_artifact(node, coordinates, bootstrap) for node in keys["artifacts"].items())
+    shared = Shared(
+        bootstrap=_bootstrap(node) if (node := keys.get("bootstrap")) else None,
+        rustflags=_rustflags(node) if (node := keys.get("rustflags")) else (),
+    )
+    artifacts = tuple(_artifact(node, coordinates, shared) for node in keys["artifacts"].items())
     names = [artifact.name for artifact in artifacts]
     if len(set(names)) != len(names):
         raise keys["artifacts"].fail("artifact names must be unique within a scenario.")
@@ -428,10 +439,29 @@ def _not_applicable(node: Node, coordinates: Coordinates) -> NotApplicable:
     )
 
 
-def _artifact(node: Node, coordinates: Coordinates, bootstrap: str | None) -> ArtifactSpec:
-    """One artifact; `bootstrap`: the scenario's declared why, if any (the artifact's wins)."""
+@dataclass(frozen=True, kw_only=True)
+class FlagNode:
+    """One build-wide flag with the node it came from (a refusal names its key and line)."""
+
+    flag: str
+    node: Node
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shared:
+    """What the scenario's top level says for each of its artifacts."""
+
+    bootstrap: str | None  # the declared why; an artifact's own wins
+    rustflags: tuple[FlagNode, ...]  # before the artifact's own
+
+
+def _artifact(node: Node, coordinates: Coordinates, shared: Shared) -> ArtifactSpec:
+    """One artifact, with what the scenario's top level gives every artifact."""
     keys = node.mapping(ARTIFACT_KEYS)
     own_bootstrap = keys.get("bootstrap")
+    when = _selector(keys.get("when"), coordinates)
+    flags = (*shared.rustflags, *(_rustflags(own) if (own := keys.get("rustflags")) else ()))
+    _check_panic(flags, when, coordinates)
     package = keys["package"].text()
     crate_type = keys.get("crate_type")
     rustc_args = keys.get("rustc_args")
@@ -445,9 +475,79 @@ def _artifact(node: Node, coordinates: Coordinates, bootstrap: str | None) -> Ar
         if crate_type
         else None,
         rustc_args=rustc_args.texts() if rustc_args else (),
-        when=_selector(keys.get("when"), coordinates),
-        bootstrap=_bootstrap(own_bootstrap) if own_bootstrap else bootstrap,
+        when=when,
+        rustflags=tuple(flag.flag for flag in flags),
+        bootstrap=_bootstrap(own_bootstrap) if own_bootstrap else shared.bootstrap,
     )
+
+
+def _rustflags(node: Node) -> tuple[FlagNode, ...]:
+    """`rustflags:` a list of flags, one rustc argument each: they travel in RUSTFLAGS, which
+    cargo splits at spaces, so an item with a space would become two arguments unseen.
+    """
+    parts = list(node.items()) if isinstance(node.value, list) else [node]
+    flags = tuple(FlagNode(flag=part.text(), node=part) for part in parts)
+    for flag in flags:
+        if any(char.isspace() for char in flag.flag):
+            raise flag.node.fail(
+                f"'{flag.flag}' holds a space: give one argument per item "
+                "([-C, panic=abort] or -Cpanic=abort); RUSTFLAGS is split at spaces."
+            )
+    return flags
+
+
+PANIC_STRATEGIES = ("abort", "unwind")
+
+
+def _check_panic(flags: tuple[FlagNode, ...], when: Selector, coordinates: Coordinates) -> None:
+    """Refuse a `-C panic=` that the prebuilt std of a target the artifact builds on cannot take.
+
+    std is built once per target (cell/stdlib.py) with the target's panic strategy, and
+    panic_abort beside it: an unwinding std takes `-C panic=abort`, but a std built with
+    panic=abort has no unwinding to offer a crate built with `-C panic=unwind`.
+    """
+    for flag, value in _panic_flags(flags):
+        if value not in PANIC_STRATEGIES:
+            raise flag.node.fail(
+                f"'{value}' is not a panic strategy; use one of {', '.join(PANIC_STRATEGIES)}."
+            )
+        if value != "unwind":
+            continue
+        clash = next(
+            (
+                f"{toolchain}/{target}"
+                for toolchain, target, strategy in coordinates.std_panics
+                if strategy == "abort"
+                for cell in coordinates.cells
+                if cell[:2] == (toolchain, target)
+                and when.matches(toolchain=toolchain, target=target, release=cell[2])
+            ),
+            None,
+        )
+        if clash is not None:
+            raise flag.node.fail(
+                f"-C panic=unwind cannot build on {clash}: its std is built with panic=abort "
+                "(matrix.yaml `panic:`), and a crate cannot unwind through it. Leave that "
+                "target out with the artifact's `when:`, or drop the flag."
+            )
+
+
+def _panic_flags(flags: tuple[FlagNode, ...]) -> list[tuple[FlagNode, str]]:
+    """Each `-C panic=X` among the flags (-Cpanic=X, -C panic=X, --codegen[=]panic=X)."""
+    found = []
+    for index, flag in enumerate(flags):
+        option = None
+        named = flag
+        if flag.flag in ("-C", "--codegen") and index + 1 < len(flags):
+            named = flags[index + 1]
+            option = named.flag
+        elif flag.flag.startswith("--codegen="):
+            option = flag.flag.removeprefix("--codegen=")
+        elif flag.flag.startswith("-C") and flag.flag != "-C":
+            option = flag.flag.removeprefix("-C")
+        if option is not None and option.startswith("panic="):
+            found.append((named, option.removeprefix("panic=")))
+    return found
 
 
 def _bootstrap(node: Node) -> str:

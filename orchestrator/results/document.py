@@ -159,6 +159,7 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
             bootstrap=BootstrapRecord(cause=build.bootstrap.cause, why=build.bootstrap.why)
             if build.bootstrap
             else None,
+            rustflags=build.rustflags or None,
         ),
     )
 

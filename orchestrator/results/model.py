@@ -124,6 +124,9 @@ class BuildInfo:
     rustc: str | None = field(default=None, metadata=OMIT_WHEN_NONE)
     # why RUSTC_BOOTSTRAP=1 was set for the build; absent when it was not (and in older files)
     bootstrap: BootstrapRecord | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    # the scenario's build-wide flags for this artifact (`rustflags:`, in RUSTFLAGS after the
+    # target's); absent when it gave none
+    rustflags: tuple[str, ...] | None = field(default=None, metadata=OMIT_WHEN_NONE)
 
 
 @dataclass(frozen=True, kw_only=True)

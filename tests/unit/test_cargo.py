@@ -146,6 +146,21 @@ def test_flagset_digest_changes_with_rustflags(matrix: Matrix) -> None:
     assert flagset_digest(glibc) != flagset_digest(replace(glibc, rustflags=("-Cdebuginfo=1",)))
 
 
+def test_an_artifacts_rustflags_reach_every_crate_after_the_targets(matrix: Matrix) -> None:
+    """In RUSTFLAGS (every crate of the build), after the target's flags and sysroot, and in a
+    build dir of their own; an artifact without any keeps the dir it had.
+    """
+    glibc, wasm = matrix.toolchains[0].targets[0], matrix.toolchains[1].targets[0]
+    lib = replace(artifact(matrix, "lib"), rustflags=("-Copt-level=1", "-Cpanic=abort"))
+    native = dict(cargo_invocation(scenario="alpha", target=glibc, artifact=lib, workdir="/w").env)
+    assert native["RUSTFLAGS"] == "-Copt-level=1 -Cpanic=abort"
+    cross = dict(cargo_invocation(scenario="alpha", target=wasm, artifact=lib, workdir="/w").env)
+    assert cross["RUSTFLAGS"] == f"--sysroot {sysroot_dir(wasm)} -Copt-level=1 -Cpanic=abort"
+    assert native["CARGO_BUILD_BUILD_DIR"] == build_dir(glibc, lib.rustflags)
+    assert build_dir(glibc, lib.rustflags) != build_dir(glibc)
+    assert flagset_digest(glibc, ()) == flagset_digest(glibc)
+
+
 def test_parse_messages_keeps_the_wanted_target_and_workspace_diagnostics(matrix: Matrix) -> None:
     lines = [
         {

@@ -598,3 +598,72 @@ def test_bootstrap_without_a_why_is_refused(
         f"    crate_type: cdylib\n    bootstrap: {value}\n",
     )
     assert re.search(r"scenarios/alpha/scenario\.yaml:\d+: " + expected, message), message
+
+
+def with_rustflags(top: str, lib: str) -> str:
+    """SCENARIO with top-level `rustflags:` (if `top`) and the lib artifact's own (if `lib`)."""
+    scenario = SCENARIO.replace(
+        "    crate_type: cdylib\n", f"    crate_type: cdylib\n    rustflags: {lib}\n"
+    )
+    if not lib:
+        scenario = SCENARIO
+    return (f"rustflags: {top}\n" if top else "") + scenario
+
+
+def test_rustflags_of_the_scenario_then_the_artifact_reach_each_artifact(
+    make_project: ProjectFactory,
+) -> None:
+    scenario = with_rustflags("[-Copt-level=1]", "[-C, target-feature=+crt-static, -Zfoo]")
+    lib, exe = load_matrix(make_project(scenarios={"alpha": scenario})).scenario("alpha").artifacts
+    assert lib.rustflags == ("-Copt-level=1", "-C", "target-feature=+crt-static", "-Zfoo")
+    assert lib.z_flags == ("-Zfoo",)
+    assert lib.needs_bootstrap  # a -Z flag in rustflags needs RUSTC_BOOTSTRAP as in rustc_args
+    assert exe.rustflags == ("-Copt-level=1",)
+
+
+@pytest.mark.parametrize(
+    ("top", "lib", "expected"),
+    [
+        (
+            "",
+            "['-C panic=abort']",
+            r":\d+: artifacts\[0\]\.rustflags\[0\]: '-C panic=abort' holds a space: give one",
+        ),
+        (
+            "",
+            "[-Cpanic=unwind]",
+            (
+                r":\d+: artifacts\[0\]\.rustflags\[0\]: -C panic=unwind cannot build on "
+                r"wasm/wasm32-unknown-unknown: its std is built with panic=abort"
+            ),
+        ),
+        (
+            "[-C, panic=unwind]",
+            "",
+            r":1: rustflags\[1\]: -C panic=unwind cannot build on wasm/wasm32-unknown-unknown",
+        ),
+        (
+            "",
+            "[--codegen=panic=never]",
+            r":\d+: artifacts\[0\]\.rustflags\[0\]: 'never' is not a panic",
+        ),
+    ],
+)
+def test_a_rustflag_the_build_cannot_take_is_refused(
+    make_project: ProjectFactory, top: str, lib: str, expected: str
+) -> None:
+    message = error_for(make_project, scenario=with_rustflags(top, lib))
+    assert re.search(r"scenarios/alpha/scenario\.yaml" + expected, message), message
+
+
+def test_panic_flags_the_std_can_take_load(make_project: ProjectFactory) -> None:
+    """abort builds everywhere (panic_abort is beside every std); unwind where std unwinds."""
+    aborting = with_rustflags("", "[-Cpanic=abort]")
+    assert load_matrix(make_project(scenarios={"alpha": aborting}))
+    scoped = SCENARIO.replace(
+        "    crate_type: cdylib\n",
+        "    crate_type: cdylib\n    rustflags: [-C, panic=unwind]\n"
+        "    when: { toolchain: glibc }\n",
+    )
+    lib = load_matrix(make_project(scenarios={"alpha": scoped})).scenario("alpha").artifacts[0]
+    assert lib.rustflags == ("-C", "panic=unwind")

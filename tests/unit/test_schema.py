@@ -342,6 +342,7 @@ def test_a_document_written_by_the_code_validates(matrix: Matrix, tmp_path: Path
         "cause": "declared",
         "why": "#![feature(abi_ptx)]",
     }
+    assert written["cells"][0]["artifacts"][0]["build"]["rustflags"] == ["-C", "opt-level=1"]
 
 
 def test_unknown_keys_and_statuses_are_refused() -> None:
@@ -414,6 +415,7 @@ def _observation() -> Observation:
         files=(library, archive),
         primary="liba.so",
         bootstrap=Bootstrap(cause=BootstrapCause.DECLARED, why="#![feature(abi_ptx)]"),
+        rustflags=("-C", "opt-level=1"),
     )
     run = RunRecord(
         name="run",
