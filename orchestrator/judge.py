@@ -180,7 +180,7 @@ def _check_suggestion(
     judged: _Judged, check: Check, observation: Observation, where: tuple[str, str, str]
 ) -> str | None:
     build = next(b for b in observation.builds if b.name == check.artifact)
-    chosen = _checked_file(build, check.file)
+    chosen = _checked_file(build, check)
     static = chosen.inspection.static if chosen else None
     return check_suggestion(
         check,
@@ -188,7 +188,7 @@ def _check_suggestion(
         substring=check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT),
         build=build,
         phase=observed_phase(build, observation.runs),
-        flag=build.built if check.property is Property.BUILT else static,
+        flag=_built(build, check) if check.property is Property.BUILT else static,
         where=where,
     )
 
@@ -311,7 +311,9 @@ def _raw_outcome(check: Check, build: BuildRecord, runs: Sequence[RunRecord]) ->
         assert check.expected_phase is not None
         return _phase_outcome(check.expected_phase, build, runs)
     if check.property is Property.BUILT:
-        return _flag_outcome(expected=check.expected_flag, actual=build.built, name="built")
+        return _flag_outcome(
+            expected=check.expected_flag, actual=_built(build, check), name="built"
+        )
     if check.property in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT):
         assert check.matcher is not None
         texts = _diagnostic_texts(check.property, build)
@@ -321,10 +323,9 @@ def _raw_outcome(check: Check, build: BuildRecord, runs: Sequence[RunRecord]) ->
 
 def _file_outcome(check: Check, build: BuildRecord) -> _Outcome:
     """A check that reads the artifact's file (its primary one, or the one `file:` names)."""
-    chosen = _checked_file(build, check.file)
+    chosen = _checked_file(build, check)
     if chosen is None:
-        missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
-        return _Outcome(outcome=CheckOutcome.UNKNOWN, detail=f"the artifact was {missing}")
+        return _Outcome(outcome=CheckOutcome.UNKNOWN, detail=_no_file(build, check))
     inspection = chosen.inspection
     match check.property:
         case Property.STATIC:
@@ -368,11 +369,30 @@ def _names(inspection: Inspection, prop: Property) -> Sequence[str]:
     return names
 
 
-def _checked_file(build: BuildRecord, file_glob: str | None) -> ArtifactFile | None:
-    """The file a check reads: the one its glob names, else the artifact's primary file."""
-    if file_glob is None or not build.built:
+def _checked_file(build: BuildRecord, check: Check) -> ArtifactFile | None:
+    """The file a check reads: its crate type's, the one its glob names, else the artifact's
+    primary file.
+    """
+    if check.crate_type is not None:
+        return build.crate_type_file(check.crate_type)
+    if check.file is None or not build.built:
         return build.primary_file()
-    return next((f for f in build.files if fnmatch.fnmatchcase(f.file, file_glob)), None)
+    return next((f for f in build.files if fnmatch.fnmatchcase(f.file, check.file)), None)
+
+
+def _no_file(build: BuildRecord, check: Check) -> str:
+    """Why a check that reads a file has none to read."""
+    if check.crate_type is not None:
+        return f"the artifact's {check.crate_type} was not built"
+    missing = f"no file matching {check.file!r}" if check.file and build.built else "not built"
+    return f"the artifact was {missing}"
+
+
+def _built(build: BuildRecord, check: Check) -> bool:
+    """`built`: of the check's crate type, else of the whole artifact (every crate type)."""
+    if check.crate_type is not None:
+        return build.crate_type_built(check.crate_type)
+    return build.built
 
 
 def _flag_outcome(*, expected: bool | None, actual: bool, name: str) -> _Outcome:
@@ -421,9 +441,23 @@ def _short(names: Sequence[str], limit: int = 8) -> str:
 def _unexplained_build_failure(
     builds: Sequence[BuildRecord], judged: Sequence[_Judged]
 ) -> BuildRecord | None:
-    """The first failed build that no `built` check on its artifact accounts for."""
-    explained = {j.result.artifact for j in judged if j.kind in (Property.BUILT, Property.FAILS_AT)}
-    return next((b for b in builds if not b.built and b.name not in explained), None)
+    """The first failed build that no `built` check on its artifact accounts for: one on the
+    whole artifact, or one on each crate type that left no file (a check on the rlib says
+    nothing of a dropped cdylib).
+    """
+    scopes = {_scope(j) for j in judged if j.kind in (Property.BUILT, Property.FAILS_AT)}
+
+    def explained(build: BuildRecord) -> bool:
+        missing = build.missing_crate_types or (None,)
+        return (build.name, None) in scopes or all((build.name, t) in scopes for t in missing)
+
+    return next((b for b in builds if not b.built and not explained(b)), None)
+
+
+def _scope(judged: _Judged) -> tuple[str, str | None]:
+    """What a check is about: its artifact, and the one crate type it reads (None: all)."""
+    crate_type = judged.check.crate_type if judged.check else None
+    return judged.result.artifact, crate_type.value if crate_type else None
 
 
 def _build_reason(build: BuildRecord) -> Reason:
@@ -480,12 +514,26 @@ def _link_failed(build: BuildRecord) -> bool:
 def _build_detail(build: BuildRecord, log: str) -> str:
     first_error = next((d.message for d in build.diagnostics if d.level == "error"), None)
     if first_error is None and build.exit_code == 0:
-        first_error = "cargo reported no artifact for it"
+        first_error = _no_file_reason(build)
     tail = "\n".join(log.rstrip().splitlines()[-LOG_TAIL_LINES:])
     return (
         f"building artifact '{build.name}' failed (exit {build.exit_code}): "
         f"{first_error or 'see the log'}\n--- log tail ---\n{tail}"
     )
+
+
+def _no_file_reason(build: BuildRecord) -> str:
+    """A build that succeeded without its file: rustc's warning that it dropped the crate
+    type (a `crate_types:` entry the target cannot have), else cargo's silence.
+    """
+    dropped = next(
+        (d.message for d in build.diagnostics if "dropping unsupported crate type" in d.message),
+        None,
+    )
+    if build.missing_crate_types:
+        types = ", ".join(build.missing_crate_types)
+        return f"no file for {types}" + (f" ({dropped})" if dropped else "")
+    return dropped or "cargo reported no artifact for it"
 
 
 def _verdict_from_checks(judged: Sequence[_Judged]) -> Verdict:
@@ -530,13 +578,17 @@ def _explained_unknowns(judged: Sequence[_Judged]) -> bool:
     expected not to build, or not to get that far).
     """
     expected_unbuilt = {
-        j.result.artifact
+        _scope(j)
         for j in judged
         if j.kind in (Property.BUILT, Property.FAILS_AT)
         and j.result.outcome in (CheckOutcome.PASS, CheckOutcome.FLAKY)
     }
+    # a check on one crate type is explained by a check on the whole artifact or on that type;
+    # one on the whole artifact by any (as before crate types had checks of their own)
+    explaining = {artifact for artifact, _ in expected_unbuilt}
     return all(
-        j.result.artifact in expected_unbuilt
+        (_scope(j)[0], None) in expected_unbuilt
+        or (_scope(j) in expected_unbuilt if _scope(j)[1] else _scope(j)[0] in explaining)
         for j in judged
         if j.result.outcome is CheckOutcome.UNKNOWN
     )

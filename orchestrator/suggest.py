@@ -68,7 +68,14 @@ def check_suggestion(
     nothing was observed to suggest from.
     """
     lines = [f"- artifact: {_scalar(check.artifact)}"]
-    if check.property in (Property.FAILS_AT, Property.BUILT):
+    if check.crate_type is not None:
+        lines.append(f"  crate_type: {check.crate_type}")
+    if check.property is Property.BUILT and check.crate_type is not None:
+        # one crate type: built or not, whatever became of the others
+        if flag is None:
+            return None
+        lines.append(f"  built: {str(flag).lower()}")
+    elif check.property in (Property.FAILS_AT, Property.BUILT):
         # a failure says where it happened; a success is just "it built"
         failed = phase if check.property is Property.FAILS_AT or not build.built else None
         lines.append(f"  fails_at: {failed}" if failed else "  built: true")

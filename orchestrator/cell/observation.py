@@ -37,6 +37,16 @@ class Bootstrap:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CrateTypeFile:
+    """One crate type of a several-crate-type artifact and the file it left (`file` names one
+    of the build's files); None: none came out (rustc dropped the type, or the build failed).
+    """
+
+    crate_type: str
+    file: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class BuiltFile:
     """A file a build produced, copied out of the container; its format told by its bytes."""
 
@@ -78,13 +88,33 @@ class BuildRecord:
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
     bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
     rustflags: tuple[str, ...] = ()  # the artifact's build-wide flags (scenario `rustflags:`)
+    # `crate_types:` each declared crate type and its file, in the scenario's order; the first
+    # one's is the primary file, and the artifact is built only if every one came out
+    crate_files: tuple[CrateTypeFile, ...] = ()
 
     @property
     def built(self) -> bool:
-        return self.exit_code == 0 and self.primary is not None
+        """Built, and (several crate types) every one of them: a leftover rlib beside a dropped
+        cdylib is not the artifact.
+        """
+        complete = all(c.file is not None for c in self.crate_files)
+        return self.exit_code == 0 and self.primary is not None and complete
 
     def primary_file(self) -> ArtifactFile | None:
         return next((f for f in self.files if f.file == self.primary), None)
+
+    def crate_type_file(self, crate_type: str) -> ArtifactFile | None:
+        """The file one crate type of the artifact left; None: it left none."""
+        name = next((c.file for c in self.crate_files if c.crate_type == crate_type), None)
+        return next((f for f in self.files if f.file == name), None) if name else None
+
+    def crate_type_built(self, crate_type: str) -> bool:
+        return self.exit_code == 0 and self.crate_type_file(crate_type) is not None
+
+    @property
+    def missing_crate_types(self) -> tuple[str, ...]:
+        """Declared crate types that left no file (rustc dropped them, or the build failed)."""
+        return tuple(c.crate_type for c in self.crate_files if c.file is None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,10 +208,17 @@ class BuildOutput:
     rustc: str | None = None  # the rustc command cargo ran (cargo -v); None: it ran none
     bootstrap: Bootstrap | None = None  # why RUSTC_BOOTSTRAP=1 was set; None: it was not
     rustflags: tuple[str, ...] = ()  # the artifact's build-wide flags (scenario `rustflags:`)
+    # `crate_types:` each declared crate type and its file, in the scenario's order; the first
+    # one's is the primary file, and the artifact is built only if every one came out
+    crate_files: tuple[CrateTypeFile, ...] = ()
 
     @property
     def built(self) -> bool:
-        return self.exit_code == 0 and self.primary is not None
+        """Built, and (several crate types) every one of them: a leftover rlib beside a dropped
+        cdylib is not the artifact.
+        """
+        complete = all(c.file is not None for c in self.crate_files)
+        return self.exit_code == 0 and self.primary is not None and complete
 
     def primary_file(self) -> BuiltFile | None:
         return next((f for f in self.files if f.file == self.primary), None)

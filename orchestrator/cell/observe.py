@@ -77,6 +77,7 @@ def _inspect_build(build: BuildOutput, folder: Path, inspections: InspectionCach
         rustc=build.rustc,
         bootstrap=build.bootstrap,
         rustflags=build.rustflags,
+        crate_files=build.crate_files,
     )
 
 

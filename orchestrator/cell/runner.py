@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import assert_never
 
 from orchestrator.cell.cargo import (
     SOURCE_ROOT,
@@ -36,6 +37,7 @@ from orchestrator.cell.observation import (
     BuildOutput,
     BuiltFile,
     CellOutput,
+    CrateTypeFile,
     Failure,
     NotRun,
     RunRecord,
@@ -51,7 +53,7 @@ from orchestrator.cell.stdlib import (
     sysroot_dir,
 )
 from orchestrator.config.matrix import Limits, Release, TargetSpec
-from orchestrator.config.scenario import ArtifactSpec, RunPlace, RunSpec, Scenario
+from orchestrator.config.scenario import ArtifactSpec, CrateType, RunPlace, RunSpec, Scenario
 from orchestrator.engine.container import (
     CELL_USER,
     ENGINE_ERRORS,
@@ -552,6 +554,7 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         if result.exit_code == 0
         else ()
     )
+    crate_files = crate_type_files(artifact.crate_types, files)
     return BuildOutput(
         name=artifact.name,
         package=artifact.package,
@@ -563,11 +566,12 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         duration_s=result.seconds,
         diagnostics=report.diagnostics,
         files=files,
-        primary=choose_primary(files),
+        primary=crate_files[0].file if crate_files else choose_primary(files),
         log_end=len(job.log.text()),
         rustc=rustc_command(result.stderr, scenario=job.scenario.name, artifact=artifact),
         bootstrap=bootstrap_need(job.target, artifact),
         rustflags=artifact.rustflags,
+        crate_files=crate_files,
     )
 
 
@@ -788,6 +792,50 @@ def choose_primary(files: tuple[BuiltFile, ...]) -> str | None:
             if item.format is wanted:
                 return item.file
     return files[0].file if files else None
+
+
+# The files a library crate type leaves: an rlib; a staticlib's archive (not a DLL's import
+# library, `x.dll.a` / `x.dll.lib`, an archive too); a cdylib's or dylib's linked binary.
+SHARED_LIBRARY_FORMATS = (
+    ArtifactFormat.ELF,
+    ArtifactFormat.PE,
+    ArtifactFormat.MACHO,
+    ArtifactFormat.WASM,
+    ArtifactFormat.PTX,
+)
+IMPORT_LIBRARY_SUFFIXES = (".dll.a", ".dll.lib")
+
+
+def crate_type_files(
+    crate_types: Sequence[CrateType], files: Sequence[BuiltFile]
+) -> tuple[CrateTypeFile, ...]:
+    """Each declared crate type with the file it left, told by the file's name and format."""
+    return tuple(
+        CrateTypeFile(
+            crate_type=crate_type.value,
+            file=next((f.file for f in files if _left_by(crate_type, f)), None),
+        )
+        for crate_type in crate_types
+    )
+
+
+def _left_by(crate_type: CrateType, file: BuiltFile) -> bool:
+    rlib = file.file.endswith(".rlib")
+    match crate_type:
+        case CrateType.RLIB:
+            return rlib
+        case CrateType.STATICLIB:
+            return (
+                file.format is ArtifactFormat.ARCHIVE
+                and not rlib
+                and not file.file.endswith(IMPORT_LIBRARY_SUFFIXES)
+            )
+        case CrateType.CDYLIB | CrateType.DYLIB:
+            return file.format in SHARED_LIBRARY_FORMATS
+        case CrateType.BIN | CrateType.LIB:
+            return False  # never listed (config.scenario.LISTED_CRATE_TYPES)
+        case _:
+            assert_never(crate_type)
 
 
 def _first_line(text: str) -> str:

@@ -10,7 +10,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.config.reader import Node
+from orchestrator.config.manifest import MANIFEST, read_packages, read_toml
+from orchestrator.config.reader import Mapping, Node
 from orchestrator.config.source import load_yaml
 
 
@@ -152,6 +153,11 @@ class ArtifactSpec:
     crate_type: CrateType | None
     rustc_args: tuple[str, ...]
     when: Selector
+    # `crate_types:` the library's crate types as its Cargo.toml declares them, built without a
+    # `--crate-type` override (as the user's `cargo build` does: a type the target cannot have
+    # is dropped by rustc with a warning, not refused by cargo); each has its own file and
+    # `built`. Empty: one crate type (`crate_type`, or the package's default)
+    crate_types: tuple[CrateType, ...] = ()
     # `rustflags:` (the scenario's, then the artifact's): flags for every crate of the build,
     # dependencies included (RUSTFLAGS), where `rustc_args` reach the artifact's crate only
     rustflags: tuple[str, ...] = ()
@@ -217,6 +223,8 @@ class Check:
     why: str
     expected_phase: Phase | None = None
     flaky: str | None = None
+    # `crate_type:` which of a several-crate-type artifact's files (and `built`) the check reads
+    crate_type: CrateType | None = None
 
     def applies(self, *, toolchain: str, target: str, release: str) -> bool:
         """`when` matches and `unless` (if given) does not."""
@@ -224,12 +232,15 @@ class Check:
         return self.when.matches(**where) and not (self.unless and self.unless.matches(**where))
 
     def describe(self) -> str:
-        """The expectation in words, as the report prints it."""
+        """The expectation in words, as the report prints it (`cdylib: built is false` for
+        one crate type of an artifact).
+        """
+        of = f"{self.crate_type}: " if self.crate_type else ""
         if self.expected_phase is not None:
             return f"fails at {self.expected_phase}"
         if self.matcher is None:
-            return f"{self.property} is {str(self.expected_flag).lower()}"
-        return f"{self.property}: " + "; ".join(self.matcher.describe())
+            return f"{of}{self.property} is {str(self.expected_flag).lower()}"
+        return f"{of}{self.property}: " + "; ".join(self.matcher.describe())
 
 
 class RunPlace(enum.StrEnum):
@@ -327,6 +338,7 @@ ARTIFACT_KEYS = (
     "target_kind",
     "bin_name",
     "crate_type",
+    "crate_types",
     "rustc_args",
     "rustflags",
     "bootstrap",
@@ -334,6 +346,7 @@ ARTIFACT_KEYS = (
 )
 CHECK_KEYS = (
     "artifact",
+    "crate_type",
     "file",
     "when",
     "unless",
@@ -349,15 +362,16 @@ def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
     doc = load_yaml(folder / "scenario.yaml")
     keys = Node.root(doc).mapping(SCENARIO_KEYS)
     shared = Shared(
+        folder=folder,
         bootstrap=_bootstrap(node) if (node := keys.get("bootstrap")) else None,
         rustflags=_rustflags(node) if (node := keys.get("rustflags")) else (),
     )
+    if not (folder / "Cargo.toml").is_file():
+        raise keys["artifacts"].fail(f"there is no {folder / 'Cargo.toml'} to build them from.")
     artifacts = tuple(_artifact(node, coordinates, shared) for node in keys["artifacts"].items())
     names = [artifact.name for artifact in artifacts]
     if len(set(names)) != len(names):
         raise keys["artifacts"].fail("artifact names must be unique within a scenario.")
-    if not (folder / "Cargo.toml").is_file():
-        raise keys["artifacts"].fail(f"there is no {folder / 'Cargo.toml'} to build them from.")
     optional = {key: keys.get(key) for key in ("links", "prepare", "not_applicable")}
     return Scenario(
         name=folder.name,
@@ -371,7 +385,7 @@ def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
         if optional["not_applicable"]
         else (),
         artifacts=artifacts,
-        checks=tuple(_check(node, names, coordinates) for node in keys["checks"].items()),
+        checks=tuple(_check(node, artifacts, coordinates) for node in keys["checks"].items()),
         runs=tuple(_run(node, names, coordinates) for node in runs.items())
         if (runs := keys.get("runs"))
         else (),
@@ -451,6 +465,7 @@ class FlagNode:
 class Shared:
     """What the scenario's top level says for each of its artifacts."""
 
+    folder: Path  # the scenario's, holding the Cargo workspace
     bootstrap: str | None  # the declared why; an artifact's own wins
     rustflags: tuple[FlagNode, ...]  # before the artifact's own
 
@@ -458,27 +473,71 @@ class Shared:
 def _artifact(node: Node, coordinates: Coordinates, shared: Shared) -> ArtifactSpec:
     """One artifact, with what the scenario's top level gives every artifact."""
     keys = node.mapping(ARTIFACT_KEYS)
+    package = keys["package"].text()
+    target_kind = TargetKind(keys["target_kind"].choice([k.value for k in TargetKind]))
+    crate_type = keys.get("crate_type")
+    rustc_args = keys.get("rustc_args")
+    bin_name = keys.get("bin_name")
     own_bootstrap = keys.get("bootstrap")
     when = _selector(keys.get("when"), coordinates)
     flags = (*shared.rustflags, *(_rustflags(own) if (own := keys.get("rustflags")) else ()))
     _check_panic(flags, when, coordinates)
-    package = keys["package"].text()
-    crate_type = keys.get("crate_type")
-    rustc_args = keys.get("rustc_args")
-    bin_name = keys.get("bin_name")
+    declared = keys.get("crate_types")
+    if declared and (crate_type or target_kind is not TargetKind.LIB):
+        raise declared.fail(
+            "crate_types builds a library's crate types as its Cargo.toml declares them; "
+            "it goes with `target_kind: lib` and without `crate_type` (a --crate-type override)."
+        )
     return ArtifactSpec(
         name=_artifact_name(keys["name"]),
         package=package,
-        target_kind=TargetKind(keys["target_kind"].choice([k.value for k in TargetKind])),
+        target_kind=target_kind,
         bin_name=bin_name.text() if bin_name else package,
         crate_type=CrateType(crate_type.choice([c.value for c in CrateType]))
         if crate_type
         else None,
+        crate_types=_crate_types(declared, shared.folder, package) if declared else (),
         rustc_args=rustc_args.texts() if rustc_args else (),
         when=when,
         rustflags=tuple(flag.flag for flag in flags),
         bootstrap=_bootstrap(own_bootstrap) if own_bootstrap else shared.bootstrap,
     )
+
+
+# The crate types a library can list and that each leave a file of their own; `lib` is
+# whichever rustc picks, and cdylib and dylib write the same file name.
+LISTED_CRATE_TYPES = (CrateType.RLIB, CrateType.DYLIB, CrateType.CDYLIB, CrateType.STATICLIB)
+
+
+def _crate_types(node: Node, folder: Path, package: str) -> tuple[CrateType, ...]:
+    """`crate_types:` the package's own list, as its Cargo.toml declares it (checked there)."""
+    items = list(node.items()) if isinstance(node.value, list) else [node]
+    listed = tuple(CrateType(item.choice([c.value for c in LISTED_CRATE_TYPES])) for item in items)
+    if len(set(listed)) != len(listed):
+        raise node.fail("a crate type is listed twice.")
+    if {CrateType.CDYLIB, CrateType.DYLIB} <= set(listed):
+        raise node.fail("cdylib and dylib write the same file; build them as two artifacts.")
+    manifest = _declared_crate_types(folder, package, node)
+    if set(manifest) != {c.value for c in listed}:
+        raise node.fail(
+            f"package '{package}' declares crate-type = {list(manifest)} in its Cargo.toml, "
+            f"not {[c.value for c in listed]}: crate_types builds what the manifest declares "
+            "(no --crate-type override), so list the same types in both."
+        )
+    return listed
+
+
+def _declared_crate_types(folder: Path, package: str, node: Node) -> tuple[str, ...]:
+    """The `[lib] crate-type` of `package` in the scenario's workspace (a ConfigError names
+    the Cargo.toml that cannot be read).
+    """
+    packages = read_packages(folder, read_toml(folder / MANIFEST))
+    found = next((p for p in packages if p.name == package), None)
+    if found is None:
+        raise node.fail(
+            f"the workspace in {folder} has no package '{package}' to read crate types from."
+        )
+    return found.lib_crate_types
 
 
 def _rustflags(node: Node) -> tuple[FlagNode, ...]:
@@ -578,8 +637,9 @@ def _artifact_name(node: Node) -> str:
     return name
 
 
-def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> Check:
+def _check(node: Node, artifacts: tuple[ArtifactSpec, ...], coordinates: Coordinates) -> Check:
     keys = node.mapping(CHECK_KEYS)
+    artifact_names = [artifact.name for artifact in artifacts]
     present = [p for p in Property if keys.has(p.value)]
     if len(present) != 1:
         raise node.fail(
@@ -597,8 +657,10 @@ def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> C
             "not both; keep the one that says what you know."
         )
     phase = prop is Property.FAILS_AT
+    artifact = keys["artifact"].choice(artifact_names)
+    crate_type = keys.get("crate_type")
     return Check(
-        artifact=keys["artifact"].choice(artifact_names),
+        artifact=artifact,
         property=prop,
         file=file_glob.text() if (file_glob := keys.get("file")) else None,
         matcher=_matcher(value) if prop in SET_PROPERTIES else None,
@@ -609,7 +671,36 @@ def _check(node: Node, artifact_names: list[str], coordinates: Coordinates) -> C
         why=why.text() if why else "",
         expected_phase=Phase(value.choice([p.value for p in Phase])) if phase else None,
         flaky=flaky.text() if flaky else None,
+        crate_type=_check_crate_type(
+            crate_type, keys, prop, artifacts[artifact_names.index(artifact)]
+        )
+        if crate_type
+        else None,
     )
+
+
+# what reads one crate type's file or `built`; diagnostics and fails_at are the build's
+CRATE_TYPE_PROPERTIES = tuple(
+    p
+    for p in Property
+    if p not in (Property.DIAGNOSTICS, Property.DIAGNOSTICS_TEXT, Property.FAILS_AT)
+)
+
+
+def _check_crate_type(
+    node: Node, keys: Mapping, prop: Property, artifact: ArtifactSpec
+) -> CrateType:
+    """A check's `crate_type:` one of its artifact's `crate_types`, read by a check that has one."""
+    if not artifact.crate_types:
+        raise node.fail(
+            f"artifact '{artifact.name}' has one crate type; `crate_type:` picks one of an "
+            "artifact's `crate_types`."
+        )
+    if prop not in CRATE_TYPE_PROPERTIES:
+        raise node.fail(f"{prop} is the whole build's, not one crate type's; drop `crate_type:`.")
+    if keys.has("file"):
+        raise node.fail("`file:` and `crate_type:` both pick the file to read; keep one.")
+    return CrateType(node.choice([c.value for c in artifact.crate_types]))
 
 
 def _matcher(node: Node) -> SetMatcher:

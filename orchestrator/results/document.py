@@ -23,6 +23,7 @@ from orchestrator.results.model import (
     BuildInfo,
     CellRecord,
     CheckRecord,
+    CrateTypeRecord,
     DiagnosticRecord,
     LinkerRecord,
     LinkErrorRecord,
@@ -126,7 +127,9 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
     inspection = primary.inspection if primary else None
     return ArtifactRecord(
         name=build.name,
-        kind=build.crate_type or build.target_kind,
+        kind=build.crate_type
+        or ",".join(c.crate_type for c in build.crate_files)
+        or build.target_kind,
         built=build.built,
         file=primary.path if primary else None,
         format=inspection.format if inspection else None,
@@ -150,6 +153,7 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
             for f in build.files
             if f is not primary
         ),
+        crate_types=_crate_type_records(build) if build.crate_files else None,
         build=BuildInfo(
             command=build.command,
             env=dict(build.env),
@@ -162,6 +166,20 @@ def _artifact_record(build: BuildRecord) -> ArtifactRecord:
             rustflags=build.rustflags or None,
         ),
     )
+
+
+def _crate_type_records(build: BuildRecord) -> tuple[CrateTypeRecord, ...]:
+    records = []
+    for crate in build.crate_files:
+        file = build.crate_type_file(crate.crate_type)
+        records.append(
+            CrateTypeRecord(
+                crate_type=crate.crate_type,
+                built=build.crate_type_built(crate.crate_type),
+                file=file.path if file else None,
+            )
+        )
+    return tuple(records)
 
 
 def _check_record(check: CheckResult) -> CheckRecord:

@@ -104,6 +104,15 @@ class OtherFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CrateTypeRecord:
+    """One crate type of an artifact built with several (`crate_types:`), and its file."""
+
+    crate_type: str
+    built: bool
+    file: str | None  # relative to the results folder; None: no file came out
+
+
+@dataclass(frozen=True, kw_only=True)
 class BootstrapRecord:
     """Why an artifact was built with RUSTC_BOOTSTRAP=1: the cause, and in words."""
 
@@ -134,7 +143,7 @@ class ArtifactRecord:
     """One artifact's build and what inspecting its primary file showed."""
 
     name: str
-    kind: str  # crate type (cdylib, staticlib, ...) or target kind (bin, lib)
+    kind: str  # crate type (cdylib, staticlib, ...; `cdylib,rlib` for several) or target kind
     built: bool
     file: str | None  # the primary file, relative to the results folder
     format: ArtifactFormat | None
@@ -154,6 +163,8 @@ class ArtifactRecord:
     sha256: str | None
     size: int | None
     other_files: tuple[OtherFile, ...]
+    # an artifact of several crate types: each one, built or not (absent for one crate type)
+    crate_types: tuple[CrateTypeRecord, ...] | None = field(default=None, metadata=OMIT_WHEN_NONE)
     build: BuildInfo
 
 
