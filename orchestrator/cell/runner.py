@@ -803,7 +803,8 @@ SHARED_LIBRARY_FORMATS = (
     ArtifactFormat.WASM,
     ArtifactFormat.PTX,
 )
-IMPORT_LIBRARY_SUFFIXES = (".dll.a", ".dll.lib")
+# a DLL's import library, and an rlib's metadata beside it: neither is a staticlib
+NOT_STATICLIB_SUFFIXES = (".dll.a", ".dll.lib", ".rmeta")
 
 
 def crate_type_files(
@@ -828,7 +829,7 @@ def _left_by(crate_type: CrateType, file: BuiltFile) -> bool:
             return (
                 file.format is ArtifactFormat.ARCHIVE
                 and not rlib
-                and not file.file.endswith(IMPORT_LIBRARY_SUFFIXES)
+                and not file.file.endswith(NOT_STATICLIB_SUFFIXES)
             )
         case CrateType.CDYLIB | CrateType.DYLIB:
             return file.format in SHARED_LIBRARY_FORMATS
