@@ -50,22 +50,24 @@ class ImageKind(enum.StrEnum):
 class Priors:
     """Seconds for what neither history nor this run has seen yet.
 
-    Measured on the cold whole-matrix run of the README's "Cost" table (commit 2f34e4e, this
-    project's 2-core development machine): base 30 s; rust 190 s; 8 toolchain images in 1464 s;
-    18 std builds in 2097 s; build and run steps 605 s over 230 cells plus ~2 s of host work
-    each (vendoring, copying files, inspection, publishing). A replayed cell: loading, inspecting
-    (cached) and publishing, ~0.05 s.
+    Measured on the cold whole-matrix run of the README's "Cost" table (`nox -s bench --
+    --cold` on commit e52da26, this project's 2-core development machine): base 45 s; rust
+    222 s; 8 toolchain images in 936 s (52-224 s each); 18 std builds in 909 s (std now builds
+    on both cores); build and run steps 488 s over 230 cells plus ~1 s of host work each
+    (vendoring, copying files; inspection and publishing overlap the next cell). The first
+    priors (commit 2f34e4e: std 116 s, a toolchain image 183 s) predicted 55 min for that 32.6
+    min run. A replayed cell: loading, inspecting (cached) and publishing, ~0.05 s.
     """
 
     image_s: Mapping[ImageKind, float] = field(
         default_factory=lambda: {
-            ImageKind.BASE: 30.0,
-            ImageKind.PARENT: 190.0,
-            ImageKind.TOOLCHAIN: 183.0,
+            ImageKind.BASE: 45.0,
+            ImageKind.PARENT: 222.0,
+            ImageKind.TOOLCHAIN: 117.0,
         }
     )
-    std_s: float = 116.0
-    cell_s: float = 4.6
+    std_s: float = 50.0
+    cell_s: float = 3.2
     cached_s: float = 0.05
 
 

@@ -81,15 +81,15 @@ def measured_like(seed: int, scale: float = 1.0) -> Truth:
     cells: dict[str, float] = {}
 
     def image(build: ImageBuild) -> float:
-        spans = {ImageKind.BASE: (25, 35), ImageKind.PARENT: (170, 210)}
-        low, high = spans.get(build.kind, (60, 320))
+        spans = {ImageKind.BASE: (35, 55), ImageKind.PARENT: (190, 250)}
+        low, high = spans.get(build.kind, (50, 225))
         return scale * images.setdefault(build.name, rng.uniform(low, high))
 
     def cell(work: CellWork) -> float:
-        return scale * cells.setdefault(work.id, rng.uniform(2.5, 7.0))
+        return scale * cells.setdefault(work.id, rng.uniform(1.5, 5.0))
 
     def std(group: GroupWork, key: str) -> float:
-        return scale * stds.setdefault((group.image, group.release, key), rng.uniform(60, 200))
+        return scale * stds.setdefault((group.image, group.release, key), rng.uniform(25, 90))
 
     return Truth(image=image, cell=cell, std=std)
 
@@ -144,12 +144,13 @@ def replay(estimator: Estimator, events: list[Event]) -> list[tuple[float, float
     return trajectory
 
 
-def test_a_cold_whole_matrix_starts_near_the_hour_it_takes(whole_matrix: Work) -> None:
+def test_a_cold_whole_matrix_starts_near_the_half_hour_it_takes(whole_matrix: Work) -> None:
     runnable = [c for g in whole_matrix.groups if not g.skipped for c in g.cells]
     assert 200 <= len(runnable) <= 260  # the shape the priors were measured on
     assert len(whole_matrix.images) == 10
     first = Estimator(whole_matrix, Durations(), started=0.0).total(0.0)
-    assert 45 * 60 <= first <= 70 * 60  # the naive estimate said 1,429 min
+    # measured: 32.6 min (README, "Cost"); the naive estimate said 1,429 min
+    assert 25 * 60 <= first <= 45 * 60
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -169,7 +170,8 @@ def test_on_a_slower_machine_the_estimate_converges_on_what_the_run_shows(
     first_error = abs(trajectory[0][1] - wall) / wall
     late = [point for point in trajectory if point[0] >= wall / 2]
     assert first_error > 0.25  # the priors are a faster machine's ...
-    assert estimate_error(late, wall, after_s=0.0) <= 0.10  # ... this run's means replace them
+    # ... this run's means replace them: the second half within 15 % (the goal: 30 %)
+    assert estimate_error(late, wall, after_s=0.0) <= 0.15
 
 
 def test_a_second_run_with_the_first_ones_history_predicts_what_the_first_took(
