@@ -417,28 +417,7 @@ def test_a_scratch_run_the_engine_oom_killed_ends_the_cell_as_oom(
     )
     (tmp_path / "exe").mkdir()
     (tmp_path / "exe" / "hello").write_bytes(b"\x7fELF")
-    built = BuiltFile(
-        file="hello",
-        path="artifacts/x/exe/hello",
-        source="/w/artifacts/exe/hello",
-        sha256="0" * 64,
-        size=4,
-        format=ArtifactFormat.ELF,
-    )
-    build = BuildOutput(
-        name="exe",
-        package="hello",
-        target_kind="bin",
-        crate_type=None,
-        command=(),
-        env=(),
-        exit_code=0,
-        duration_s=1.0,
-        diagnostics=(),
-        files=(built,),
-        primary="hello",
-        log_end=0,
-    )
+    build = exe_build("hello", ArtifactFormat.ELF)
     engine = FakeEngine(script=lambda argv: Reply(exit_code=137, oom_killed=True))
     session = GroupSession(
         container=FakeSandbox(),
@@ -460,6 +439,32 @@ def test_each_cell_removes_cargo_configs_an_earlier_cell_planted_above_its_workd
     CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
     (workdir_step,) = (c for c in sandbox.commands if c[:2] == ["sh", "-c"] and "/native" in c[2])
     assert '"/home/builder/work/.cargo" "/home/builder/.cargo"' in workdir_step[2]
+
+
+def exe_build(file: str, file_format: ArtifactFormat) -> BuildOutput:
+    """A built `exe` artifact of one file, collected in the workdir."""
+    built = BuiltFile(
+        file=file,
+        path=f"artifacts/x/exe/{file}",
+        source=f"/w/artifacts/exe/{file}",
+        sha256="0" * 64,
+        size=4,
+        format=file_format,
+    )
+    return BuildOutput(
+        name="exe",
+        package="hello",
+        target_kind="bin",
+        crate_type=None,
+        command=(),
+        env=(),
+        exit_code=0,
+        duration_s=1.0,
+        diagnostics=(),
+        files=(built,),
+        primary=file,
+        log_end=0,
+    )
 
 
 class FlakyStartSandbox(FakeSandbox):
@@ -514,28 +519,7 @@ def test_a_runner_that_failed_to_start_runs_the_program_once_more(
         log=CellLog(),
         files_dir=tmp_path,
     )
-    exe = BuiltFile(
-        file="app.exe",
-        path="artifacts/x/exe/app.exe",
-        source="/w/app.exe",
-        sha256="0" * 64,
-        size=1,
-        format=ArtifactFormat.PE,
-    )
-    build = BuildOutput(
-        name="exe",
-        package="app",
-        target_kind="bin",
-        crate_type=None,
-        command=(),
-        env=(),
-        exit_code=0,
-        duration_s=1.0,
-        diagnostics=(),
-        files=(exe,),
-        primary="app.exe",
-        log_end=0,
-    )
+    build = exe_build("app.exe", ArtifactFormat.PE)
     sandbox = FlakyStartSandbox(
         [
             ExecResult(exit_code=c, stdout="", stderr=e, timed_out=None, seconds=0.1)
