@@ -447,23 +447,26 @@ def test_an_engine_that_fails_the_orphan_sweep_is_said_and_the_run_goes_on(
     assert {c["status"] for c in read_results(tmp_path)["cells"]} == {"pass"}
 
 
-def test_the_phases_count_every_image_built_the_parent_included(
-    matrix: Matrix, tmp_path: Path
-) -> None:
+def phases_of_a_run(matrix: Matrix, tmp_path: Path) -> tuple[FakeEngine, Phases]:
+    """A whole run on the fake engine, and where its time went."""
     engine = toolchain_engine()
     options = run_options(tmp_path)
     run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
+    return engine, options.phases
+
+
+def test_the_phases_count_every_image_built_the_parent_included(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    engine, phases = phases_of_a_run(matrix, tmp_path)
     assert len(engine.builds) == 3  # rust, then wasm and wasm-sdk on it
-    assert options.phases.images_built == 3
+    assert phases.images_built == 3
 
 
 def test_the_phases_time_the_sources_going_in_and_the_files_coming_out(
     matrix: Matrix, tmp_path: Path
 ) -> None:
-    engine = toolchain_engine()
-    options = run_options(tmp_path)
-    run_plan(engine, matrix, make_plan(matrix), options, Reporter(stream=io.StringIO()))
-    phases = options.phases
+    _, phases = phases_of_a_run(matrix, tmp_path)
     assert phases.sources_in_s > 0.0
     assert phases.files_out_s > 0.0
     assert phases.housekeeping_s > 0.0

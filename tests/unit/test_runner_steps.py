@@ -72,6 +72,7 @@ class FakeSandbox:
         self.restarts = 0
         self.states = list(states)
         self.memory = memory or MemoryEvents(oom_kills=0)
+        self.queued: list[ExecResult] = []  # replies for the next commands, in order
         self.full_cpu_commands: list[int] = []
 
     def run(
@@ -88,7 +89,7 @@ class FakeSandbox:
         self.workdirs.append(workdir)
         if self.error is not None:
             raise self.error
-        return self.result
+        return self.queued.pop(0) if self.queued else self.result
 
     def put_tree(self, tar_bytes: bytes) -> None:
         pass
@@ -467,26 +468,6 @@ def exe_build(file: str, file_format: ArtifactFormat) -> BuildOutput:
     )
 
 
-class FlakyStartSandbox(FakeSandbox):
-    """A container whose runs answer from a list, one reply per run."""
-
-    def __init__(self, replies: Sequence[ExecResult]) -> None:
-        super().__init__()
-        self.replies = list(replies)
-
-    def run(
-        self,
-        command: Sequence[str],
-        *,
-        deadline: Deadline,
-        env: Mapping[str, str] | None = None,
-        workdir: str | None = None,
-        user: str = CELL_USER,
-    ) -> ExecResult:
-        super().run(command, deadline=deadline, env=env, workdir=workdir, user=user)
-        return self.replies.pop(0)
-
-
 WINE_START = (
     "err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018"
 )
@@ -520,12 +501,11 @@ def test_a_runner_that_failed_to_start_runs_the_program_once_more(
         files_dir=tmp_path,
     )
     build = exe_build("app.exe", ArtifactFormat.PE)
-    sandbox = FlakyStartSandbox(
-        [
-            ExecResult(exit_code=c, stdout="", stderr=e, timed_out=None, seconds=0.1)
-            for c, e in replies
-        ]
-    )
+    sandbox = FakeSandbox()
+    sandbox.queued = [
+        ExecResult(exit_code=c, stdout="", stderr=e, timed_out=None, seconds=0.1)
+        for c, e in replies
+    ]
     session = GroupSession(container=sandbox, limits=LIMITS)
     record = run_one(session, job, run_spec(RunPlace.CELL), [build])
     assert len(sandbox.commands) == runs
