@@ -520,7 +520,9 @@ def _force_remove(container: EngineContainer) -> None:
 def cleanup_containers(client: EngineClient, run_id: str) -> int:
     """Remove every container a run started (a safety net behind the context managers)."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"}):
+    for container in client.containers.list(
+        all=True, filters={"label": f"{LABEL}={run_id}"}, ignore_removed=True
+    ):
         remove_container(container)
         removed += 1
     return removed
@@ -567,7 +569,9 @@ def remove_orphans(client: EngineClient) -> Orphans:
     host = socket.gethostname()
     runs: set[str] = set()
     containers = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    for container in client.containers.list(
+        all=True, filters={"label": LABEL}, ignore_removed=True
+    ):
         if orphaned(container.labels, host):
             remove_container(container)
             runs.add(container.labels.get(LABEL, "?"))

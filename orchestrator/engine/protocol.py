@@ -99,6 +99,7 @@ class EngineContainers(Protocol):
         *,
         all: bool,  # noqa: A002 - docker-py's name
         filters: dict[str, str | list[str] | bool],
+        ignore_removed: bool = False,
     ) -> Sequence[EngineContainer]: ...
 
 

@@ -222,12 +222,18 @@ def cell_of(run: Run, scenario: str) -> dict[str, Any]:
 def run_containers(client: docker.DockerClient, run: Run) -> list[str]:
     """Containers still labelled with the run's id."""
     run_id = run.results["provenance"]["run_id"]
-    found = client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"})
+    found = client.containers.list(
+        all=True, filters={"label": f"{LABEL}={run_id}"}, ignore_removed=True
+    )
     return [str(c.name) for c in found]
 
 
 def process_containers(client: docker.DockerClient, pid: int) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": f"{PID_LABEL}={pid}"}))
+    return list(
+        client.containers.list(
+            all=True, filters={"label": f"{PID_LABEL}={pid}"}, ignore_removed=True
+        )
+    )
 
 
 def start_run(

@@ -219,7 +219,9 @@ def hang_project(tmp_path: Path, idle_timeout_s: int = 15) -> Path:
 def leftover_containers(client: docker.DockerClient, results: Path) -> list[str]:
     """Containers still labelled with the run id that `results` records."""
     run_id = json.loads(results.read_text())["provenance"]["run_id"]
-    containers = client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"})
+    containers = client.containers.list(
+        all=True, filters={"label": f"{LABEL}={run_id}"}, ignore_removed=True
+    )
     return [str(c.name) for c in containers]
 
 

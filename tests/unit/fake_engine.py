@@ -232,7 +232,11 @@ class FakeContainers:
         *,
         all: bool,  # noqa: A002 - docker-py's name
         filters: dict[str, str | list[str] | bool],
+        ignore_removed: bool = False,
     ) -> list[FakeContainer]:
+        # The real engine lists, then inspects each one: a container removed in between
+        # raises NotFound unless `ignore_removed`; every caller here lists live runs' containers.
+        assert ignore_removed, "list containers with ignore_removed=True: they come and go"
         self.engine.call("containers.list")
         wanted = str(filters.get("label", ""))
         return [c for c in self.started if not c.removed.is_set() and _has_label(c.labels, wanted)]
