@@ -29,6 +29,17 @@ def scenario_vendor_dir(scenario: str) -> str:
     return f"{SOURCE_ROOT}/{scenario}/{VENDOR_DIR}"
 
 
+# Make `$out`: the image's std crates and the scenario's (`$mine`), side by side, as links.
+_VENDOR_MERGE = (
+    'rm -rf "$out" && mkdir -p "$out" && '
+    'config="${CARGO_HOME:-$HOME/.cargo}/config.toml"; '
+    'std="$(sed -n \'s/^directory = "\\(.*\\)"$/\\1/p\' "$config" 2>/dev/null | head -n1)"; '
+    'if [ -n "$std" ] && [ -d "$std" ]; then '
+    'for d in "$std"/*; do ln -s "$d" "$out/"; done; fi; '
+    'for d in "$mine"/*; do ln -sfn "$d" "$out/$(basename "$d")"; done'
+)
+
+
 def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
     """Make `<workdir>/vendor`: the image's std crates and the scenario's, side by side.
 
@@ -38,15 +49,43 @@ def vendor_merge_command(scenario: str, workdir: str) -> tuple[str, ...]:
     Since std comes built from a sysroot (cell/stdlib.py), std's own crates are never compiled
     in a cell, so this directory no longer changes std's sources (it once rebuilt std).
     """
-    script = (
-        'out="$1"; mine="$2"; rm -rf "$out" && mkdir -p "$out" && '
-        'config="${CARGO_HOME:-$HOME/.cargo}/config.toml"; '
-        'std="$(sed -n \'s/^directory = "\\(.*\\)"$/\\1/p\' "$config" 2>/dev/null | head -n1)"; '
-        'if [ -n "$std" ] && [ -d "$std" ]; then '
-        'for d in "$std"/*; do ln -s "$d" "$out/"; done; fi; '
-        'for d in "$mine"/*; do ln -sfn "$d" "$out/$(basename "$d")"; done'
-    )
+    script = f'out="$1"; mine="$2"; {_VENDOR_MERGE}'
     return ("sh", "-c", script, "vendor", f"{workdir}/vendor", scenario_vendor_dir(scenario))
+
+
+def workdir_command(
+    *,
+    workdir: str,
+    remove: Sequence[str],
+    links: Sequence[tuple[str, str]] = (),
+    vendor_of: str | None = None,
+) -> tuple[str, ...]:
+    """One command readies a cell's workdir (each exec costs a round trip to the engine).
+
+    It removes `remove` (what an earlier cell left: its workdir, cargo configs a build
+    planted), makes `native/` and `artifacts/`, links `artifacts/<name>` to the folder cargo
+    uplifts that artifact's files into (`links`: name, folder relative to `artifacts/`), and
+    with `vendor_of` (a scenario) merges its vendored crates as `vendor_merge_command` does.
+    """
+    q = shlex.quote
+    parts = [
+        'rm -rf -- "$@"',
+        f"mkdir -p {q(workdir + '/native')} {q(workdir + '/artifacts')}",
+        *(f"ln -s {q(folder)} {q(artifact_dir(workdir, name))}" for name, folder in links),
+    ]
+    script = " && ".join(parts)
+    if vendor_of is not None:
+        out, mine = q(f"{workdir}/vendor"), q(scenario_vendor_dir(vendor_of))
+        script += f" && {{ out={out}; mine={mine}; {_VENDOR_MERGE}; }}"
+    return ("sh", "-c", script, "workdir", *remove)
+
+
+def uplift_dir(workdir: str, artifact: str, triple: str) -> str:
+    """Where cargo with a build-dir puts an artifact's final files: `<target dir>/<triple>/release`
+    of the artifact's own target dir (`target_dirs`); a JSON target spec's folder is its stem.
+    """
+    name = triple.removesuffix(".json").rsplit("/", 1)[-1] if triple.endswith(".json") else triple
+    return f"{workdir}/target/{artifact}/{name}/release"
 
 
 def flagset_digest(target: TargetSpec, rustflags: Sequence[str] = ()) -> str:

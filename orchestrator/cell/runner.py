@@ -31,7 +31,8 @@ from orchestrator.cell.cargo import (
     collected_paths,
     parse_cargo_messages,
     rustc_command,
-    vendor_merge_command,
+    uplift_dir,
+    workdir_command,
 )
 from orchestrator.cell.observation import (
     BuildOutput,
@@ -109,6 +110,10 @@ class CellLog:
             f"-- exit {result.exit_code} in {result.seconds:.1f} s --\n"
         )
 
+    def note(self, title: str, text: str) -> None:
+        """What linkmatrix knew without running a command."""
+        self.parts.append(f"== {title} ==\n{text}\n")
+
     def text(self) -> str:
         return "\n".join(self.parts)
 
@@ -150,6 +155,12 @@ class GroupSession:
     vendored: dict[str, Path | None] = field(default_factory=dict)
     memory: MemoryEvents = field(default_factory=lambda: MemoryEvents(oom_kills=0, limit_hits=0))
     host: HostTimes = field(default_factory=HostTimes)
+    # std keys whose sysroot a cell of this group built or found: it is in the image's volume
+    # for the rest of the run (nothing removes a sysroot), so the next cell need not look
+    std_ready: set[str] = field(default_factory=set)
+    # the workdir the last cell left, removed by the next cell's workdir command (one exec
+    # fewer per cell); the container's removal takes the last one
+    leftover: str | None = None
 
     def restart(self) -> None:
         """A fresh container after a kill: nothing of the old one is left in it.
@@ -232,11 +243,12 @@ class CellRunner:
             prepare(self.session, job)
             builds.extend(build_artifact(self.session, job, spec) for spec in work.artifacts)
             runs.extend(run_one(self.session, job, spec, builds) for spec in work.runs)
-            exec_step(self.session, "cleanup", ["rm", "-rf", job.workdir], job.deadline)
         except CellAborted as aborted:
             failure = aborted.failure
         except ENGINE_ERRORS as exc:  # from copying files in or out
             failure = engine_fault(self.session, "docker", exc)
+        finally:
+            self.session.leftover = job.workdir
         return CellOutput(
             tools=tools,
             builds=tuple(builds),
@@ -293,7 +305,7 @@ def exec_step(
     return result
 
 
-HOUSEKEEPING_STEPS = ("workdir", "vendor", "cleanup", "toolchain probe", "linker probe")
+HOUSEKEEPING_STEPS = ("workdir", "std check", "toolchain probe", "linker probe")
 
 
 def _housekeeping(step: str) -> bool:
@@ -424,6 +436,13 @@ def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
     target = job.target
     if not target.build_std:
         return None
+    key = std_key(target)
+    if key in session.std_ready:
+        job.log.note(
+            f"std for {target.triple} (sysroot {key})",
+            "ready: an earlier cell of this container's group built or found it",
+        )
+        return StdRecord(built=False, seconds=0.0, sysroot=sysroot_dir(target), key=key)
     command = std_build_command(target)
     with session.container.full_cpu():  # Rust's own sources, not a cell's: both cores
         result = exec_step(
@@ -437,7 +456,7 @@ def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
         )
     built = std_was_built(result.stdout)
     job.log.step(
-        f"std for {target.triple} (sysroot {std_key(target)})",
+        f"std for {target.triple} (sysroot {key})",
         _shell_with_env(std_build_env(target), (*command[:2], "<std script>", *command[4:])),
         result,
         extra=result.stdout,
@@ -450,11 +469,11 @@ def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
                 detail=_tail(result.stdout + result.stderr),
             )
         )
+    session.std_ready.add(key)
+    if not built:  # found: linkmatrix's own look, not a build
+        session.host.housekeeping_s += result.seconds
     return StdRecord(
-        built=built,
-        seconds=round(result.seconds, 3),
-        sysroot=sysroot_dir(target),
-        key=std_key(target),
+        built=built, seconds=round(result.seconds, 3), sysroot=sysroot_dir(target), key=key
     )
 
 
@@ -494,17 +513,23 @@ def prepare(session: GroupSession, job: CellJob) -> None:
     put_sources(session, scenario, vendored)
     session.host.sources_in_s += time.monotonic() - started
     workdir = job.workdir
-    planted = " ".join(f'"{folder}"' for folder in PLANTED_CARGO_CONFIGS)
-    exec_step(
-        session,
-        "workdir",
-        ["sh", "-c", f'rm -rf "{workdir}" {planted} && mkdir -p "{workdir}/native"'],
-        job.deadline,
+    ready = workdir_command(
+        workdir=workdir,
+        remove=(*_leftovers(session), workdir, *PLANTED_CARGO_CONFIGS),
+        links=uplift_links(job),
+        vendor_of=scenario.name if vendored is not None else None,
     )
-    if vendored is not None:
-        merge = vendor_merge_command(scenario.name, workdir)
-        merged = exec_step(session, "vendor", list(merge), job.deadline)
-        job.log.step("vendored crates", shlex.join(merge), merged)
+    result = exec_step(session, "workdir", list(ready), job.deadline)
+    if vendored is not None or result.exit_code != 0:
+        job.log.step("workdir and vendored crates", shlex.join(ready), result)
+    if result.exit_code != 0:
+        raise CellAborted(
+            Failure(
+                reason=Reason.PREPARE_ERROR,
+                step="workdir",
+                detail=_tail(result.stdout + result.stderr),
+            )
+        )
     env = {
         "SRC": f"{SOURCE_ROOT}/{scenario.name}",
         "NATIVE": f"{workdir}/native",
@@ -525,6 +550,26 @@ def prepare(session: GroupSession, job: CellJob) -> None:
                     detail=_tail(result.stdout + result.stderr),
                 )
             )
+
+
+def _leftovers(session: GroupSession) -> tuple[str, ...]:
+    return (session.leftover,) if session.leftover else ()
+
+
+def uplift_links(job: CellJob) -> tuple[tuple[str, str], ...]:
+    """`artifacts/<name>` → the artifact's own uplift folder, for a cargo with a build-dir.
+
+    There, each artifact has a target dir of its own: its files are final where cargo puts them
+    and no copy is needed (`collect_files`). Without a build-dir the target dir is shared and
+    the files are copied into `artifacts/<name>` after each build, as before.
+    """
+    if not job.has_build_dir:
+        return ()
+    base = f"{job.workdir}/artifacts"
+    return tuple(
+        (spec.name, posixpath.relpath(uplift_dir(job.workdir, spec.name, job.target.triple), base))
+        for spec in job.work.artifacts
+    )
 
 
 def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) -> BuildOutput:
@@ -578,7 +623,8 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
 def collect_files(
     session: GroupSession, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """Copy a build's files into the artifact's own folder of the workdir, right away.
+    """The build's files in the artifact's own folder of the workdir, copied there right away
+    unless cargo put them there already (`uplift_links`).
 
     The next build may overwrite cargo's `release/<name>` (a shared target dir when the
     release's cargo has no build-dir); the copies are what is inspected and run.
@@ -586,6 +632,9 @@ def collect_files(
     if not filenames:
         return ()
     destination = artifact_dir(job.workdir, artifact.name)
+    uplifted = uplift_dir(job.workdir, artifact.name, job.target.triple)
+    if job.has_build_dir and all(posixpath.dirname(f) == uplifted for f in filenames):
+        return collected_paths(filenames, destination)  # linked there by the workdir command
     result = exec_step(
         session,
         f"collect {artifact.name}",

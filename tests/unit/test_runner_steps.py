@@ -11,6 +11,7 @@ import pytest
 import requests
 from docker.errors import APIError
 
+from orchestrator.cell.cargo import WORK_ROOT
 from orchestrator.cell.observation import BuildOutput, BuiltFile, NotRun
 from orchestrator.cell.runner import (
     CellAborted,
@@ -438,8 +439,38 @@ def test_each_cell_removes_cargo_configs_an_earlier_cell_planted_above_its_workd
     job = std_job(matrix, tmp_path)
     sandbox = StdSandbox("PRESENT /s\n")
     CellRunner(sandbox, LIMITS).run(job.work, job.target, tmp_path)
-    (workdir_step,) = (c for c in sandbox.commands if c[:2] == ["sh", "-c"] and "/native" in c[2])
-    assert '"/home/builder/work/.cargo" "/home/builder/.cargo"' in workdir_step[2]
+    (workdir_step,) = (c for c in sandbox.commands if c[3:4] == ["workdir"])
+    assert workdir_step[-3:] == [job.workdir, "/home/builder/work/.cargo", "/home/builder/.cargo"]
+
+
+def test_a_cell_removes_the_workdir_the_last_cell_left_and_needs_no_cleanup_of_its_own(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    first = std_job(matrix, tmp_path)
+    second = next(
+        c for c in all_cells(matrix) if c.toolchain == "wasm" and c.id != first.work.cell.id
+    )
+    sandbox = StdSandbox("PRESENT /s\n")
+    runner = CellRunner(sandbox, LIMITS)
+    runner.run(first.work, first.target, tmp_path / "1")
+    runner.run(cell_work(second, matrix.scenario(second.scenario)), first.target, tmp_path / "2")
+    workdirs = [c[4:] for c in sandbox.commands if c[3:4] == ["workdir"]]
+    assert workdirs[0][0] == first.workdir  # nothing left yet
+    assert workdirs[1][0] == first.workdir  # the first cell's, removed with the second's own
+    assert workdirs[1][1] == f"{WORK_ROOT}/{second.slug}"
+    assert not any(c[:2] == ["rm", "-rf"] for c in sandbox.commands)
+
+
+def test_std_is_looked_for_once_per_group_and_each_cell_still_says_it_was_not_built(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = std_job(matrix, tmp_path)
+    sandbox = StdSandbox("BUILT /s\n")
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    records = [ensure_std(session, job), ensure_std(session, job)]
+    assert [c[3] for c in sandbox.commands if c[3:4] == ["linkmatrix-std"]] == ["linkmatrix-std"]
+    assert [(r.built, r.seconds) for r in records if r is not None] == [(True, 42.0), (False, 0.0)]
+    assert "ready: an earlier cell of this container's group built or found it" in job.log.text()
 
 
 def exe_build(file: str, file_format: ArtifactFormat) -> BuildOutput:
