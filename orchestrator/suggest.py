@@ -131,9 +131,14 @@ def _dropped(values: tuple[str, ...], test: Callable[[str], bool]) -> tuple[str,
 
 
 def _when(where: tuple[str, str, str]) -> str:
+    return f"  when: {place_text(where)}"
+
+
+def place_text(where: tuple[str, str, str]) -> str:
+    """One cell's place as a flow mapping: what a `when:` or `unless:` names it by."""
     toolchain, target, release = where
     return (
-        f"  when: {{ toolchain: {_scalar(toolchain)}, target: {_scalar(target)}, "
+        f"{{ toolchain: {_scalar(toolchain)}, target: {_scalar(target)}, "
         f"release: {json.dumps(release)} }}"
     )
 

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("estimate",),
     ("log",),
     ("pipeline",),
-    ("check",),
+    ("check", "bless"),
     ("cli", "__main__"),
 )
 

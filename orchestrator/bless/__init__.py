@@ -1,0 +1,1 @@
+"""`linkmatrix run --bless`: what a failed cell observed, written into its scenario.yaml."""
