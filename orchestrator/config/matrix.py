@@ -169,6 +169,11 @@ class Matrix:
     def scenario(self, name: str) -> Scenario:
         return next(scenario for scenario in self.scenarios if scenario.name == name)
 
+    @property
+    def coordinates(self) -> Coordinates:
+        """Every cell's (toolchain, target, release): what scenarios' globs are checked against."""
+        return _coordinates(self.toolchains)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScenarioSources:

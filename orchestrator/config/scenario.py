@@ -357,9 +357,11 @@ CHECK_KEYS = (
 )
 
 
-def load_scenario(folder: Path, coordinates: Coordinates) -> Scenario:
-    """Read and validate `folder/scenario.yaml`; its globs must match cells of `coordinates`."""
-    doc = load_yaml(folder / "scenario.yaml")
+def load_scenario(folder: Path, coordinates: Coordinates, *, text: str | None = None) -> Scenario:
+    """Read and validate `folder/scenario.yaml` (or `text` in its place); its globs must match
+    cells of `coordinates`.
+    """
+    doc = load_yaml(folder / "scenario.yaml", text)
     keys = Node.root(doc).mapping(SCENARIO_KEYS)
     shared = Shared(
         folder=folder,

@@ -99,9 +99,12 @@ def located(path: Path, line: int | None, key_path: KeyPath | None, problem: str
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml(path: Path) -> YamlDocument:
-    """Parse `path`; anything wrong with it becomes a ConfigError naming file and line."""
-    text = _decode(path, _read(path))
+def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
+    """Parse `path` (or `text`, as `path` would hold it: what --bless is about to write);
+    anything wrong with it becomes a ConfigError naming file and line.
+    """
+    if text is None:
+        text = _decode(path, _read(path))
     try:
         node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:

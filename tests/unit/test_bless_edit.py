@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 import yaml
 
 from orchestrator.bless.edit import Blessing, Section, UneditableError, blessed_text
+from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.scenario import Check, RunSpec, load_scenario
 
 GLIBC = ("glibc", "x86_64-unknown-linux-gnu", "1.96")
 OLD = ("glibc", "x86_64-unknown-linux-gnu", "1.85")
@@ -264,3 +268,72 @@ def test_what_cannot_be_edited_as_text_is_refused_naming_the_line(text: str, pro
         blessed_text(text, [bless(index)], source="s/scenario.yaml")
     assert str(refused.value).startswith("s/scenario.yaml" + problem)
     assert refused.value.exit_code == 2
+
+
+# -- the project's own scenarios ----------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def real_matrix() -> Matrix:
+    return load_matrix(REPO / "matrix.yaml")
+
+
+def entry_suggestion(entry: Check | RunSpec, where: tuple[str, str, str]) -> str:
+    """A valid stand-in for the entry's suggestion (what suggest.py would write is tested apart)."""
+    if isinstance(entry, RunSpec):
+        head = f"- name: {entry.name}\n  artifact: {entry.artifact}\n  exit_code: 0\n"
+    else:
+        head = f"- artifact: {entry.artifact}\n  built: true\n"
+    return head + f"  when: {place(where)}\n"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "scenarios").iterdir()))
+def test_every_entry_of_every_scenario_of_the_project_can_be_blessed(
+    real_matrix: Matrix, name: str
+) -> None:
+    """Each check and run blessed for the first cell it applies to, in one edit: the file loads
+    with the validating loader, every entry still applies where it did less that one cell, and
+    each new entry applies to its cell alone.
+    """
+    scenario = real_matrix.scenario(name)
+    cells = real_matrix.coordinates.cells
+    entries: list[tuple[Section, int, Check | RunSpec]] = [
+        *((Section.CHECKS, i, c) for i, c in enumerate(scenario.checks)),
+        *((Section.RUNS, i, r) for i, r in enumerate(scenario.runs)),
+    ]
+    chosen: dict[tuple[Section, int], tuple[str, str, str]] = {}
+    for section, index, entry in entries:
+        where = next((c for c in cells if applies(entry, c)), None)
+        if where is not None:
+            chosen[section, index] = where
+    blessings = [
+        Blessing(section=s, index=i, where=w, suggestion=entry_suggestion(e, w))
+        for s, i, e in entries
+        if (w := chosen.get((s, i))) is not None
+    ]
+    text = (scenario.folder / "scenario.yaml").read_text()
+    after = load_scenario(
+        scenario.folder, real_matrix.coordinates, text=blessed_text(text, blessings)
+    )
+    lists: tuple[tuple[Section, Sequence[Check | RunSpec], Sequence[Check | RunSpec]], ...] = (
+        (Section.CHECKS, scenario.checks, after.checks),
+        (Section.RUNS, scenario.runs, after.runs),
+    )
+    for section, old, new in lists:
+        renewed = iter(new)
+        for index, entry in enumerate(old):
+            kept = next(renewed)
+            where = chosen.get((section, index))
+            for cell in cells:
+                assert applies(kept, cell) == (applies(entry, cell) and cell != where)
+            if where is not None:
+                added = next(renewed)
+                assert [c for c in cells if applies(added, c)] == [where]
+        assert next(renewed, None) is None
+
+
+def applies(entry: Check | RunSpec, cell: tuple[str, str, str]) -> bool:
+    toolchain, target, release = cell
+    return entry.applies(toolchain=toolchain, target=target, release=release)
