@@ -17,6 +17,7 @@ import orchestrator.results.artifacts
 import orchestrator.results.diff
 import orchestrator.results.merge
 from orchestrator import __version__
+from orchestrator.bless.command import bless_run, bless_targets
 from orchestrator.config.matrix import Matrix, ScenarioSources, load_matrix, require_matrix_file
 from orchestrator.config.scenario import CrateType
 from orchestrator.config.skeleton import NAME, SKELETON_TYPES, skeleton_files
@@ -64,7 +65,13 @@ def exit_codes_text() -> str:
     """The exit codes, from the error classes themselves (so the help cannot drift from them)."""
     rows = [
         (0, "every cell is pass, xfail, flaky, skip or not-applicable"),
-        (1, "a cell failed, erred or passed unexpectedly (xpass); `diff`: a cell regressed"),
+        (
+            1,
+            (
+                "a cell failed (and `run --bless` did not bless it), erred or passed "
+                "unexpectedly (xpass); `diff`: a cell regressed"
+            ),
+        ),
         (2, "the command line was misused"),
         (BROKEN_PIPE_EXIT, "stdout was closed early (`... | head`): output stopped quietly"),
     ]
@@ -147,6 +154,14 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_report_url(run)
     _junit_argument(run)
+    run.add_argument(
+        "--bless",
+        action="store_true",
+        help="after a complete run, write each failed check or run of the selected cells into "
+        "its scenario.yaml: the suggested expectation (what was observed, narrowed to the cell "
+        "by `when:`) after the entry, and the cell added to that entry's `unless:`; cells that "
+        "passed, were skipped, erred or passed unexpectedly are not written",
+    )
     diff = commands.add_parser(
         "diff",
         formatter_class=_HelpFormatter,
@@ -379,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line.parse_args(argv)
     if args.command == "run" and args.json and not args.list_cells:
         command_line.error("--json goes with --list-cells (a run writes results.json anyway)")
+    if args.command == "run" and args.bless and args.list_cells:
+        command_line.error("--bless goes with a run, not with --list-cells (it blesses results)")
     if getattr(args, "no_builtin_scenarios", False) and not args.scenarios:
         command_line.error("--no-builtin-scenarios leaves no scenario: add --scenarios DIR")
     reporter = Reporter()
@@ -392,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error: LinkmatrixError = Interrupted(
             f"Interrupted. Every finished cell is kept in {args.out / 'results.json'}; "
             "run the same command again to finish (cached cells are not rebuilt)."
+            + _unblessed(args)
             if args.command == "run" and not args.list_cells
             else "Interrupted."
         )
@@ -406,6 +424,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     print(f"linkmatrix: error: {error}", file=sys.stderr)
     return error.exit_code
+
+
+def _unblessed(args: argparse.Namespace) -> str:
+    """What an interrupted `run --bless` did not do, and why."""
+    if not args.bless:
+        return ""
+    return " Nothing was blessed: --bless writes only what a complete run observed."
 
 
 def _silence_stdout() -> None:
@@ -446,11 +471,15 @@ def _run_matrix(args: argparse.Namespace, reporter: Reporter) -> int:
         _list_cells(plan, as_json=args.json)
         return 0
     baseline = load_results(args.baseline) if args.baseline else None  # fail before any build
+    blessing = bless_targets(matrix, plan) if args.bless else None  # so is a file not to bless
     # one run at a time per output folder and per cache: a second one refuses at once; a write
     # that fails without the OS naming its file (the disk filled) was in one of the two
     either = f"{args.out} or {args.cache_dir}"
     with folders_locked(args.out, args.cache_dir), write_failures(either, _run_hint(args)):
-        return _run_locked(args, reporter, matrix, plan, baseline)
+        document = _run_locked(args, reporter, matrix, plan, baseline)
+    if blessing is not None:  # the same verdicts, the next run's once blessed
+        return bless_run(document, matrix, plan, blessing, reporter)
+    return 0 if all(record.status.ok for record in document.cells) else 1
 
 
 def _run_hint(args: argparse.Namespace) -> str:
@@ -467,7 +496,7 @@ def _run_locked(
     matrix: Matrix,
     plan: Plan,
     baseline: ResultsDocument | None,
-) -> int:
+) -> ResultsDocument:
     from orchestrator.engine.client import connect  # noqa: PLC0415 - listing needs no engine
     from orchestrator.pipeline import RunOptions, run_plan  # noqa: PLC0415
 
@@ -501,7 +530,7 @@ def _run_locked(
     for line in options.phases.lines(os.cpu_count() or 1):
         reporter.event(line)
     reporter.summary(document.summary, [str(results.path), *map(str, views)])
-    return 0 if all(record.status.ok for record in document.cells) else 1
+    return document
 
 
 def _diff(args: argparse.Namespace, _reporter: Reporter) -> int:

@@ -42,8 +42,8 @@ class ImageBuildError(LinkmatrixError):
 
 
 class ResultsError(LinkmatrixError):
-    """A results file, view or cache entry could not be read, merged or written, or is
-    incomplete (diff, merge).
+    """A results file, view or cache entry could not be read, merged or written (nor a
+    scenario.yaml that `run --bless` rewrites), or is incomplete (diff, merge).
     """
 
     exit_code = 7

@@ -28,6 +28,16 @@ def default_matrix() -> Path:
     return installed_matrix() or local
 
 
+def is_installed_data(path: Path) -> bool:
+    """`path` is one of the files a wheel installed with linkmatrix (its `_bundled/` copy of
+    the defaults): package data, which no one edits, unlike a checkout's files.
+    """
+    package = importlib.resources.files(__package__ or "orchestrator")
+    if not isinstance(package, Path):
+        return False
+    return path.resolve().is_relative_to((package / BUNDLE).resolve())
+
+
 def installed_matrix() -> Path | None:
     """The matrix linkmatrix was installed with: the wheel's copy, or an editable checkout's."""
     package = importlib.resources.files(__package__ or "orchestrator")

@@ -215,15 +215,23 @@ def write_json_atomic(path: Path, document: Any) -> None:
     _write_atomic(path, dump)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """`text` into `path` as write_json_atomic writes a document: whole or not at all."""
-    _write_atomic(path, lambda stream: stream.write(text))
+def write_text_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """`text` into `path` as write_json_atomic writes a document: whole or not at all.
+
+    `mode`: the file's permission bits (the temporary file's are 0600): a file of the user's
+    that is rewritten keeps its own.
+    """
+    _write_atomic(path, lambda stream: stream.write(text), mode=mode)
 
 
-def _write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
+def _write_atomic(
+    path: Path, write: Callable[[TextIO], object], *, mode: int | None = None
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             write(stream)
         Path(temp).replace(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.resources import BUNDLE, default_matrix, installed_matrix
+from orchestrator.resources import BUNDLE, default_matrix, installed_matrix, is_installed_data
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,3 +73,15 @@ def test_list_cells_needs_no_checkout(
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--list-cells", "--only", "glibc/*/cdylib-exports"]) == 0
     assert capsys.readouterr().out.split() == ["glibc/x86_64-unknown-linux-gnu/cdylib-exports"]
+
+
+def test_only_a_wheels_bundled_copy_is_installed_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site-packages" / "orchestrator"
+    bundled = fake_defaults(package / BUNDLE)
+    package_at(monkeypatch, package)
+    assert is_installed_data(bundled.parent / "scenarios" / "x" / "scenario.yaml")
+    assert not is_installed_data(tmp_path / "checkout" / "scenarios" / "x" / "scenario.yaml")
+    package_at(monkeypatch, tmp_path / "checkout" / "orchestrator")  # an editable install
+    assert not is_installed_data(tmp_path / "checkout" / "scenarios" / "x" / "scenario.yaml")
