@@ -278,3 +278,23 @@ def test_each_failure_names_its_entry_past_checks_the_cell_did_not_judge(project
     assert found.blessed[0].label == "lib: exports: includes ['answer']; excludes ['hidden']"
     assert found.blessed[0].cell == wasm.id
     assert found.settled
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readmes_example_is_what_bless_writes(make_project: ProjectFactory) -> None:
+    """The ```diff block of README's Blessing section: its unmarked lines as the checks of a
+    scenario, blessed for glibc after the lib exported answer and hidden, give the whole block.
+    """
+    section = README.read_text().split("### Blessing: `run --bless`", 1)[1]
+    block = section.split("```diff\n", 1)[1].split("```", 1)[0]
+    before = "".join(line[1:] + "\n" for line in block.splitlines() if line[0] == " ")
+    after = "".join(line[1:] + "\n" for line in block.splitlines())
+    head = SCENARIO.partition("checks:\n")[0] + "checks:\n"
+    project = make_project(scenarios={"alpha": head + before})
+    matrix = load_matrix(project)
+    glibc = cell(matrix, "glibc")
+    shown = seen(build("lib", ("answer", "hidden")), build("exe", ("main",)))
+    blessed(project, matrix, (glibc, shown))
+    assert (matrix.scenario("alpha").folder / "scenario.yaml").read_text() == head + after
