@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from orchestrator.bless.edit import Blessing, Section, Where
 from orchestrator.config.scenario import Check, RunSpec, Selector
 from orchestrator.judge import RunCheck
-from orchestrator.plan import CellWork
+from orchestrator.plan import Cell, CellWork
 from orchestrator.results.model import CellRecord, CheckRecord
 from orchestrator.status import CheckOutcome, Status
 
 _GLOB = "*?["
+# an entry of scenario.yaml: its list, its position there, what it says
+Entry = tuple[Section, int, Check | RunSpec]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,35 +54,43 @@ def cell_blessings(record: CellRecord, work: CellWork) -> CellBlessings:
         reason = f" ({record.reason})" if record.reason else ""
         why = f"it erred{reason}, so it was not judged to the end: {record.why}"
         return CellBlessings(left=(f"{record.id}: not blessed: {why}",), settled=False)
-    entries = _aligned(record.checks, work)
     blessed = []
     left = []
-    for check, entry in zip(record.checks, entries, strict=True):
-        label = _label(check, entry)
-        if check.outcome is CheckOutcome.XPASS:
-            left.append(
-                f"{record.id}: {label}: not blessed: it passed unexpectedly (xpass); once the "
-                "upstream fix is confirmed, drop its xfail: marker by hand"
-            )
-        if check.outcome is not CheckOutcome.FAIL:
-            continue
-        if check.suggestion is None or entry is None:
-            left.append(f"{record.id}: {label}: not blessed: nothing observed to suggest from")
-            continue
-        section, index, expectation = entry
-        cell = (work.cell.toolchain, work.cell.target, work.cell.release)
-        blessing = Blessing(
-            section=section,
-            index=index,
-            where=cell,
-            suggestion=check.suggestion,
-            replace=_only_at(expectation, cell),
-        )
-        blessed.append(Blessed(cell=record.id, label=label, blessing=blessing))
+    for check, entry in zip(record.checks, _aligned(record.checks, work), strict=True):
+        found = _blessing(record.id, check, entry, work.cell)
+        if isinstance(found, Blessed):
+            blessed.append(found)
+        elif found is not None:
+            left.append(found)
     return CellBlessings(blessed=tuple(blessed), left=tuple(left), settled=not left)
 
 
-Entry = tuple[Section, int, Check | RunSpec]
+def _blessing(
+    cell_id: str, check: CheckRecord, entry: Entry | None, cell: Cell
+) -> Blessed | str | None:
+    """One result's blessing, or the line saying why it is left; None: nothing to bless."""
+    label = _label(check, entry)
+    if check.outcome is CheckOutcome.XPASS:
+        return (
+            f"{cell_id}: {label}: not blessed: it passed unexpectedly (xpass); once the "
+            "upstream fix is confirmed, drop its xfail: marker by hand"
+        )
+    if check.outcome is not CheckOutcome.FAIL:
+        return None
+    if entry is None:  # the scenario differs from the one the cell was judged against
+        return f"{cell_id}: {label}: not blessed: no entry of the scenario says it"
+    if check.suggestion is None:
+        return f"{cell_id}: {label}: not blessed: nothing observed to suggest from"
+    section, index, expectation = entry
+    where = (cell.toolchain, cell.target, cell.release)
+    blessing = Blessing(
+        section=section,
+        index=index,
+        where=where,
+        suggestion=check.suggestion,
+        replace=_only_at(expectation, where),
+    )
+    return Blessed(cell=cell_id, label=label, blessing=blessing)
 
 
 def _aligned(results: tuple[CheckRecord, ...], work: CellWork) -> list[Entry | None]:

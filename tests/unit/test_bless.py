@@ -298,3 +298,18 @@ def test_the_readmes_example_is_what_bless_writes(make_project: ProjectFactory) 
     shown = seen(build("lib", ("answer", "hidden")), build("exe", ("main",)))
     blessed(project, matrix, (glibc, shown))
     assert (matrix.scenario("alpha").folder / "scenario.yaml").read_text() == head + after
+
+
+def test_a_result_no_entry_says_is_left(project: Path) -> None:
+    matrix = load_matrix(project)
+    glibc = cell(matrix, "glibc")
+    made = record(matrix, glibc, GLIBC_SEEN)
+    renamed = tuple(dataclasses.replace(c, expectation="something else") for c in made.checks)
+    found = cell_blessings(
+        dataclasses.replace(made, checks=renamed), cell_work(glibc, matrix.scenario("alpha"))
+    )
+    assert found.blessed == ()
+    assert [line.rpartition(": ")[2] for line in found.left] == [
+        "no entry of the scenario says it",
+        "no entry of the scenario says it",
+    ]
