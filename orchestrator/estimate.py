@@ -181,7 +181,7 @@ def plan_work(
             CellWork(
                 id=cell.id,
                 toolchain=cell.toolchain,
-                std=_std_of(targets[cell.toolchain, cell.target]),
+                std=_std_of(targets[cell.toolchain, cell.target].for_release(cell.release)),
                 cached=_likely_cached(history, cell.id, image_id, fresh=fresh),
             )
             for cell in group.cells

@@ -383,7 +383,7 @@ class GroupRun:
     def _coordinates(self, cell: Cell) -> tuple[Toolchain, TargetSpec]:
         toolchain = next(t for t in self.matrix.toolchains if t.name == cell.toolchain)
         target = next(t for t in toolchain.targets if t.triple == cell.target)
-        return toolchain, target
+        return toolchain, target.for_release(cell.release)
 
     def _publish(
         self,

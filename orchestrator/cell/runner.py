@@ -151,7 +151,8 @@ class GroupSession:
     vendors: Callable[[Scenario], Path | None] | None = None
     sources: set[str] = field(default_factory=set)
     sources_in: str = ""
-    tools: dict[str, ToolInfo] = field(default_factory=dict)
+    # per target and linker probe: two toolchains of one image may link one target differently
+    tools: dict[tuple[str, tuple[str, ...]], ToolInfo] = field(default_factory=dict)
     vendored: dict[str, Path | None] = field(default_factory=dict)
     memory: MemoryEvents = field(default_factory=lambda: MemoryEvents(oom_kills=0, limit_hits=0))
     host: HostTimes = field(default_factory=HostTimes)
@@ -395,7 +396,8 @@ def engine_fault(session: GroupSession, step: str, exc: Exception) -> Failure:
 # -- steps -----------------------------------------------------------------------------------
 def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -> ToolInfo:
     """The toolchain and linker versions, probed once per target and container group."""
-    if target.triple not in session.tools:
+    probe = (target.triple, target.linker_version)
+    if probe not in session.tools:
         info = exec_step(session, "toolchain probe", ["cat", session.rust_info], deadline)
         try:
             versions = json.loads(info.stdout)
@@ -417,13 +419,13 @@ def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -
                     f"{(linker.stderr or linker.stdout).strip()[:500]}",
                 )
             )
-        session.tools[target.triple] = ToolInfo(
+        session.tools[probe] = ToolInfo(
             rustc=str(versions.get("rustc", "")),
             cargo=str(versions.get("cargo", "")),
             llvm=str(versions.get("llvm", "")),
             linker_version=_first_line(linker.stdout + linker.stderr),
         )
-    return session.tools[target.triple]
+    return session.tools[probe]
 
 
 def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.config.reader import Node
@@ -108,11 +108,24 @@ class Runner:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReleaseOverride:
+    """What one rustc release of a target does differently (matrix.yaml `by_release:`): each
+    key given replaces the target's own. For a default that changed between releases, such as
+    the linker rustup's x86_64 Linux rustc uses (GNU ld up to 1.89, rust-lld from 1.90).
+    """
+
+    rustflags: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] | None = None
+    linker_version: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TargetSpec:
     """One rustc target of a toolchain and the fixed flags its std is built with.
 
     `build_std`: the crates of the target's std (none: the rustc release ships it), built once
-    per (image, this spec's std configuration) into a sysroot.
+    per (image, this spec's std configuration) into a sysroot. `by_release`: what a release
+    does differently; a cell's spec is `for_release(its release)`, which has none left.
     """
 
     triple: str
@@ -123,6 +136,22 @@ class TargetSpec:
     panic: str | None
     linker_version: tuple[str, ...]
     runner: Runner | None
+    by_release: tuple[tuple[str, ReleaseOverride], ...] = ()
+
+    def for_release(self, release: str) -> TargetSpec:
+        """This target as a cell of `release` builds it: its override applied, if any."""
+        override = dict(self.by_release).get(release)
+        if override is None:
+            return replace(self, by_release=())
+        return replace(
+            self,
+            rustflags=self.rustflags if override.rustflags is None else override.rustflags,
+            env=self.env if override.env is None else override.env,
+            linker_version=self.linker_version
+            if override.linker_version is None
+            else override.linker_version,
+            by_release=(),
+        )
 
     @property
     def needs_bootstrap(self) -> bool:
@@ -290,15 +319,18 @@ def _toolchain(
     keys = node.mapping(("image", "description", "route", "targets", "releases"))
     release_names = [release.name for release in releases]
     chosen = keys.get("releases")
+    chosen_releases = (
+        tuple(r.choice(release_names) for r in chosen.items()) if chosen else tuple(release_names)
+    )
     return Toolchain(
         name=name,
         image=keys["image"].choice([spec.name for spec in images]),
         description=keys["description"].text(),
         route=_route(keys["route"]),
-        targets=tuple(_target(t, n) for t, n in keys["targets"].free_mapping().items()),
-        releases=tuple(r.choice(release_names) for r in chosen.items())
-        if chosen
-        else tuple(release_names),
+        targets=tuple(
+            _target(t, n, chosen_releases) for t, n in keys["targets"].free_mapping().items()
+        ),
+        releases=chosen_releases,
     )
 
 
@@ -311,10 +343,20 @@ def _route(node: Node) -> Route:
     )
 
 
-def _target(triple: str, node: Node) -> TargetSpec:
-    keys = node.mapping(
-        ("build_std", "build_std_features", "rustflags", "env", "panic", "linker_version", "runner")
-    )
+TARGET_KEYS = (
+    "build_std",
+    "build_std_features",
+    "rustflags",
+    "env",
+    "panic",
+    "linker_version",
+    "runner",
+    "by_release",
+)
+
+
+def _target(triple: str, node: Node, releases: tuple[str, ...]) -> TargetSpec:
+    keys = node.mapping(TARGET_KEYS)
     texts = {
         key: keys[key].texts() if keys.get(key) else ()
         for key in ("build_std", "build_std_features", "rustflags")
@@ -330,7 +372,36 @@ def _target(triple: str, node: Node) -> TargetSpec:
         panic=panic.choice(("abort", "unwind")) if panic else None,
         linker_version=keys["linker_version"].texts(),
         runner=_runner(runner) if (runner := keys.get("runner")) else None,
+        by_release=_by_release(by, releases) if (by := keys.get("by_release")) else (),
     )
+
+
+def _by_release(node: Node, releases: tuple[str, ...]) -> tuple[tuple[str, ReleaseOverride], ...]:
+    """`by_release: {"1.96": {rustflags: [...]}}`: per release of the toolchain, what differs."""
+    overrides = []
+    for release, override in node.free_mapping().items():
+        if release not in releases:
+            raise override.fail(
+                f"release {release!r} is not one of this toolchain's releases "
+                f"({', '.join(releases)}); list it under the toolchain's `releases:` first."
+            )
+        keys = override.mapping(("rustflags", "env", "linker_version"))
+        if not override.value:
+            raise override.fail(
+                "say what this release does differently: rustflags, env or linker_version."
+            )
+        rustflags, env, linker = (keys.get(k) for k in ("rustflags", "env", "linker_version"))
+        overrides.append(
+            (
+                release,
+                ReleaseOverride(
+                    rustflags=rustflags.texts() if rustflags else None,
+                    env=env.string_map() if env else None,
+                    linker_version=linker.texts() if linker else None,
+                ),
+            )
+        )
+    return tuple(overrides)
 
 
 def _runner(node: Node) -> Runner:

@@ -667,3 +667,47 @@ def test_panic_flags_the_std_can_take_load(make_project: ProjectFactory) -> None
     )
     lib = load_matrix(make_project(scenarios={"alpha": scoped})).scenario("alpha").artifacts[0]
     assert lib.rustflags == ("-C", "panic=unwind")
+
+
+BY_RELEASE = """\
+      x86_64-unknown-linux-gnu:
+        linker_version: [ld, --version]
+        by_release:
+          "1.96":
+            rustflags: [-C, link-arg=-B/gcc-ld]
+            linker_version: [rust-lld, -flavor, gnu, --version]
+"""
+
+
+def with_by_release(text: str = BY_RELEASE) -> str:
+    return MATRIX.replace(
+        "      x86_64-unknown-linux-gnu: { linker_version: [ld, --version] }\n", text
+    )
+
+
+def test_a_release_can_link_a_target_differently_and_each_cell_gets_its_releases_spec(
+    make_project: ProjectFactory,
+) -> None:
+    glibc = load_matrix(make_project(with_by_release())).toolchains[0].targets[0]
+    new, old = glibc.for_release("1.96"), glibc.for_release("1.85")
+    assert (new.rustflags, new.linker_version) == (
+        ("-C", "link-arg=-B/gcc-ld"),
+        ("rust-lld", "-flavor", "gnu", "--version"),
+    )
+    assert (old.rustflags, old.linker_version) == ((), ("ld", "--version"))
+    assert new.by_release == old.by_release == ()  # a cell's spec: its cache key holds no other
+    assert new.env == old.env == glibc.env  # not given: the target's own
+
+
+def test_by_release_names_a_release_of_the_toolchain_and_says_something(
+    make_project: ProjectFactory,
+) -> None:
+    unknown = error_for(make_project, with_by_release(BY_RELEASE.replace('"1.96":', '"1.90":')))
+    assert "by_release.1.90: release '1.90' is not one of this toolchain's releases" in unknown
+    assert "1.96, 1.85" in unknown
+    empty = BY_RELEASE.split('          "1.96":', maxsplit=1)[0] + '          "1.85": {}\n'
+    assert "say what this release does differently" in error_for(
+        make_project, with_by_release(empty)
+    )
+    typo = error_for(make_project, with_by_release(BY_RELEASE.replace("rustflags:", "rustflag:")))
+    assert "Did you mean 'rustflags'?" in typo

@@ -22,6 +22,7 @@ from orchestrator.cell.runner import (
     ensure_std,
     exec_step,
     oom_killed,
+    probe_tools,
     run_one,
 )
 from orchestrator.cell.stdlib import std_key, sysroot_dir
@@ -542,3 +543,16 @@ def test_a_runner_that_failed_to_start_runs_the_program_once_more(
     assert len(sandbox.commands) == runs
     assert record.exit_code == exit_code
     assert ("the runner failed to start" in job.log.text()) == (runs == 2)
+
+
+def test_two_toolchains_linking_one_target_differently_each_get_their_own_linker_probe(
+    matrix: Matrix,
+) -> None:
+    gnu = matrix.toolchains[0].targets[0]
+    lld = replace(gnu, linker_version=("rust-lld", "-flavor", "gnu", "--version"))
+    sandbox = StdSandbox("PRESENT /s\n")
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    for target in (gnu, lld, gnu, lld):
+        probe_tools(session, target, DEADLINE)
+    probes = [c for c in sandbox.commands if c[0] != "cat"]
+    assert probes == [list(gnu.linker_version), list(lld.linker_version)]
