@@ -272,10 +272,9 @@ def test_seeds_load(project: Path, coordinates: Coordinates) -> None:
     """The mutations start from files that load: a refusal is the mutation's doing."""
     (project / "matrix.yaml").write_bytes(MATRIX_SEED)
     assert load_matrix(project / "matrix.yaml").scenarios
-    folder = project / "fuzzed"
-    for seed in SCENARIO_SEEDS:
-        (folder / "scenario.yaml").write_bytes(seed)
-        load_scenario(folder, coordinates)
+    # each in its own folder: a `crate_types:` artifact is checked against its Cargo.toml
+    for scenario in sorted(REPO.glob("scenarios/*/scenario.yaml")):
+        load_scenario(scenario.parent, coordinates)
 
 
 @FUZZ
