@@ -8,6 +8,7 @@ what changed since it (see orchestrator.results.diff).
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -78,6 +79,11 @@ def write_pages(
             _write(page)
         return
     _PAGES[:] = pages
+    # The document's millions of objects, frozen out of the collector's reach: a collection in
+    # a child (rendering allocates a lot) would otherwise walk them all and write to each one's
+    # page, copying the parent's memory page by page; in the parent, encoding results.json
+    # meanwhile would walk them too (the Python documentation's advice for fork without exec).
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
@@ -88,6 +94,7 @@ def write_pages(
                 done.result()
     finally:
         _PAGES.clear()
+        gc.unfreeze()
 
 
 def _write_nth(number: int) -> None:
