@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -51,7 +51,8 @@ AGAIN = "Free some space or make the folder writable, then run the same command 
 BROKEN_PIPE_EXIT = 141
 REPORT_URL_VARIABLE = "LINKMATRIX_REPORT_URL"
 
-GC_FIRST_GENERATION = 50_000  # allocations between collections of the youngest objects (default 700)
+# allocations between two collections of the youngest objects (Python's default: 700)
+GC_FIRST_GENERATION = 50_000
 
 
 DESCRIPTION = """\
