@@ -49,6 +49,7 @@ CI_CELLS = (
     *(f"{toolchain}/*/{scenario}" for toolchain in TOOLCHAINS for scenario in CORE_SCENARIOS),
     "glibc/*/*",
     "glibc@1.85/*/*",
+    "glibc-rustup/*/*",  # the whole catalogue linked by rust-lld, as rustup's 1.96 links it
     "wasm@1.85/*/export-executable-symbols",
     "musl/*/static-scratch",
 )

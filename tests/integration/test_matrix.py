@@ -86,6 +86,18 @@ def test_export_executable_symbols_flag_decides_the_elf_export(cold_run: Run) ->
     assert with_flag["format"] == "elf" and with_flag["interpreter"]
 
 
+def test_the_rustup_row_links_with_rust_lld_where_the_glibc_row_links_with_gnu_ld(
+    cold_run: Run,
+) -> None:
+    lld = cold_run.cell("glibc-rustup/x86_64-unknown-linux-gnu/link-order")
+    gnu = cold_run.cell(f"{GLIBC}/link-order")
+    assert "LLD" in lld["linker"]["version"], lld["linker"]
+    assert "GNU ld" in gnu["linker"]["version"], gnu["linker"]
+    # archives in the "wrong" order: GNU ld refuses them, LLD does not mind
+    assert cold_run.artifact(lld["id"], "provider-first")["built"]
+    assert not cold_run.artifact(gnu["id"], "provider-first")["built"]
+
+
 @pytest.mark.parametrize(
     ("cell", "exports"),
     [
