@@ -57,35 +57,30 @@ def workdir_command(
     *,
     workdir: str,
     remove: Sequence[str],
-    links: Sequence[tuple[str, str]] = (),
     vendor_of: str | None = None,
 ) -> tuple[str, ...]:
     """One command readies a cell's workdir (each exec costs a round trip to the engine).
 
     It removes `remove` (what an earlier cell left: its workdir, cargo configs a build
-    planted), makes `native/` and `artifacts/`, links `artifacts/<name>` to the folder cargo
-    uplifts that artifact's files into (`links`: name, folder relative to `artifacts/`), and
-    with `vendor_of` (a scenario) merges its vendored crates as `vendor_merge_command` does.
+    planted), makes `native/` and `artifacts/`, and with `vendor_of` (a scenario) merges its
+    vendored crates as `vendor_merge_command` does.
+
+    `artifacts/<name>` is never a link to cargo's own output folder, even where that folder is
+    the artifact's alone (a build-dir cargo): cargo puts a dylib dependency there too, and a
+    Windows program finds a DLL beside it, so the run would no longer show what the artifact
+    alone does (msvc/plugin-host-dylib's host started where it must not). Each build's files are
+    copied (`collect_command`).
     """
     q = shlex.quote
     parts = [
         'rm -rf -- "$@"',
         f"mkdir -p {q(workdir + '/native')} {q(workdir + '/artifacts')}",
-        *(f"ln -s {q(folder)} {q(artifact_dir(workdir, name))}" for name, folder in links),
     ]
     script = " && ".join(parts)
     if vendor_of is not None:
         out, mine = q(f"{workdir}/vendor"), q(scenario_vendor_dir(vendor_of))
         script += f" && {{ out={out}; mine={mine}; {_VENDOR_MERGE}; }}"
     return ("sh", "-c", script, "workdir", *remove)
-
-
-def uplift_dir(workdir: str, artifact: str, triple: str) -> str:
-    """Where cargo with a build-dir puts an artifact's final files: `<target dir>/<triple>/release`
-    of the artifact's own target dir (`target_dirs`); a JSON target spec's folder is its stem.
-    """
-    name = triple.removesuffix(".json").rsplit("/", 1)[-1] if triple.endswith(".json") else triple
-    return f"{workdir}/target/{artifact}/{name}/release"
 
 
 def flagset_digest(target: TargetSpec, rustflags: Sequence[str] = ()) -> str:

@@ -31,7 +31,6 @@ from orchestrator.cell.cargo import (
     collected_paths,
     parse_cargo_messages,
     rustc_command,
-    uplift_dir,
     workdir_command,
 )
 from orchestrator.cell.observation import (
@@ -518,7 +517,6 @@ def prepare(session: GroupSession, job: CellJob) -> None:
     ready = workdir_command(
         workdir=workdir,
         remove=(*_leftovers(session), workdir, *PLANTED_CARGO_CONFIGS),
-        links=uplift_links(job),
         vendor_of=scenario.name if vendored is not None else None,
     )
     result = exec_step(session, "workdir", list(ready), job.deadline)
@@ -556,22 +554,6 @@ def prepare(session: GroupSession, job: CellJob) -> None:
 
 def _leftovers(session: GroupSession) -> tuple[str, ...]:
     return (session.leftover,) if session.leftover else ()
-
-
-def uplift_links(job: CellJob) -> tuple[tuple[str, str], ...]:
-    """`artifacts/<name>` → the artifact's own uplift folder, for a cargo with a build-dir.
-
-    There, each artifact has a target dir of its own: its files are final where cargo puts them
-    and no copy is needed (`collect_files`). Without a build-dir the target dir is shared and
-    the files are copied into `artifacts/<name>` after each build, as before.
-    """
-    if not job.has_build_dir:
-        return ()
-    base = f"{job.workdir}/artifacts"
-    return tuple(
-        (spec.name, posixpath.relpath(uplift_dir(job.workdir, spec.name, job.target.triple), base))
-        for spec in job.work.artifacts
-    )
 
 
 def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) -> BuildOutput:
@@ -625,8 +607,7 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
 def collect_files(
     session: GroupSession, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """The build's files in the artifact's own folder of the workdir, copied there right away
-    unless cargo put them there already (`uplift_links`).
+    """Copy a build's files into the artifact's own folder of the workdir, right away.
 
     The next build may overwrite cargo's `release/<name>` (a shared target dir when the
     release's cargo has no build-dir); the copies are what is inspected and run.
@@ -634,9 +615,6 @@ def collect_files(
     if not filenames:
         return ()
     destination = artifact_dir(job.workdir, artifact.name)
-    uplifted = uplift_dir(job.workdir, artifact.name, job.target.triple)
-    if job.has_build_dir and all(posixpath.dirname(f) == uplifted for f in filenames):
-        return collected_paths(filenames, destination)  # linked there by the workdir command
     result = exec_step(
         session,
         f"collect {artifact.name}",
