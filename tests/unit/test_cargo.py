@@ -255,6 +255,20 @@ def test_release_build_dir_is_read_from_matrix_yaml(make_project: ProjectFactory
     assert loaded.release("1.96").build_dir is True  # the default
 
 
+def glibc_alpha(release: str) -> Cell:
+    """The fixture scenario's cell on glibc at `release` (1.96 the default: no suffix)."""
+    suffix = "" if release == "1.96" else f"@{release}"
+    return Cell(
+        id=f"glibc{suffix}/x86_64-unknown-linux-gnu/alpha",
+        toolchain="glibc",
+        release=release,
+        target="x86_64-unknown-linux-gnu",
+        scenario="alpha",
+        image="glibc",
+        not_applicable=None,
+    )
+
+
 class FakeCellContainer:
     """What CellRunner calls on its container, scripted: cargo always reports one shared path."""
 
@@ -333,15 +347,7 @@ def test_each_artifact_is_copied_out_before_the_next_build(
     glibc = loaded.toolchains[0].targets[0]
     container = FakeCellContainer()
     runner = CellRunner(container, loaded.limits, releases=releases)
-    cell = Cell(
-        id="glibc@1.85/x86_64-unknown-linux-gnu/alpha",
-        toolchain="glibc",
-        release="1.85",
-        target=glibc.triple,
-        scenario="alpha",
-        image="glibc",
-        not_applicable=None,
-    )
+    cell = glibc_alpha("1.85")
     observation = runner.run(cell_work(cell, loaded.scenario("alpha")), glibc, tmp_path / "files")
     assert observation.failure is None, observation.failure
     builds = {b.name: b for b in observation.builds if b.name in ("exe", "exe-plain")}
@@ -480,15 +486,7 @@ def test_with_a_build_dir_each_artifacts_files_are_still_copied_into_a_folder_of
     glibc = loaded.toolchains[0].targets[0]
     container = FakeCellContainer()
     runner = CellRunner(container, loaded.limits, releases=(loaded.release("1.96"),))
-    cell = Cell(
-        id="glibc/x86_64-unknown-linux-gnu/alpha",
-        toolchain="glibc",
-        release="1.96",
-        target=glibc.triple,
-        scenario="alpha",
-        image="glibc",
-        not_applicable=None,
-    )
+    cell = glibc_alpha("1.96")
     observation = runner.run(cell_work(cell, loaded.scenario("alpha")), glibc, tmp_path / "files")
     assert observation.failure is None, observation.failure
     collects = [command for command, _ in container.commands if command[3:4] == ["collect"]]
