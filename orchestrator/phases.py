@@ -33,10 +33,10 @@ class Phases:
     # cells, waiting on the engine outside these):
     container_starts_s: float = 0.0  # creating and starting the groups' containers
     cell_other_s: float = 0.0  # a run cell's time outside build/run/std steps: probes, vendoring,
-    #                            sources in, prepare, copying files out, cleanup; of it:
+    #                            sources in, prepare, copying files out; of it:
     sources_in_s: float = 0.0  # vendoring on the host and the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
-    housekeeping_s: float = 0.0  # our own commands in the container: workdir, collect, cleanup
+    housekeeping_s: float = 0.0  # our commands in the container: workdir, collect, probes, std look
     inspect_s: float = 0.0  # inspection of every cell's files (cached or not) and judging
     publish_s: float = 0.0  # linking artifacts, cell logs, results.json rewrites
     views_s: float = 0.0  # Markdown, HTML, symbol pages at the end

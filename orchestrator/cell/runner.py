@@ -126,7 +126,7 @@ class HostTimes:
     sources_in_s: float = 0.0  # vendoring on the host, the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
     prepare_s: float = 0.0  # the scenario's prepare commands: in-container work (cc, javac)
-    housekeeping_s: float = 0.0  # our own commands in the container: workdir, collect, cleanup
+    housekeeping_s: float = 0.0  # our commands in the container: workdir, collect, probes, std look
 
     def take(self) -> tuple[float, float, float, float]:
         taken = (self.sources_in_s, self.files_out_s, self.prepare_s, self.housekeeping_s)
@@ -305,7 +305,7 @@ def exec_step(
     return result
 
 
-HOUSEKEEPING_STEPS = ("workdir", "std check", "toolchain probe", "linker probe")
+HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe")
 
 
 def _housekeeping(step: str) -> bool:
