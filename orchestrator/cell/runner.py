@@ -59,6 +59,7 @@ from orchestrator.engine.container import (
     ENGINE_ERRORS,
     ROOT_USER,
     CellSandbox,
+    ContainerState,
     Deadline,
     ExecResult,
     MemoryEvents,
@@ -73,6 +74,11 @@ from orchestrator.plan import CellWork
 from orchestrator.status import Reason
 
 SIGKILL_EXIT_CODE = 137  # the OOM killer's signal, but also any other SIGKILL
+# A container killed under a command (`docker kill`, the engine restarting) SIGKILLs the command
+# too, and the exec can return before the engine marks the container exited: after a SIGKILL,
+# the state is asked again for this long before the exit is taken as the step's own.
+KILLED_STATE_SETTLE_S = 3.0
+KILLED_STATE_POLL_S = 0.1
 # cargo also reads .cargo/config.toml in the parents of a cell's workdir: those the cell user
 # owns (/home/builder/work, /home/builder; /home and / are root's) could hold one an earlier cell
 # of the group planted. No legitimate cell writes them: each cell removes them before it builds.
@@ -331,7 +337,7 @@ def _stopped(step: str, result: ExecResult) -> Failure:
 def _check_container(session: GroupSession, step: str, result: ExecResult) -> None:
     """After a failed command: whether its container died under it, or the OOM killer acted."""
     try:
-        state = session.container.state()
+        state = _settled_state(session.container, result.exit_code)
         if not state.running:
             session.restart()
             if state.oom_killed:
@@ -366,6 +372,21 @@ def _check_container(session: GroupSession, step: str, result: ExecResult) -> No
                 ),
             )
         )
+
+
+def _settled_state(container: CellSandbox, exit_code: int) -> ContainerState:
+    """The container's state; after a SIGKILL, once the engine has caught up with a kill.
+
+    A program may SIGKILL itself (its container runs on): that costs it the settle time, once.
+    """
+    state = container.state()
+    if exit_code != SIGKILL_EXIT_CODE:
+        return state
+    settled_by = time.monotonic() + KILLED_STATE_SETTLE_S
+    while state.running and time.monotonic() < settled_by:
+        time.sleep(KILLED_STATE_POLL_S)
+        state = container.state()
+    return state
 
 
 def oom_killed(before: MemoryEvents, after: MemoryEvents, exit_code: int) -> bool:

@@ -11,6 +11,7 @@ import pytest
 import requests
 from docker.errors import APIError
 
+from orchestrator.cell import runner as cell_runner
 from orchestrator.cell.cargo import WORK_ROOT
 from orchestrator.cell.observation import BuildOutput, BuiltFile, NotRun
 from orchestrator.cell.runner import (
@@ -133,7 +134,10 @@ def test_a_killed_command_restarts_the_container_and_ends_the_cell_as_a_timeout(
     assert session.sources == set()  # the fresh container has no sources yet
 
 
-def test_exit_137_of_a_program_that_kills_itself_is_not_an_oom() -> None:
+def test_exit_137_of_a_program_that_kills_itself_is_not_an_oom(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cell_runner, "KILLED_STATE_SETTLE_S", 0.0)  # its container runs on
     sandbox = FakeSandbox(exited(137), memory=MemoryEvents(oom_kills=0))
     session = GroupSession(container=sandbox, limits=LIMITS)
     assert exec_step(session, "run exe", ["./exe"], DEADLINE).exit_code == 137
@@ -141,7 +145,10 @@ def test_exit_137_of_a_program_that_kills_itself_is_not_an_oom() -> None:
 
 
 @pytest.mark.parametrize("code", [101, 137])
-def test_a_failed_step_while_the_oom_kill_count_rose_is_an_oom(code: int) -> None:
+def test_a_failed_step_while_the_oom_kill_count_rose_is_an_oom(
+    code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cell_runner, "KILLED_STATE_SETTLE_S", 0.0)  # its container runs on
     # a build script killed for memory makes cargo exit 101: still the memory limit
     sandbox = FakeSandbox(exited(code), memory=MemoryEvents(oom_kills=3))
     session = GroupSession(
@@ -189,6 +196,28 @@ def test_a_container_that_died_under_a_step_is_an_engine_error_and_is_replaced()
     )
     assert sandbox.restarts == 1
     assert session.sources == set()
+
+
+def test_a_kill_the_engine_reports_late_is_still_an_engine_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `docker kill`: the exec returns 137 while the engine still says the container runs
+    monkeypatch.setattr(cell_runner, "KILLED_STATE_POLL_S", 0.0)
+    killed = ContainerState(running=False, status="exited", exit_code=137)
+    sandbox = FakeSandbox(exited(137), states=[RUNNING, RUNNING, killed, RUNNING])
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        exec_step(session, "build lib", ["cargo", "build"], DEADLINE)
+    assert aborted.value.failure.reason is Reason.ENGINE_ERROR
+    assert sandbox.restarts == 1
+
+
+def test_a_failed_step_other_than_a_sigkill_asks_the_state_once() -> None:
+    killed = ContainerState(running=False, status="exited", exit_code=137)
+    sandbox = FakeSandbox(exited(101), states=[RUNNING, killed])
+    session = GroupSession(container=sandbox, limits=LIMITS)
+    assert exec_step(session, "build lib", ["cargo", "build"], DEADLINE).exit_code == 101
+    assert sandbox.states == [killed]  # not asked a second time
 
 
 def test_a_container_the_engine_says_was_oom_killed_is_an_oom() -> None:
