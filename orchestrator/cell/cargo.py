@@ -69,7 +69,7 @@ def workdir_command(
     the artifact's alone (a build-dir cargo): cargo puts a dylib dependency there too, and a
     Windows program finds a DLL beside it, so the run would no longer show what the artifact
     alone does (msvc/plugin-host-dylib's host started where it must not). Each build's files are
-    copied (`collect_command`).
+    copied (`with_collect`).
     """
     q = shlex.quote
     parts = [
@@ -104,8 +104,9 @@ def build_dir(target: TargetSpec, rustflags: Sequence[str] = ()) -> str:
     too, and a scenario crate now never shares a cargo graph with std.
 
     With a cargo that has `build.build-dir`, final artifacts are uplifted into the artifact's own
-    target dir; without it (cargo 1.85), this dir is the whole target dir. Either way run.py
-    copies each artifact's files into `artifact_dir` right after its build.
+    target dir; without it (cargo 1.85), this dir is the whole target dir. Either way each
+    artifact's files are fetched right after its build and copied into `artifact_dir` before
+    the cell's next command (`with_collect`).
     """
     return f"{CACHE_ROOT}/build/{target.triple}/{flagset_digest(target, rustflags)}"
 
@@ -116,8 +117,8 @@ def target_dirs(
     """Where cargo builds: std shared per (target, flag set) in the image's volume, always.
 
     A release whose cargo has no build-dir shares the whole target dir instead, so two artifacts
-    of one crate (or of two cells) write the same `release/<name>`: run.py copies each one's
-    files out before the next build.
+    of one crate (or of two cells) write the same `release/<name>`: each one's files are fetched
+    right after its build, and copied in the next build's exec before cargo starts.
     """
     shared = build_dir(target, artifact.rustflags)
     if not has_build_dir:
@@ -134,15 +135,43 @@ def artifact_dir(workdir: str, artifact: str) -> str:
     return f"{workdir}/artifacts/{artifact}"
 
 
-def collect_command(filenames: Sequence[str], destination: str) -> tuple[str, ...]:
-    """Copy a build's files (cargo's `filenames`) into `destination`, emptied first."""
-    script = 'dest="$1"; shift; rm -rf "$dest" && mkdir -p "$dest" && cp -pR -- "$@" "$dest"/'
-    return ("sh", "-c", script, "collect", destination, *filenames)
+# What the copy prints, and exits with, when it fails: the wrapped command then never ran.
+COLLECT_FAILED_EXIT = 125
+COLLECT_FAILED = "linkmatrix: copying the built files failed"
+_COLLECT_SCRIPT = (
+    'dest="$1"; n="$2"; shift 2; '
+    f'fail() {{ echo "{COLLECT_FAILED} ($dest)" >&2; exit {COLLECT_FAILED_EXIT}; }}; '
+    'rm -rf "$dest" && mkdir -p "$dest" || fail; '
+    'i=0; while [ "$i" -lt "$n" ]; do cp -pR -- "$1" "$dest"/ || fail; shift; i=$((i + 1)); done; '
+    'exec "$@"'
+)
 
 
-def collected_paths(filenames: Sequence[str], destination: str) -> tuple[str, ...]:
-    """Where `collect_command` puts each file: its name, in `destination`."""
-    return tuple(posixpath.join(destination, posixpath.basename(f)) for f in filenames)
+@dataclass(frozen=True, kw_only=True)
+class Collect:
+    """A build's files (cargo's `filenames`) to be copied into `destination`, emptied first."""
+
+    filenames: tuple[str, ...]
+    destination: str
+
+    def paths(self) -> tuple[str, ...]:
+        """Where each file ends up: its name, in `destination`."""
+        return tuple(
+            posixpath.join(self.destination, posixpath.basename(f)) for f in self.filenames
+        )
+
+
+def with_collect(collect: Collect, command: Sequence[str]) -> tuple[str, ...]:
+    """`command`, run once `collect`'s copy is made, in the same exec.
+
+    Each exec is a round trip to the engine (about a quarter of a second here): the copy rides
+    on the cell's next command instead of one of its own, and a cell whose last build needs no
+    copy (nothing runs after it; its files were already fetched from cargo's own folder) makes
+    none. A failed copy exits COLLECT_FAILED_EXIT, saying COLLECT_FAILED, before the command.
+    """
+    count = str(len(collect.filenames))
+    return ("sh", "-c", _COLLECT_SCRIPT, "collect", collect.destination, count,
+            *collect.filenames, *command)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

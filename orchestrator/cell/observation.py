@@ -52,7 +52,9 @@ class BuiltFile:
 
     file: str  # its name, in the cell's files folder `<artifact>/<file>`
     path: str  # where the output folder shows it: artifacts/<slug>/<artifact>/<file>
-    source: str  # its path in the container
+    # its copy in the cell's workdir, `artifacts/<artifact>/<file>`: made before the cell's next
+    # command (cargo.with_collect), which is where runs find it
+    source: str
     sha256: str
     size: int
     format: ArtifactFormat

@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import assert_never
 
 from orchestrator.cell.cargo import (
+    COLLECT_FAILED,
+    COLLECT_FAILED_EXIT,
     SOURCE_ROOT,
     WORK_ROOT,
+    Collect,
     artifact_dir,
     bootstrap_need,
     cargo_invocation,
-    collect_command,
-    collected_paths,
     parse_cargo_messages,
     rustc_command,
+    with_collect,
     workdir_command,
 )
 from orchestrator.cell.observation import (
@@ -132,7 +134,7 @@ class HostTimes:
     sources_in_s: float = 0.0  # vendoring on the host, the sources' tar into the container
     files_out_s: float = 0.0  # built files out of the container, written and hashed
     prepare_s: float = 0.0  # the scenario's prepare commands: in-container work (cc, javac)
-    housekeeping_s: float = 0.0  # our commands in the container: workdir, collect, probes, std look
+    housekeeping_s: float = 0.0  # our commands in the container: workdir, probes, std look
 
     def take(self) -> tuple[float, float, float, float]:
         taken = (self.sources_in_s, self.files_out_s, self.prepare_s, self.housekeeping_s)
@@ -167,6 +169,8 @@ class GroupSession:
     # the workdir the last cell left, removed by the next cell's workdir command (one exec
     # fewer per cell); the container's removal takes the last one
     leftover: str | None = None
+    # the last build's copy into its artifact folder, made by the cell's next command (with_collect)
+    collect: Collect | None = None
 
     def restart(self) -> None:
         """A fresh container after a kill: nothing of the old one is left in it.
@@ -255,6 +259,7 @@ class CellRunner:
             failure = engine_fault(self.session, "docker", exc)
         finally:
             self.session.leftover = job.workdir
+            self.session.collect = None  # its copy is needed by no later command of the cell
         return CellOutput(
             tools=tools,
             builds=tuple(builds),
@@ -315,8 +320,12 @@ HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe")
 
 
 def _housekeeping(step: str) -> bool:
-    """A command of linkmatrix's own around a cell's builds (not a build, run, std or prepare)."""
-    return step in HOUSEKEEPING_STEPS or step.startswith("collect ")
+    """A command of linkmatrix's own around a cell's builds (not a build, run, std or prepare).
+
+    The copy of a build's files into its artifact folder is not among them: it rides on the
+    cell's next build or run (with_collect), a few milliseconds of that command's time.
+    """
+    return step in HOUSEKEEPING_STEPS
 
 
 def _stopped(step: str, result: ExecResult) -> Failure:
@@ -587,10 +596,10 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         has_build_dir=job.has_build_dir,
         vendored=session.vendored.get(job.scenario.name) is not None,
     )
-    result = exec_step(
+    result = cell_step(
         session,
         f"build {artifact.name}",
-        list(invocation.argv),
+        invocation.argv,
         job.deadline,
         env=dict(invocation.env),
         workdir=job.workdir,
@@ -599,11 +608,13 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
         result.stdout, scenario=job.scenario.name, artifact=artifact, stderr=result.stderr
     )
     job.log.step(f"build {artifact.name}", invocation.shell(), result, extra=report.rendered)
-    files = (
-        fetch_files(session, job, artifact, collect_files(session, job, artifact, report.filenames))
-        if result.exit_code == 0
-        else ()
-    )
+    files: tuple[BuiltFile, ...] = ()
+    if result.exit_code == 0 and report.filenames:
+        collect = Collect(
+            filenames=report.filenames, destination=artifact_dir(job.workdir, artifact.name)
+        )
+        files = fetch_files(session, job, artifact, collect)
+        session.collect = collect
     crate_files = crate_type_files(artifact.crate_types, files)
     return BuildOutput(
         name=artifact.name,
@@ -625,44 +636,49 @@ def build_artifact(session: GroupSession, job: CellJob, artifact: ArtifactSpec) 
     )
 
 
-def collect_files(
-    session: GroupSession, job: CellJob, artifact: ArtifactSpec, filenames: tuple[str, ...]
-) -> tuple[str, ...]:
-    """Copy a build's files into the artifact's own folder of the workdir, right away.
+def cell_step(
+    session: GroupSession,
+    step: str,
+    command: Sequence[str],
+    deadline: Deadline,
+    *,
+    env: Mapping[str, str],
+    workdir: str,
+) -> ExecResult:
+    """A build or run of the cell, after the last build's pending copy (`with_collect`).
 
-    The next build may overwrite cargo's `release/<name>` (a shared target dir when the
-    release's cargo has no build-dir); the copies are what is inspected and run.
+    The copies are what runs see (`{artifact:…}`), and where the release's cargo has no
+    build-dir the next build overwrites cargo's own `release/<name>`: each is made before the
+    next command of the cell, in its exec. A failed copy ends the cell.
     """
-    if not filenames:
-        return ()
-    destination = artifact_dir(job.workdir, artifact.name)
-    result = exec_step(
-        session,
-        f"collect {artifact.name}",
-        list(collect_command(filenames, destination)),
-        job.deadline,
-    )
-    if result.exit_code != 0:
+    collect, session.collect = session.collect, None
+    wrapped = with_collect(collect, command) if collect else tuple(command)
+    result = exec_step(session, step, list(wrapped), deadline, env=env, workdir=workdir)
+    if collect and result.exit_code == COLLECT_FAILED_EXIT and COLLECT_FAILED in result.stderr:
         raise CellAborted(
             Failure(
                 reason=Reason.INSPECTION_ERROR,
-                step=f"collect {artifact.name}",
+                step=f"copy into {collect.destination}",
                 detail=_tail(result.stdout + result.stderr),
             )
         )
-    return collected_paths(filenames, destination)
+    return result
 
 
 def fetch_files(
-    session: GroupSession, job: CellJob, artifact: ArtifactSpec, sources: tuple[str, ...]
+    session: GroupSession, job: CellJob, artifact: ArtifactSpec, collect: Collect
 ) -> tuple[BuiltFile, ...]:
-    """Copy the collected files to `<files_dir>/<artifact>/`, hashed, their format detected."""
+    """Copy a build's files to `<files_dir>/<artifact>/`, hashed, their format detected.
+
+    Read from where cargo put them, right after the build (before the next one can overwrite
+    them); each is recorded at the path its copy gets in the workdir, where runs use it.
+    """
     started = time.monotonic()
     destination = job.files_dir / artifact.name
     destination.mkdir(parents=True, exist_ok=True)
     fetched = []
-    for source in sources:
-        data = session.container.get_file(source)
+    for built, source in zip(collect.filenames, collect.paths(), strict=True):
+        data = session.container.get_file(built)
         local = destination / posixpath.basename(source)
         local.write_bytes(data)
         fetched.append(
@@ -694,8 +710,8 @@ def run_one(
         return _not_run(spec, NotRun.ARTIFACT_NOT_BUILT)
     command = runner.argv(file.source, artifact_arguments(spec.args, builds))
     env = run_environment(spec, builds)
-    result = exec_step(
-        session, f"run {spec.name}", list(command), job.deadline, env=env, workdir=job.workdir
+    result = cell_step(
+        session, f"run {spec.name}", command, job.deadline, env=env, workdir=job.workdir
     )
     job.log.step(f"run {spec.name}", _shell_with_env(env, command), result, extra=result.stdout)
     if (failure := runner_start_failure(result)) is not None:

@@ -29,6 +29,7 @@ from typing import IO, Any, Literal
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from orchestrator.cell.cargo import Collect
 from orchestrator.engine.protocol import EngineClient, OutputPair
 
 HANG_LIMIT_S = 30  # a hanging exec ends by itself after this, so a broken test cannot block
@@ -354,7 +355,7 @@ class FakeApi:
         )
         self.engine.events.append(f"exec {container} {' '.join(cmd)}")
         self._exec_container[exec_id] = running
-        self._exec_command[exec_id] = list(cmd)
+        self._exec_command[exec_id] = self.engine.collect(cmd)
         return {"Id": exec_id}
 
     def exec_start(
@@ -473,6 +474,17 @@ class FakeEngine:
         return image
 
     # -- the engine's state ------------------------------------------------------------------
+    def collect(self, argv: Sequence[str]) -> list[str]:
+        """The command a `with_collect` wrapper runs, its copy made in `files` as `cp` would:
+        scripts see the command alone.
+        """
+        collect, command = unwrap_collect(argv)
+        if collect is not None:
+            for built, copy in zip(collect.filenames, collect.paths(), strict=True):
+                if built in self.files:
+                    self.files[copy] = self.files[built]
+        return command
+
     def call(self, name: str, event: str | None = None) -> None:
         """Count a call, raise a fault due now, else record `event`."""
         number = self._calls.get(name, 0)
@@ -531,3 +543,12 @@ def _has_label(labels: Mapping[str, str], wanted: str) -> bool:
 def _conforms(engine: FakeEngine) -> EngineClient:
     """mypy checks here that the fake stands in for the engine client without a cast."""
     return engine
+
+
+def unwrap_collect(argv: Sequence[str]) -> tuple[Collect | None, list[str]]:
+    """The copy and the command of a `with_collect` wrapper (None and `argv`: no wrapper)."""
+    if list(argv[:2]) != ["sh", "-c"] or list(argv[3:4]) != ["collect"]:
+        return None, list(argv)
+    destination, count = argv[4], int(argv[5])
+    filenames = tuple(argv[6 : 6 + count])
+    return Collect(filenames=filenames, destination=destination), list(argv[6 + count :])

@@ -10,16 +10,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.cell.cargo import (
+    COLLECT_FAILED,
+    COLLECT_FAILED_EXIT,
+    Collect,
     artifact_dir,
     bootstrap_need,
     build_dir,
     cargo_invocation,
-    collect_command,
-    collected_paths,
     flagset_digest,
     parse_cargo_messages,
     rustc_command,
     target_dirs,
+    with_collect,
     workdir_command,
 )
 from orchestrator.cell.observation import Bootstrap
@@ -37,6 +39,7 @@ from orchestrator.engine.container import (
 from orchestrator.plan import Cell, cell_work
 from orchestrator.status import BootstrapCause
 from tests.unit.conftest import MATRIX, SCENARIO, ProjectFactory
+from tests.unit.fake_engine import unwrap_collect
 
 
 def artifact(matrix: Matrix, name: str) -> ArtifactSpec:
@@ -236,13 +239,47 @@ def test_collect_copies_a_builds_files_into_the_artifacts_own_folder() -> None:
     files = ("/cache/t/release/exe", "/cache/t/release/exe.wasm")
     destination = artifact_dir("/w", "exe-with-flag")
     assert destination == "/w/artifacts/exe-with-flag"
-    command = collect_command(files, destination)
+    collect = Collect(filenames=files, destination=destination)
+    command = with_collect(collect, ["cargo", "build"])
     assert command[:2] == ("sh", "-c")
-    assert command[4:] == (destination, *files)
-    assert collected_paths(files, destination) == (
+    assert command[3:] == ("collect", destination, "2", *files, "cargo", "build")
+    assert collect.paths() == (
         "/w/artifacts/exe-with-flag/exe",
         "/w/artifacts/exe-with-flag/exe.wasm",
     )
+
+
+def test_the_collect_wrapper_copies_then_runs_the_command_in_one_shell(tmp_path: Path) -> None:
+    built = tmp_path / "release"
+    built.mkdir()
+    for name in ("exe", "exe d"):  # a space in a name stays one argument
+        (built / name).write_text(name)
+    destination = tmp_path / "artifacts" / "exe"
+    (destination / "stale").parent.mkdir(parents=True)
+    (destination / "stale").write_text("left by an earlier build")
+    collect = Collect(
+        filenames=(str(built / "exe"), str(built / "exe d")), destination=str(destination)
+    )
+    done = subprocess.run(
+        with_collect(collect, ["sh", "-c", 'echo "ran with $# args: $1"', "x", "a b"]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "ran with 1 args: a b\n")
+    assert sorted(p.name for p in destination.iterdir()) == ["exe", "exe d"]
+    assert [Path(p).read_text() for p in collect.paths()] == ["exe", "exe d"]
+
+    gone = Collect(filenames=(str(built / "missing"),), destination=str(destination))
+    failed = subprocess.run(
+        with_collect(gone, ["touch", str(tmp_path / "ran")]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == COLLECT_FAILED_EXIT
+    assert COLLECT_FAILED in failed.stderr
+    assert not (tmp_path / "ran").exists()  # the command never ran
 
 
 def test_release_build_dir_is_read_from_matrix_yaml(make_project: ProjectFactory) -> None:
@@ -309,6 +346,10 @@ class FakeCellContainer:
     ) -> ExecResult:
         command = list(command)
         self.commands.append((command, dict(env or {})))
+        collect, command = unwrap_collect(command)
+        if collect is not None:  # made before the command, from what the last build left
+            for path in collect.paths():
+                self.copies[path] = self.current
         stdout = ""
         if command[:2] == ["cat", "/etc/linkmatrix/rust.json"]:
             stdout = '{"rustc": "rustc 1.85.0", "cargo": "cargo 1.85.0", "llvm": "19"}'
@@ -324,14 +365,11 @@ class FakeCellContainer:
                 "executable": self.shared,
             }
             stdout = json.dumps(message) + "\n"
-        elif command[:2] == ["sh", "-c"] and command[3:4] == ["collect"]:
-            for path in collected_paths(command[5:], command[4]):
-                self.copies[path] = self.current
         return ExecResult(exit_code=0, stdout=stdout, stderr="", timed_out=None, seconds=0.0)
 
     def get_file(self, path: str) -> bytes:
         self.fetched.append(path)
-        return self.copies[path]
+        return self.current if path == self.shared else self.copies[path]
 
 
 def test_each_artifact_is_copied_out_before_the_next_build(
@@ -358,10 +396,12 @@ def test_each_artifact_is_copied_out_before_the_next_build(
         assert "CARGO_BUILD_BUILD_DIR" not in env
         (file,) = build.files
         assert file.source == f"{workdir}/artifacts/{name}/exe"
-    # the copies hold each build's own output, not the last build's
+    # what was fetched, and the copy that runs would use, hold each build's own output
+    files = tmp_path / "files"
+    assert b"-Zexport-executable-symbols" in (files / "exe" / "exe").read_bytes()
+    assert b"-Zexport" not in (files / "exe-plain" / "exe").read_bytes()
     assert b"-Zexport-executable-symbols" in container.copies[f"{workdir}/artifacts/exe/exe"]
-    assert b"-Zexport" not in container.copies[f"{workdir}/artifacts/exe-plain/exe"]
-    assert FakeCellContainer.shared not in container.fetched
+    assert set(container.fetched) == {FakeCellContainer.shared}  # right after each build
 
 
 def test_run_arguments_name_other_artifacts_of_the_cell() -> None:
@@ -482,15 +522,25 @@ def test_with_a_build_dir_each_artifacts_files_are_still_copied_into_a_folder_of
     make_project: ProjectFactory, tmp_path: Path
 ) -> None:
     # cargo's own folder would also hold a dylib dependency, found beside a Windows program
-    loaded = load_matrix(make_project())
+    text = SCENARIO.replace(  # two builds with files: exe, and exe-plain (the same bin)
+        "checks:\n",
+        "  - name: exe-plain\n    package: exe\n    target_kind: bin\n    bin_name: exe\nchecks:\n",
+    )
+    loaded = load_matrix(make_project(scenarios={"alpha": text}))
     glibc = loaded.toolchains[0].targets[0]
     container = FakeCellContainer()
     runner = CellRunner(container, loaded.limits, releases=(loaded.release("1.96"),))
     cell = glibc_alpha("1.96")
     observation = runner.run(cell_work(cell, loaded.scenario("alpha")), glibc, tmp_path / "files")
     assert observation.failure is None, observation.failure
-    collects = [command for command, _ in container.commands if command[3:4] == ["collect"]]
-    assert len(collects) == sum(1 for build in observation.builds if build.files) > 0
+    collects = [
+        collect for command, _ in container.commands if (collect := unwrap_collect(command)[0])
+    ]
+    built = [build for build in observation.builds if build.files]
+    assert len(collects) == len(built) - 1 > 0  # the last build's copy: no later command needs it
+    assert [c.destination for c in collects] == [
+        artifact_dir(f"/home/builder/work/{cell.slug}", b.name) for b in built[:-1]
+    ]
     assert not any("ln -s" in command[2] for command, _ in container.commands if len(command) > 2)
 
 

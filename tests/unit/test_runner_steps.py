@@ -12,7 +12,13 @@ import requests
 from docker.errors import APIError
 
 from orchestrator.cell import runner as cell_runner
-from orchestrator.cell.cargo import WORK_ROOT
+from orchestrator.cell.cargo import (
+    COLLECT_FAILED,
+    COLLECT_FAILED_EXIT,
+    WORK_ROOT,
+    Collect,
+    with_collect,
+)
 from orchestrator.cell.observation import BuildOutput, BuiltFile, NotRun
 from orchestrator.cell.runner import (
     CellAborted,
@@ -585,3 +591,66 @@ def test_two_toolchains_linking_one_target_differently_each_get_their_own_linker
         probe_tools(session, target, DEADLINE)
     probes = [c for c in sandbox.commands if c[0] != "cat"]
     assert probes == [list(gnu.linker_version), list(lld.linker_version)]
+
+
+def run_job(matrix: Matrix, tmp_path: Path) -> CellJob:
+    """A cell's job whose target runs programs with wine (each run a command in the cell)."""
+    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
+    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
+    target = replace(target, runner=Runner(command=("wine", "{file}"), file_glob=None))
+    return CellJob(
+        work=cell_work(cell, matrix.scenario(cell.scenario)),
+        target=target,
+        deadline=DEADLINE,
+        log=CellLog(),
+        files_dir=tmp_path,
+    )
+
+
+def test_the_last_builds_copy_rides_on_the_next_command_once(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = run_job(matrix, tmp_path)
+    build = exe_build("app.exe", ArtifactFormat.PE)
+    pending = Collect(filenames=("/t/release/app.exe",), destination="/w/artifacts/app")
+    sandbox = FakeSandbox()
+    sandbox.queued = [  # wine failed to start: the program runs once more
+        ExecResult(exit_code=1, stdout="", stderr=WINE_START, timed_out=None, seconds=0.1),
+        ExecResult(exit_code=0, stdout="", stderr="", timed_out=None, seconds=0.1),
+    ]
+    session = GroupSession(container=sandbox, limits=LIMITS, collect=pending)
+    record = run_one(session, job, run_spec(RunPlace.CELL), [build])
+    first, again = sandbox.commands
+    assert tuple(first) == with_collect(pending, again)  # copied before the first attempt only
+    assert record.command == tuple(again)  # the record shows the run, not our copy
+    assert session.collect is None
+
+
+def test_a_copy_that_failed_ends_the_cell_before_its_command_ran(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = run_job(matrix, tmp_path)
+    pending = Collect(filenames=("/t/release/app.exe",), destination="/w/artifacts/app")
+    failed = ExecResult(
+        exit_code=COLLECT_FAILED_EXIT,
+        stdout="",
+        stderr=f"cp: cannot stat '/t/release/app.exe'\n{COLLECT_FAILED} (/w/artifacts/app)\n",
+        timed_out=None,
+        seconds=0.0,
+    )
+    session = GroupSession(container=FakeSandbox(failed), limits=LIMITS, collect=pending)
+    with pytest.raises(CellAborted) as aborted:
+        run_one(session, job, run_spec(RunPlace.CELL), [exe_build("app.exe", ArtifactFormat.PE)])
+    assert aborted.value.failure.reason is Reason.INSPECTION_ERROR
+    assert aborted.value.failure.step == "copy into /w/artifacts/app"
+    assert "cannot stat" in aborted.value.failure.detail
+
+
+def test_exit_125_of_a_command_with_no_copy_before_it_is_the_commands_own(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    job = run_job(matrix, tmp_path)
+    own = ExecResult(exit_code=COLLECT_FAILED_EXIT, stdout="", stderr="", timed_out=None, seconds=0)
+    session = GroupSession(container=FakeSandbox(own), limits=LIMITS)
+    record = run_one(session, job, run_spec(RunPlace.CELL), [exe_build("a.exe", ArtifactFormat.PE)])
+    assert record.exit_code == COLLECT_FAILED_EXIT
