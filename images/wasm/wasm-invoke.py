@@ -1,7 +1,10 @@
 """Run a wasm32-unknown-unknown module: call one exported function, print `name(args) = result`.
 
 Usage: wasm-invoke.py MODULE.wasm FUNCTION [INTEGER ...]
-The module must not import anything (there is no host environment to satisfy it).
+       wasm-invoke.py MODULE.wasm --type FUNCTION   (prints `name: (params) -> (results)`)
+The module must not import anything (there is no host environment to satisfy it). `--type`
+shows what the C ABI made of a function's parameters (a struct passed by value: its fields,
+or one pointer), which is what a host has to pass.
 """
 
 import sys
@@ -14,6 +17,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     path, function, *args = argv
+    show_type = function == "--type" and len(args) == 1
+    if show_type:
+        function, args = args[0], []
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
     module = wasmtime.Module.from_file(engine, path)
@@ -25,7 +31,17 @@ def main(argv: list[str]) -> int:
     if function not in exports:
         print(f"{path} exports no {function!r}; it exports: {', '.join(exports)}", file=sys.stderr)
         return 4
-    result = exports[function](store, *(int(a) for a in args))
+    if show_type:
+        kind = exports[function].type(store)
+        params = ", ".join(str(t) for t in kind.params)
+        results = ", ".join(str(t) for t in kind.results)
+        print(f"{function}: ({params}) -> ({results})")
+        return 0
+    try:
+        result = exports[function](store, *(int(a) for a in args))
+    except wasmtime.WasmtimeError as error:  # e.g. the wrong number of parameters: say which
+        print(f"cannot call {function}({', '.join(args)}): {error}", file=sys.stderr)
+        return 5
     print(f"{function}({', '.join(args)}) = {result}")
     return 0
 
