@@ -143,7 +143,9 @@ _COLLECT_SCRIPT = (
     f'fail() {{ echo "{COLLECT_FAILED} ($dest)" >&2; exit {COLLECT_FAILED_EXIT}; }}; '
     'rm -rf "$dest" && mkdir -p "$dest" || fail; '
     'i=0; while [ "$i" -lt "$n" ]; do cp -pR -- "$1" "$dest"/ || fail; shift; i=$((i + 1)); done; '
-    'exec "$@"'
+    # the shell exported PWD, which `docker exec` never sets: the command gets the environment
+    # it would have had without the shell (a run that counts its variables saw one more)
+    'unset PWD; exec "$@"'
 )
 
 
@@ -168,6 +170,8 @@ def with_collect(collect: Collect, command: Sequence[str]) -> tuple[str, ...]:
     on the cell's next command instead of one of its own, and a cell whose last build needs no
     copy (nothing runs after it; its files were already fetched from cargo's own folder) makes
     none. A failed copy exits COLLECT_FAILED_EXIT, saying COLLECT_FAILED, before the command.
+    The command's environment is the exec's, as without the shell; a step that sets PWD itself
+    is not wrapped (the shell would replace its value): see `runner.cell_step`.
     """
     count = str(len(collect.filenames))
     return ("sh", "-c", _COLLECT_SCRIPT, "collect", collect.destination, count,

@@ -316,14 +316,15 @@ def exec_step(
     return result
 
 
-HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe")
+HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe", "copy")
 
 
 def _housekeeping(step: str) -> bool:
     """A command of linkmatrix's own around a cell's builds (not a build, run, std or prepare).
 
-    The copy of a build's files into its artifact folder is not among them: it rides on the
-    cell's next build or run (with_collect), a few milliseconds of that command's time.
+    The copy of a build's files into its artifact folder is one only where it runs on its own
+    (before a run that sets PWD); otherwise it rides on the cell's next build or run
+    (with_collect), a few milliseconds of that command's time.
     """
     return step in HOUSEKEEPING_STEPS
 
@@ -652,9 +653,21 @@ def cell_step(
     next command of the cell, in its exec. A failed copy ends the cell.
     """
     collect, session.collect = session.collect, None
+    if collect is not None and "PWD" in env:  # the shell would change it: the copy on its own
+        _copied(
+            collect, exec_step(session, "copy", list(with_collect(collect, ["true"])), deadline)
+        )
+        collect = None
     wrapped = with_collect(collect, command) if collect else tuple(command)
     result = exec_step(session, step, list(wrapped), deadline, env=env, workdir=workdir)
-    if collect and result.exit_code == COLLECT_FAILED_EXIT and COLLECT_FAILED in result.stderr:
+    if collect is not None:
+        _copied(collect, result)
+    return result
+
+
+def _copied(collect: Collect, result: ExecResult) -> None:
+    """A failed copy ends the cell (its command never ran)."""
+    if result.exit_code == COLLECT_FAILED_EXIT and COLLECT_FAILED in result.stderr:
         raise CellAborted(
             Failure(
                 reason=Reason.INSPECTION_ERROR,
@@ -662,7 +675,6 @@ def cell_step(
                 detail=_tail(result.stdout + result.stderr),
             )
         )
-    return result
 
 
 def fetch_files(

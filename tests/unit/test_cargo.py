@@ -249,6 +249,25 @@ def test_collect_copies_a_builds_files_into_the_artifacts_own_folder() -> None:
     )
 
 
+def test_the_collect_wrapper_leaves_the_commands_environment_as_the_exec_gave_it(
+    tmp_path: Path,
+) -> None:
+    # `docker exec` sets no PWD; a shell exports one: a run counting its variables saw one more
+    built = tmp_path / "exe"
+    built.write_text("exe")
+    collect = Collect(filenames=(str(built),), destination=str(tmp_path / "artifacts"))
+    environment = {"PATH": "/usr/bin:/bin", "ONLY": "this"}
+    done = subprocess.run(
+        with_collect(collect, ["env"]),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        cwd=tmp_path,
+    )
+    assert sorted(done.stdout.splitlines()) == ["ONLY=this", "PATH=/usr/bin:/bin"]
+
+
 def test_the_collect_wrapper_copies_then_runs_the_command_in_one_shell(tmp_path: Path) -> None:
     built = tmp_path / "release"
     built.mkdir()

@@ -654,3 +654,19 @@ def test_exit_125_of_a_command_with_no_copy_before_it_is_the_commands_own(
     session = GroupSession(container=FakeSandbox(own), limits=LIMITS)
     record = run_one(session, job, run_spec(RunPlace.CELL), [exe_build("a.exe", ArtifactFormat.PE)])
     assert record.exit_code == COLLECT_FAILED_EXIT
+
+
+def test_a_run_that_sets_pwd_gets_the_copy_in_an_exec_of_its_own(
+    matrix: Matrix, tmp_path: Path
+) -> None:
+    # the wrapping shell would replace the run's own PWD
+    job = run_job(matrix, tmp_path)
+    spec = replace(run_spec(RunPlace.CELL), env=(("PWD", "/elsewhere"),))
+    pending = Collect(filenames=("/t/release/app.exe",), destination="/w/artifacts/app")
+    sandbox = FakeSandbox()
+    session = GroupSession(container=sandbox, limits=LIMITS, collect=pending)
+    record = run_one(session, job, spec, [exe_build("app.exe", ArtifactFormat.PE)])
+    copy, run = sandbox.commands
+    assert tuple(copy) == with_collect(pending, ["true"])
+    assert tuple(run) == record.command
+    assert session.collect is None
