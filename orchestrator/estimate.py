@@ -97,7 +97,8 @@ class GroupWork:
     """The cells of one container, and when its image is ready.
 
     `after`: how many of the run's image builds come before its image is ready (0: present).
-    `std_present`: std keys history says this image's volume already holds.
+    `std_present`: std keys history says this image's volume already holds (sorted: a tuple,
+    not a set, so that the work goes into a trace as JSON).
     """
 
     image: str
@@ -105,7 +106,7 @@ class GroupWork:
     cells: tuple[CellWork, ...]
     after: int
     skipped: bool  # its image lacks the user's SDK: its cells are skipped, in no time
-    std_present: frozenset[str] = frozenset()
+    std_present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,16 +222,18 @@ def _image_builds(
 
 def _std_present(
     history: Durations, key: ImageKey, cells: Iterable[CellWork], image_id: str | None
-) -> frozenset[str]:
+) -> tuple[str, ...]:
     """The std keys history says went into this very image's volume (for this release)."""
     if image_id is None:
-        return frozenset()  # to be built: a new image, a new volume
+        return ()  # to be built: a new image, a new volume
     keys = {cell.std for cell in cells if cell.std is not None}
-    return frozenset(
-        k
-        for k in keys
-        if (entry := history.std.get(std_id(key.image, key.release, k)))
-        and entry.image_id == image_id
+    return tuple(
+        sorted(
+            k
+            for k in keys
+            if (entry := history.std.get(std_id(key.image, key.release, k)))
+            and entry.image_id == image_id
+        )
     )
 
 
