@@ -344,8 +344,8 @@ class GroupRun:
 
     def _estimate(self, done: CellDone) -> None:
         """The estimate told, and its new figure kept for `nox -s bench` (phases.json)."""
-        self.estimator.cell_finished(done)
         now = time.monotonic()
+        self.estimator.cell_finished(done, now)
         self.options.phases.track_estimate(
             finished=self.estimator.finished,
             cells=self.estimator.cells,
