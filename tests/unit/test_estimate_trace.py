@@ -1,4 +1,5 @@
-"""The estimator's trace: every event and every total asked, kept in order, round-tripped.
+"""The estimator's trace: every event and every total asked, kept in order, round-tripped,
+written by `linkmatrix run` beside the history.
 
 A cold run costs ~40 minutes; tuning the estimate offline rests on its trace holding all the
 estimator was told, in the order that made its figures.
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cli import main
+from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.estimate import (
     CellDone,
     CellSeconds,
@@ -22,9 +25,13 @@ from orchestrator.estimate import (
     TraceEvent,
     load_trace,
     save_trace,
+    trace_path,
 )
+from orchestrator.layout import Layout
 from orchestrator.serial import DataError
+from tests.unit.fake_engine import FakeEngine
 from tests.unit.test_estimate import Event, small_work
+from tests.unit.test_pipeline import toolchain_engine, write_project
 
 
 def drive(estimator: Estimator, events: list[Event]) -> list[float]:
@@ -92,3 +99,53 @@ def test_a_trace_event_is_exactly_one_thing(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="one of"):
         load_trace(path)
+
+
+# -- written by `linkmatrix run` ----------------------------------------------------------------
+
+
+@pytest.fixture
+def matrix(tmp_path: Path) -> Matrix:
+    return load_matrix(write_project(tmp_path / "project"))
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, engine: FakeEngine, matrix: Matrix, tmp_path: Path
+) -> int:
+    monkeypatch.setattr("orchestrator.engine.client.connect", lambda: engine)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    return main(["run", "--matrix", str(matrix.path), "--out", str(out), "--cache-dir", str(cache)])
+
+
+def test_a_run_writes_its_trace_beside_the_history_judged_on_phases_wall_time(
+    matrix: Matrix, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_cli(monkeypatch, toolchain_engine(), matrix, tmp_path) == 0
+    layout = Layout(out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert trace_path(layout) == tmp_path / "cache" / "estimate-trace.json"
+    trace = load_trace(trace_path(layout))
+    phases = json.loads(layout.phases.read_text())
+    assert trace.wall_s == phases["wall_s"]
+    assert sum(event.cell is not None for event in trace.events) == 2
+    assert sum(event.images is not None for event in trace.events) >= 1
+    asked = [[round(e.at_s, 1), round(e.total_s, 1)] for e in trace.events if e.total_s is not None]
+    assert asked == phases["estimates"]  # the totals the run showed, at the times it showed them
+
+
+def test_an_interrupted_run_writes_its_trace_without_a_wall_time(
+    matrix: Matrix, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = toolchain_engine()
+    engine.fail("api.exec_create", KeyboardInterrupt(), after=7)  # in the second cell
+    assert run_cli(monkeypatch, engine, matrix, tmp_path) != 0
+    trace = load_trace(tmp_path / "cache" / "estimate-trace.json")
+    assert trace.wall_s is None
+    assert sum(event.cell is not None for event in trace.events) == 1
+
+
+def test_an_unwritable_trace_costs_the_run_nothing(
+    matrix: Matrix, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cache" / "estimate-trace.json").mkdir(parents=True)  # a folder in its place
+    assert run_cli(monkeypatch, toolchain_engine(), matrix, tmp_path) == 0
+    assert (tmp_path / "out" / "phases.json").is_file()
