@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO))
 from orchestrator.config.matrix import Matrix, load_matrix  # noqa: E402
 from orchestrator.images.volumes import CACHE_VOLUME_PREFIX  # noqa: E402
 from orchestrator.inspect import inspect_file  # noqa: E402
-from orchestrator.phases import estimate_error  # noqa: E402
+from orchestrator.phases import ESTIMATE_JUDGED_AFTER_S, estimate_error  # noqa: E402
 from orchestrator.plan import Shard, make_plan  # noqa: E402
 from orchestrator.results.codec import encode_v1, load_results  # noqa: E402
 
@@ -85,8 +85,6 @@ WHOLE_MATRIX_ONLY = (
     "reinspect-rebuilds",
 )
 MB = 1_000_000
-# the estimate's first figures rest on priors and the first image builds: judged after these
-ESTIMATE_JUDGED_AFTER_S = 120.0
 
 
 def scaled_matrix(matrix: Matrix, copies: int) -> Matrix:
