@@ -295,3 +295,26 @@ def test_an_unwritable_trace_costs_the_run_nothing(
     (tmp_path / "cache" / "estimate-trace.json").mkdir(parents=True)  # a folder in its place
     assert run_cli(monkeypatch, toolchain_engine(), matrix, tmp_path) == 0
     assert (tmp_path / "out" / "phases.json").is_file()
+
+
+def test_the_bench_keeps_the_first_runs_trace_and_names_it_in_the_estimate_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = script("benchmarks/bench.py")
+    layout = Layout(out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    kept = tmp_path / "reports" / "bench-estimate-trace.json"
+    kept.parent.mkdir()
+    kept.write_text("an older bench's")
+    assert bench.keep_trace(layout, kept) is None  # this run wrote none: no stale copy left
+    assert not kept.exists()
+    estimator, _ = varied_run()
+    save_trace(trace_path(layout), estimator.trace(wall_s=205.0))
+    assert bench.keep_trace(layout, kept) == kept
+    assert load_trace(kept) == estimator.trace(wall_s=205.0)
+    phases = {"wall_s": 205.0, "estimates": [[190.0, 190.0], [201.3, 201.3]]}
+    assert bench.cold_estimate_error(phases, kept) == pytest.approx(15.0 / 205.0)
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(f"worst error 7%; replay: python tools/replay_estimate.py {kept}")
+    )
