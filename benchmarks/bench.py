@@ -26,7 +26,10 @@ they print as not measured, never as passed, and the exit code is 0 only when ev
 judged and held. Beside the targets it prints, from the same run:
 both runs' absolute times, the machine and its load, results.json in the version-2 form as
 written and in the version-1 form (the same document written the old way), and the output
-folder's size with the artifact bytes linked from the cell cache versus copied.
+folder's size with the artifact bytes linked from the cell cache versus copied. It keeps the
+first run's estimate trace (what the console's estimate was told, and when) beside --out, as
+reports/bench-estimate-trace.json: `python tools/replay_estimate.py` replays it in a second, so
+the estimate can be tuned without another 40-minute cold run.
 """
 
 from __future__ import annotations
@@ -52,9 +55,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from orchestrator.config.matrix import Matrix, load_matrix  # noqa: E402
+from orchestrator.estimate import trace_path  # noqa: E402
 from orchestrator.images.volumes import CACHE_VOLUME_PREFIX  # noqa: E402
 from orchestrator.inspect import inspect_file  # noqa: E402
-from orchestrator.phases import estimate_error  # noqa: E402
+from orchestrator.layout import Layout  # noqa: E402
+from orchestrator.phases import ESTIMATE_JUDGED_AFTER_S, estimate_error  # noqa: E402
 from orchestrator.plan import Shard, make_plan  # noqa: E402
 from orchestrator.results.codec import encode_v1, load_results  # noqa: E402
 
@@ -85,8 +90,6 @@ WHOLE_MATRIX_ONLY = (
     "reinspect-rebuilds",
 )
 MB = 1_000_000
-# the estimate's first figures rest on priors and the first image builds: judged after these
-ESTIMATE_JUDGED_AFTER_S = 120.0
 
 
 def scaled_matrix(matrix: Matrix, copies: int) -> Matrix:
@@ -224,11 +227,12 @@ def std_builds_per_sysroot(results: Path) -> Counter[tuple[str, str, str]]:
     return builds
 
 
-def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, float]:
+def bench_warm_rerun(only: list[str], trace: Path, keep: Path | None = None) -> dict[str, float]:
     """The selection with an empty cell cache, then again: images and std builds present.
 
     Both runs do the same work for the same cells (the second replays the first's cache), so
     the ratio is a speed-up, not work skipped. The second run's output folder is measured too.
+    The first run's estimate trace is copied to `trace`, to tune the estimate offline.
     """
     selection = [arg for glob in only for arg in ("--only", glob)]
     what = f"cells {' '.join(only)}" if only else "whole matrix"
@@ -239,6 +243,7 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
         busy_before, total_before = cpu_times()
         fresh = run_matrix(*common)
         busy_after, total_after = cpu_times()
+        kept = keep_trace(Layout(out_dir=Path(temp, "out"), cache_dir=Path(temp, "cache")), trace)
         phases = json.loads(Path(temp, "out", "phases.json").read_text())
         busy = (busy_after - busy_before) / max(total_after - total_before, 1.0)
         print(
@@ -268,9 +273,11 @@ def bench_warm_rerun(only: list[str], keep: Path | None = None) -> dict[str, flo
                 f"{fresh / 60:.1f} min in all"
             )
             figures["cold-minutes"] = fresh / 60
-            error = cold_estimate_error(phases)
+            error = cold_estimate_error(phases, kept)
             if error is not None:  # no estimate after 2 minutes: not measured, never passed
                 figures["estimate-error"] = error
+        elif kept is not None:
+            print(f"  the first run's estimate trace: {kept}")
         figures["overhead"] = host_share(phases)
         figures["std-builds"] = float(max(builds.values(), default=0))
         figures |= output_figures(Path(temp, "out"))
@@ -331,7 +338,21 @@ def edited_source(scenario: Path) -> Path:
     return sources[0]
 
 
-def cold_estimate_error(phases: dict[str, Any]) -> float | None:
+def keep_trace(layout: Layout, to: Path) -> Path | None:
+    """The run's estimate trace copied to `to` before the next run rewrites it and the bench
+    removes its cache: its inputs, for tools/replay_estimate.py. None: the run wrote none
+    (and an older bench's copy is removed, not left to pass for this one's).
+    """
+    to.unlink(missing_ok=True)
+    source = trace_path(layout)
+    if not source.is_file():
+        return None
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, to)
+    return to
+
+
+def cold_estimate_error(phases: dict[str, Any], trace: Path | None) -> float | None:
     """The console's predicted total at cell finishes (phases.json) against the run's wall time
     (`wall_s`: the run and its views, not Python's start), judged after its first 2 minutes.
     """
@@ -342,7 +363,8 @@ def cold_estimate_error(phases: dict[str, Any]) -> float | None:
     spread = f"{min(judged) / 60:.0f}-{max(judged) / 60:.0f} min after 2 min" if judged else "none"
     print(
         f"  estimate: predicted total first {first}, then {spread}, against "
-        f"{phases['wall_s'] / 60:.1f} min ({len(points)} points): worst error {error:.0%}"
+        f"{phases['wall_s'] / 60:.1f} min ({len(points)} points): worst error {error:.0%}; "
+        + (f"replay: python tools/replay_estimate.py {trace}" if trace else "no trace written")
     )
     return error if judged else None
 
@@ -422,7 +444,13 @@ def main() -> int:
         metavar="GLOB",
         help="run only these cells (the whole-matrix targets are then not judged)",
     )
-    parser.add_argument("--out", type=Path, default=REPO / "reports/bench.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "reports/bench.json",
+        help="the figures (JSON); the first run's estimate trace goes beside it, as "
+        "<stem>-estimate-trace.json (reports/bench-estimate-trace.json)",
+    )
     parser.add_argument(
         "--cold",
         action="store_true",
@@ -444,8 +472,10 @@ def main() -> int:
     if not args.no_docker:
         if args.cold:
             make_engine_cold()
+        trace = args.out.with_name(f"{args.out.stem}-estimate-trace.json")
         figures |= {
-            name: round(value, 4) for name, value in bench_warm_rerun(args.only, args.keep).items()
+            name: round(value, 4)
+            for name, value in bench_warm_rerun(args.only, trace, args.keep).items()
         }
     judged = {
         name: value

@@ -15,7 +15,13 @@ Simplifications, on purpose: a cell counts as cached when its image is present a
 finished with that very image (an edited scenario's cells are then under-estimated until they
 run); a std build counts as needed unless history says it was built in this image's volume.
 
-Pure but for `load_durations`/`save_durations`, the history's file.
+Every input the estimator takes, and every total the pipeline asks of it, is kept in order
+(`Estimator.trace`, written as `estimate-trace.json` beside the history at a run's end): a
+cold run costs ~40 minutes, its trace replays in a second (`tools/replay_estimate.py`), so the
+priors and the simulation can be tuned offline against what a real run told the estimator.
+
+Pure but for the history's and the trace's files (`load_durations`, `save_durations`,
+`load_trace`, `save_trace`).
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from orchestrator.cell.stdlib import std_key
 from orchestrator.config.matrix import Matrix, TargetSpec
 from orchestrator.images.build import ImageNeeds
 from orchestrator.images.lineage import lineage
+from orchestrator.layout import Layout
 from orchestrator.plan import ImageKey, Plan
-from orchestrator.serial import decode, to_data, write_json_atomic
+from orchestrator.serial import OMIT_WHEN_NONE, decode, to_data, write_json_atomic
 
 
 class ImageKind(enum.StrEnum):
@@ -97,7 +104,8 @@ class GroupWork:
     """The cells of one container, and when its image is ready.
 
     `after`: how many of the run's image builds come before its image is ready (0: present).
-    `std_present`: std keys history says this image's volume already holds.
+    `std_present`: std keys history says this image's volume already holds (sorted: a tuple,
+    not a set, so that the work goes into a trace as JSON).
     """
 
     image: str
@@ -105,7 +113,7 @@ class GroupWork:
     cells: tuple[CellWork, ...]
     after: int
     skipped: bool  # its image lacks the user's SDK: its cells are skipped, in no time
-    std_present: frozenset[str] = frozenset()
+    std_present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,16 +229,18 @@ def _image_builds(
 
 def _std_present(
     history: Durations, key: ImageKey, cells: Iterable[CellWork], image_id: str | None
-) -> frozenset[str]:
+) -> tuple[str, ...]:
     """The std keys history says went into this very image's volume (for this release)."""
     if image_id is None:
-        return frozenset()  # to be built: a new image, a new volume
+        return ()  # to be built: a new image, a new volume
     keys = {cell.std for cell in cells if cell.std is not None}
-    return frozenset(
-        k
-        for k in keys
-        if (entry := history.std.get(std_id(key.image, key.release, k)))
-        and entry.image_id == image_id
+    return tuple(
+        sorted(
+            k
+            for k in keys
+            if (entry := history.std.get(std_id(key.image, key.release, k)))
+            and entry.image_id == image_id
+        )
     )
 
 
@@ -279,6 +289,60 @@ class ImagesDone:
     base_s: float = 0.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class TraceEvent:
+    """What the estimator was told or asked, `at_s` seconds after the run's start: a cell
+    finished, the image thread passed an image, or the pipeline asked for the total and was
+    told `total_s`. Exactly one of the three is set.
+    """
+
+    at_s: float
+    cell: CellDone | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    images: ImagesDone | None = field(default=None, metadata=OMIT_WHEN_NONE)
+    total_s: float | None = field(default=None, metadata=OMIT_WHEN_NONE)
+
+    def __post_init__(self) -> None:
+        if [self.cell, self.images, self.total_s].count(None) != 2:
+            raise ValueError("a trace event is one of: a cell, an image event, a total asked")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstimateTrace:
+    """A run's estimator inputs (`estimate-trace.json` in the cache folder): what it was made
+    with and its events in the order it took them, so that a replay gives the same totals.
+
+    `wall_s`: the run's wall time as phases.json has it (views included), what its totals are
+    judged against; None when the run was interrupted.
+    """
+
+    work: Work
+    history: Durations
+    priors: Priors
+    events: tuple[TraceEvent, ...]
+    wall_s: float | None = None
+
+
+TRACE_FILE = "estimate-trace.json"
+
+
+def trace_path(layout: Layout) -> Path:
+    """The last run's trace, beside the history it was given (`durations.json`).
+
+    Not a Layout property: layout.py is part of the cell cache's key (cell/cache.py,
+    CELL_STAGE_CODE), and a new file of the estimate's is no reason to rebuild every cell.
+    """
+    return layout.durations.with_name(TRACE_FILE)
+
+
+def load_trace(path: Path) -> EstimateTrace:
+    """Raises OSError, ValueError (serial.DataError: not a trace) or RecursionError."""
+    return decode(EstimateTrace, json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_trace(path: Path, trace: EstimateTrace) -> None:
+    write_json_atomic(path, to_data(trace))
+
+
 class _Means:
     """Running means per key (over all keys for a key not seen yet), drawn toward the prior as
     if it had been seen `weight` times: one slow image build among the first says little of
@@ -305,7 +369,9 @@ class Estimator:
 
     Times are `time.monotonic()` values; `started` is the run's start (the console's clock).
     Events come from two threads (the images' and the cells'): a lock keeps each update whole,
-    and `on_learn` (saving the history) is called under it, so saves never cross.
+    and `on_learn` (saving the history) is called under it, so saves never cross. Under the
+    same lock each event and each `total` asked joins the trace, in the order that made the
+    figures (the console's `left` is not kept: it asks at every line).
     """
 
     def __init__(
@@ -332,6 +398,7 @@ class Estimator:
         self._std = _Means(weight=2)  # std builds per image
         self._cached = _Means(weight=3)
         self._images = _Means(weight=2)  # image builds per kind
+        self._events: list[TraceEvent] = []  # a few hundred a run: each cell, image, total
         self._lock = threading.Lock()
 
     @property
@@ -344,8 +411,9 @@ class Estimator:
         """Runnable cells in all."""
         return len(self._groups)
 
-    def cell_finished(self, done: CellDone) -> None:
+    def cell_finished(self, done: CellDone, at: float) -> None:
         with self._lock:
+            self._events.append(TraceEvent(at_s=at - self.started, cell=done))
             self._done.add(done.id)
             group = self._groups.get(done.id)
             if group is None or done.image_id is None:
@@ -367,6 +435,7 @@ class Estimator:
 
     def images_passed(self, done: ImagesDone, at: float) -> None:
         with self._lock:
+            self._events.append(TraceEvent(at_s=at - self.started, images=done))
             built = list(done.built)
             base = [b for b in self.work.images if b.kind is ImageKind.BASE]
             if done.base_s > 0 and base:
@@ -385,17 +454,35 @@ class Estimator:
     def left(self, now: float) -> float:
         """Seconds until the last group ends, as the work looks now."""
         with self._lock:
-            ready = self._ready_times(now)
-            clock = now
-            for group in self.work.groups:
-                cells = [cell for cell in group.cells if cell.id not in self._done]
-                if cells:
-                    clock = max(clock, ready[group.after]) + self._group_seconds(group, cells)
-            return clock - now
+            return self._left(now)
 
     def total(self, now: float) -> float:
-        """The run's predicted wall time: elapsed plus what is left."""
-        return now - self.started + self.left(now)
+        """The run's predicted wall time: elapsed plus what is left (kept in the trace)."""
+        with self._lock:
+            total = now - self.started + self._left(now)
+            self._events.append(TraceEvent(at_s=now - self.started, total_s=total))
+            return total
+
+    def trace(self, wall_s: float | None) -> EstimateTrace:
+        """Its inputs so far; `wall_s`: the run's wall time, None if it did not finish."""
+        with self._lock:
+            events = tuple(self._events)
+        return EstimateTrace(
+            work=self.work,
+            history=self.history,
+            priors=self.priors,
+            events=events,
+            wall_s=wall_s,
+        )
+
+    def _left(self, now: float) -> float:
+        ready = self._ready_times(now)
+        clock = now
+        for group in self.work.groups:
+            cells = [cell for cell in group.cells if cell.id not in self._done]
+            if cells:
+                clock = max(clock, ready[group.after]) + self._group_seconds(group, cells)
+        return clock - now
 
     def _learn(self, durations: Durations) -> None:
         self.learned = durations

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 # The console's estimate is kept at about this many cell finishes, evenly spaced: enough to see
 # its course in phases.json, small enough not to weigh on it.
 ESTIMATE_POINTS = 100
+# The estimate's first figures rest on priors and the first image builds: its error is judged
+# on the figures from this many seconds on (`nox -s bench`, tools/replay_estimate.py).
+ESTIMATE_JUDGED_AFTER_S = 120.0
 
 
 @dataclass(kw_only=True)

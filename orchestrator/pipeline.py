@@ -37,6 +37,8 @@ from orchestrator.estimate import (
     load_durations,
     plan_work,
     save_durations,
+    save_trace,
+    trace_path,
 )
 from orchestrator.finisher import Finisher
 from orchestrator.images.build import Images
@@ -66,6 +68,15 @@ from orchestrator.status import Reason, Status
 UNCACHED = (Reason.TIMEOUT, Reason.ENGINE_ERROR, Reason.OOM, Reason.OUTPUT_LIMIT)
 
 
+@dataclass(kw_only=True)
+class RunEstimate:
+    """The run's estimator, once the pipeline has made it: its caller writes the estimator's
+    trace (`write_estimate_trace`) when the run's wall time is known, after the views.
+    """
+
+    estimator: Estimator | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
     """Where results and caches go, and whether to ignore the cell cache.
@@ -79,6 +90,7 @@ class RunOptions:
     selection: Selection
     links: LinkStats = field(default_factory=LinkStats)
     phases: Phases = field(default_factory=Phases)
+    estimate: RunEstimate = field(default_factory=RunEstimate)
 
 
 def run_plan(
@@ -116,6 +128,7 @@ def run_plan(
         started=reporter.started,
         on_learn=lambda durations: _save_durations(layout.durations, durations),
     )
+    options.estimate.estimator = estimator
     reporter.plan(plan, needs, estimator)
     for cell in plan.cells:
         if cell.not_applicable is not None:
@@ -162,6 +175,19 @@ def run_plan(
         if not completed:
             write_views(results)
     return results
+
+
+def write_estimate_trace(options: RunOptions, wall_s: float | None) -> None:
+    """The estimator's inputs (`estimate-trace.json`), to replay and tune it offline
+    (tools/replay_estimate.py); `wall_s` None: the run did not finish. A disk that refuses
+    it costs only the trace; a run stopped before its estimator was made has none.
+    """
+    estimator = options.estimate.estimator
+    if estimator is None:
+        return
+    layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
+    with contextlib.suppress(OSError):
+        save_trace(trace_path(layout), estimator.trace(wall_s))
 
 
 def _save_durations(path: Path, durations: Durations) -> None:
@@ -344,8 +370,8 @@ class GroupRun:
 
     def _estimate(self, done: CellDone) -> None:
         """The estimate told, and its new figure kept for `nox -s bench` (phases.json)."""
-        self.estimator.cell_finished(done)
         now = time.monotonic()
+        self.estimator.cell_finished(done, now)
         self.options.phases.track_estimate(
             finished=self.estimator.finished,
             cells=self.estimator.cells,

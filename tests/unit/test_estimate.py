@@ -139,7 +139,7 @@ def replay(estimator: Estimator, events: list[Event]) -> list[tuple[float, float
         if isinstance(event, ImagesDone):
             estimator.images_passed(event, at)
         else:
-            estimator.cell_finished(event)
+            estimator.cell_finished(event, at)
             trajectory.append((at, estimator.total(at)))
     return trajectory
 
@@ -213,7 +213,7 @@ def test_a_cell_that_built_std_leaves_the_others_without_it() -> None:
     estimator = Estimator(small_work(images=0), Durations(), started=0.0)
     std = StdDone(key="k", seconds=50.0)
     estimator.cell_finished(
-        CellDone(id="t/x/s0", seconds=53.0, cached=False, image_id="i", std=std)
+        CellDone(id="t/x/s0", seconds=53.0, cached=False, image_id="i", std=std), 53.0
     )
     # this run's mean (std excluded), drawn toward the prior as if it had been seen 3 times
     assert estimator.left(53.0) == pytest.approx(2 * (3.0 + 3 * PRIORS.cell_s) / 4)
@@ -250,10 +250,10 @@ def test_the_history_learns_as_the_run_goes_and_saves_each_change(tmp_path: Path
     estimator.images_passed(ImagesDone(image="img0", built=(("img0", 70.0),)), 70.0)
     std = StdDone(key="k", seconds=50.0)
     estimator.cell_finished(
-        CellDone(id="t/x/s0", seconds=55.0, cached=False, image_id="i", std=std)
+        CellDone(id="t/x/s0", seconds=55.0, cached=False, image_id="i", std=std), 125.0
     )
     estimator.cell_finished(
-        CellDone(id="t/x/s1", seconds=0.1, cached=True, image_id="i", stored_s=4.0)
+        CellDone(id="t/x/s1", seconds=0.1, cached=True, image_id="i", stored_s=4.0), 125.1
     )
     assert len(saved) == 3
     learned = saved[-1]
@@ -262,7 +262,7 @@ def test_the_history_learns_as_the_run_goes_and_saves_each_change(tmp_path: Path
     assert learned.cells["t/x/s0"] == CellSeconds(seconds=5.0, image_id="i")
     assert learned.cells["t/x/s1"] == CellSeconds(seconds=4.0, image_id="i")  # its build's
     # replayed again as last time: nothing new, nothing written (a warm run writes nothing)
-    estimator.cell_finished(CellDone(id="t/x/s1", seconds=0.1, cached=True, image_id="i"))
+    estimator.cell_finished(CellDone(id="t/x/s1", seconds=0.1, cached=True, image_id="i"), 125.2)
     assert len(saved) == 3
     path = tmp_path / "durations.json"
     save_durations(path, learned)

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("judge", "linker_output", "suggest"),
     ("results",),
     ("report",),
-    ("estimate",),
+    ("estimate", "estimate_replay"),
     ("log",),
     ("pipeline",),
     ("check", "bless"),

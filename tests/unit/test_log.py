@@ -51,7 +51,8 @@ def test_lines_carry_progress_and_bad_cells_their_block(
     estimate = glibc_estimate(plan)
     reporter.plan(plan, ImageNeeds(to_build=["rust@1.96", "glibc@1.96"]), estimate)
     estimate.cell_finished(
-        CellDone(id=plan.groups[0].cells[0].id, seconds=90.0, cached=False, image_id="sha256:1")
+        CellDone(id=plan.groups[0].cells[0].id, seconds=90.0, cached=False, image_id="sha256:1"),
+        at=90.0,
     )
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/alpha", Status.PASS))
     reporter.cell(record("glibc/x86_64-unknown-linux-gnu/beta", Status.FAIL))
