@@ -55,27 +55,79 @@ class ImageKind(enum.StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Priors:
-    """Seconds for what neither history nor this run has seen yet.
+    """Seconds for what neither history nor this run has seen yet: per image, per image's std
+    build and per toolchain's built cell where measured, else per kind.
 
-    Measured on the cold whole-matrix run of the README's "Cost" table (`nox -s bench --
-    --cold` on commit e52da26, this project's 2-core development machine): base 45 s; rust
-    222 s; 8 toolchain images in 936 s (52-224 s each); 18 std builds in 909 s (std now builds
-    on both cores); build and run steps 488 s over 230 cells plus ~1 s of host work each
-    (vendoring, copying files; inspection and publishing overlap the next cell). The first
-    priors (commit 2f34e4e: std 116 s, a toolchain image 183 s) predicted 55 min for that 32.6
-    min run. A replayed cell: loading, inspecting (cached) and publishing, ~0.05 s.
+    They differ more than any one mean can say: a std build took 16 s (ptx: core only) to 75 s
+    (musl: std with its C parts), a built cell 1.5 s (wasm) to 4.3 s (glibc: many runs), and
+    the matrix runs them in a fixed order, heavy ones first. One running mean over the first
+    groups (the estimator before) took glibc's cells and musl's std for the rule and predicted
+    42 min for a 31.1 min run (worst error 34 %). So each has its own prior, and this run's
+    observations scale them (`_Scale`): a machine twice as slow shows it in the first images.
+
+    Measured (`tools/replay_estimate.py --fit`) on the cold whole-matrix run of
+    `nox -s bench -- --cold` on commit 0bfb966, this project's 2-core development machine: 532
+    cells, 264 built, 18 std builds, 10 images, 31.1 min. The per-kind figures (the means over
+    all) stand in for an image or toolchain the matrix did not have then. A replayed cell
+    (loading, inspecting from the cache, publishing): ~0.05 s.
     """
 
     image_s: Mapping[ImageKind, float] = field(
         default_factory=lambda: {
-            ImageKind.BASE: 45.0,
-            ImageKind.PARENT: 222.0,
-            ImageKind.TOOLCHAIN: 117.0,
+            ImageKind.BASE: 30.0,
+            ImageKind.PARENT: 219.0,
+            ImageKind.TOOLCHAIN: 91.0,
         }
     )
-    std_s: float = 50.0
-    cell_s: float = 3.2
+    std_s: float = 45.0
+    cell_s: float = 3.0
     cached_s: float = 0.05
+    images: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "glibc": 59.0,
+            "musl": 89.0,
+            "windows-gnu": 161.0,
+            "wasm": 74.0,
+            "emscripten": 101.0,
+            "ptx": 98.0,
+            "msvc": 45.0,
+            "macos": 102.0,
+        }
+    )
+    std_by_image: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "musl": 75.0,
+            "windows-gnu": 46.0,
+            "wasm": 39.0,
+            "emscripten": 34.0,
+            "ptx": 16.0,
+            "msvc": 35.0,
+            "macos": 43.0,
+        }
+    )
+    cells_by_toolchain: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "glibc": 4.3,
+            "glibc-rustup": 4.0,
+            "musl": 2.0,
+            "musl-dynamic": 2.0,
+            "windows-gnu": 3.2,
+            "wasm": 1.5,
+            "emscripten": 4.2,
+            "ptx": 6.1,
+            "msvc": 2.6,
+            "macos": 1.7,
+        }
+    )
+
+    def image(self, build: ImageBuild) -> float:
+        return self.images.get(build.name, self.image_s[build.kind])
+
+    def std(self, image: str) -> float:
+        return self.std_by_image.get(image, self.std_s)
+
+    def cell(self, toolchain: str) -> float:
+        return self.cells_by_toolchain.get(toolchain, self.cell_s)
 
 
 PRIORS = Priors()
@@ -343,25 +395,54 @@ def save_trace(path: Path, trace: EstimateTrace) -> None:
     write_json_atomic(path, to_data(trace))
 
 
-class _Means:
-    """Running means per key (over all keys for a key not seen yet), drawn toward the prior as
-    if it had been seen `weight` times: one slow image build among the first says little of
-    the next ones, which differ as much (60-320 s measured).
+class _Scale:
+    """How this machine compares with the priors: all seconds observed so far over the priors
+    of the same things, with `slack` seconds at a ratio of 1 so that the first observations
+    cannot swing it (one slow image build among the first says little of the next ones).
+
+    One scale for images, std builds and cells alike: a machine that builds images slower
+    than the priors' builds std and cells slower too, and the images come first.
     """
 
-    def __init__(self, weight: float) -> None:
+    def __init__(self, slack: float) -> None:
+        self._slack = slack
+        self._observed = 0.0
+        self._expected = 0.0
+
+    def add(self, seconds: float, prior: float) -> None:
+        self._observed += seconds
+        self._expected += prior
+
+    def factor(self) -> float:
+        return (self._observed + self._slack) / (self._expected + self._slack)
+
+
+class _Scaled:
+    """Observed seconds per key (a toolchain's cells, an image's std builds).
+
+    A key seen is its own mean, drawn toward its scaled prior as if that had been seen
+    `weight` times; a key not seen yet is its prior times the run's scale.
+    """
+
+    def __init__(self, scale: _Scale, *, weight: float) -> None:
+        self._scale = scale
         self._weight = weight
         self._sums: dict[str, tuple[float, int]] = {}
-        self._all = (0.0, 0)
 
-    def add(self, key: str, seconds: float) -> None:
+    def add(self, key: str, seconds: float, prior: float) -> None:
         total, count = self._sums.get(key, (0.0, 0))
         self._sums[key] = (total + seconds, count + 1)
-        self._all = (self._all[0] + seconds, self._all[1] + 1)
+        self._scale.add(seconds, prior)
 
     def get(self, key: str, prior: float) -> float:
-        total, count = self._sums.get(key) or self._all
-        return (total + prior * self._weight) / (count + self._weight)
+        scaled = prior * self._scale.factor()
+        total, count = self._sums.get(key, (0.0, 0))
+        return (total + scaled * self._weight) / (count + self._weight)
+
+
+# Seconds at a ratio of 1 in the run's scale: about one toolchain image's worth (on the bench's
+# trace with every duration scaled by 0.6 to 2, the worst error after 2 min stayed under 13 %).
+SCALE_SLACK_S = 100.0
 
 
 class Estimator:
@@ -394,10 +475,11 @@ class Estimator:
         self._std_built: set[str] = set()
         self._images_done = 0
         self._images_at = started  # when the image thread finished its last build
-        self._cells = _Means(weight=3)  # built cells' seconds (std excluded) per toolchain
-        self._std = _Means(weight=2)  # std builds per image
-        self._cached = _Means(weight=3)
-        self._images = _Means(weight=2)  # image builds per kind
+        scale = _Scale(SCALE_SLACK_S)
+        self._cells = _Scaled(scale, weight=3)  # built cells (std excluded), per toolchain
+        self._std = _Scaled(scale, weight=2)  # std builds per image
+        self._cached = _Scaled(_Scale(1.0), weight=3)  # host work only: not the machine's scale
+        self._images = _Scaled(scale, weight=1)  # image builds: each name is built once
         self._events: list[TraceEvent] = []  # a few hundred a run: each cell, image, total
         self._lock = threading.Lock()
 
@@ -423,12 +505,13 @@ class Estimator:
             if done.std is not None:
                 key = std_id(group.image, group.release, done.std.key)
                 self._std_built.add(key)
-                self._std.add(group.image, done.std.seconds)
+                self._std.add(group.image, done.std.seconds, self.priors.std(group.image))
                 std = done.std.seconds
             if done.cached:
-                self._cached.add("", done.seconds)
+                self._cached.add("", done.seconds, self.priors.cached_s)
             else:
-                self._cells.add(cell.toolchain, max(0.0, done.seconds - std))
+                seconds = max(0.0, done.seconds - std)
+                self._cells.add(cell.toolchain, seconds, self.priors.cell(cell.toolchain))
             learned = _with_cell(self.learned, done, group)
             if learned is not self.learned:
                 self._learn(learned)
@@ -440,9 +523,10 @@ class Estimator:
             base = [b for b in self.work.images if b.kind is ImageKind.BASE]
             if done.base_s > 0 and base:
                 built.insert(0, (base[0].name, done.base_s))
-            kinds = {build.name: build.kind for build in self.work.images}
+            builds = {build.name: build for build in self.work.images}
             for name, seconds in built:
-                self._images.add(kinds.get(name, ImageKind.TOOLCHAIN), seconds)
+                build = builds.get(name, ImageBuild(name=name, kind=ImageKind.TOOLCHAIN))
+                self._images.add(name, seconds, self.priors.image(build))
             after = next((g.after for g in self.work.groups if g.image == done.image), 0)
             if after > self._images_done:
                 self._images_done = after
@@ -504,7 +588,7 @@ class Estimator:
         known = self.history.images.get(build.name)
         if known is not None:
             return known
-        return self._images.get(build.kind, self.priors.image_s[build.kind])
+        return self._images.get(build.name, self.priors.image(build))
 
     def _group_seconds(self, group: GroupWork, cells: Iterable[CellWork]) -> float:
         if group.skipped:
@@ -527,13 +611,13 @@ class Estimator:
         known = self.history.cells.get(cell.id)
         if known is not None:
             return known.seconds
-        return self._cells.get(cell.toolchain, self.priors.cell_s)
+        return self._cells.get(cell.toolchain, self.priors.cell(cell.toolchain))
 
     def _std_seconds(self, image: str, key: str) -> float:
         known = self.history.std.get(key)
         if known is not None:
             return known.seconds
-        return self._std.get(image, self.priors.std_s)
+        return self._std.get(image, self.priors.std(image))
 
 
 def _with_cell(history: Durations, done: CellDone, group: GroupWork) -> Durations:

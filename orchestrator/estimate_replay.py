@@ -15,8 +15,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from orchestrator.estimate import EstimateTrace, Estimator, ImageKind, Priors
+from orchestrator.estimate import (
+    CellDone,
+    EstimateTrace,
+    Estimator,
+    ImageKind,
+    ImagesDone,
+    Priors,
+)
 
 # The priors one may override by name: these, and `image_s.<kind>` for each ImageKind.
 SCALAR_PRIORS = ("std_s", "cell_s", "cached_s")
@@ -57,7 +65,8 @@ def with_priors(priors: Priors, overrides: Mapping[str, float]) -> Priors:
     """`priors` with some replaced by name: `std_s`, `cell_s`, `cached_s`, `image_s.<kind>`
     (`image_s.toolchain`, …). Raises ValueError naming the ones that are not priors.
     """
-    scalars = {name: value for name, value in overrides.items() if name in SCALAR_PRIORS}
+    # Any: replace() checks each keyword against its field, and these name float fields only
+    scalars: dict[str, Any] = {n: v for n, v in overrides.items() if n in SCALAR_PRIORS}
     images = dict(priors.image_s)
     kinds = {f"image_s.{kind.value}": kind for kind in ImageKind}
     for name, value in overrides.items():
@@ -75,3 +84,79 @@ def worst_point(asked: list[Asked], wall_s: float, *, after_s: float) -> Asked |
     """
     judged = [point for point in asked if point.elapsed_s >= after_s]
     return max(judged, key=lambda point: abs(point.total_s - wall_s), default=None)
+
+
+def scaled(trace: EstimateTrace, factor: float) -> EstimateTrace:
+    """The trace of the same run on a machine `factor` times as slow: every duration and every
+    moment multiplied. A robustness check of the run's scale (`estimate._Scale`): the priors
+    stay, the machine changes.
+    """
+
+    def cell(done: CellDone) -> CellDone:
+        std = dataclasses.replace(done.std, seconds=done.std.seconds * factor) if done.std else None
+        return dataclasses.replace(
+            done, seconds=done.seconds * factor, stored_s=done.stored_s * factor, std=std
+        )
+
+    def images(done: ImagesDone) -> ImagesDone:
+        built = tuple((name, seconds * factor) for name, seconds in done.built)
+        return dataclasses.replace(done, built=built, base_s=done.base_s * factor)
+
+    events = tuple(
+        dataclasses.replace(
+            event,
+            at_s=event.at_s * factor,
+            cell=cell(event.cell) if event.cell else None,
+            images=images(event.images) if event.images else None,
+            total_s=event.total_s * factor if event.total_s is not None else None,
+        )
+        for event in trace.events
+    )
+    wall_s = trace.wall_s * factor if trace.wall_s is not None else None
+    return dataclasses.replace(trace, events=events, wall_s=wall_s)
+
+
+def measured_priors(trace: EstimateTrace) -> Priors:
+    """Priors as the trace's run measured them: each image built, each image's std builds and
+    each toolchain's built cells (std excluded) as its mean; the per-kind fallbacks as the mean
+    over all of them (the base and the parent image as built). What `Priors` holds comes from
+    this, on a cold whole-matrix run.
+    """
+    toolchain = {cell.id: cell.toolchain for g in trace.work.groups for cell in g.cells}
+    image = {cell.id: g.image for g in trace.work.groups for cell in g.cells}
+    kinds = {build.name: build.kind for build in trace.work.images}
+    cells: dict[str, list[float]] = {}
+    std: dict[str, list[float]] = {}
+    built: dict[str, float] = {}
+    for event in trace.events:
+        done = event.cell
+        if done is not None and done.image_id is not None and not done.cached:
+            std_s = done.std.seconds if done.std else 0.0
+            cells.setdefault(toolchain[done.id], []).append(max(0.0, done.seconds - std_s))
+            if done.std is not None:
+                std.setdefault(image[done.id], []).append(done.std.seconds)
+        if event.images is not None:
+            built.update(event.images.built)
+    by_kind = {kind: [s for n, s in built.items() if kinds.get(n) is kind] for kind in ImageKind}
+    base = [b.name for b in trace.work.images if b.kind is ImageKind.BASE]
+    if base and (base_s := _base_seconds(trace)):
+        by_kind[ImageKind.BASE] = [base_s]
+    return dataclasses.replace(
+        trace.priors,
+        image_s={kind: _mean(v, trace.priors.image_s[kind]) for kind, v in by_kind.items()},
+        std_s=_mean([s for v in std.values() for s in v], trace.priors.std_s),
+        cell_s=_mean([s for v in cells.values() for s in v], trace.priors.cell_s),
+        images={
+            n: float(round(s)) for n, s in built.items() if kinds.get(n) is ImageKind.TOOLCHAIN
+        },
+        std_by_image={name: _mean(v, 0.0) for name, v in std.items()},
+        cells_by_toolchain={name: _mean(v, 0.0, digits=1) for name, v in cells.items()},
+    )
+
+
+def _base_seconds(trace: EstimateTrace) -> float:
+    return max((e.images.base_s for e in trace.events if e.images is not None), default=0.0)
+
+
+def _mean(values: list[float], default: float, *, digits: int = 0) -> float:
+    return round(sum(values) / len(values), digits) if values else default

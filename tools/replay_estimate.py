@@ -8,6 +8,8 @@ second, with the run's own priors or others, or with the estimator as edited sin
     python tools/replay_estimate.py reports/bench-estimate-trace.json
     python tools/replay_estimate.py TRACE --prior std_s=60 --prior image_s.toolchain=150
     python tools/replay_estimate.py TRACE --code-priors   # this checkout's PRIORS instead
+    python tools/replay_estimate.py TRACE --code-priors --scale 1.6   # a machine 1.6x as slow
+    python tools/replay_estimate.py TRACE --fit   # the priors this run measured, for PRIORS
 
 It prints the course of the predicted total and its worst relative error after the first
 2 minutes against the run's wall time (recorded in the trace when the run ended; `--wall-s`
@@ -26,7 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from orchestrator.estimate import PRIORS, EstimateTrace, Priors, load_trace
-from orchestrator.estimate_replay import Asked, replay, with_priors, worst_point
+from orchestrator.estimate_replay import (
+    Asked,
+    measured_priors,
+    replay,
+    scaled,
+    with_priors,
+    worst_point,
+)
 from orchestrator.phases import ESTIMATE_JUDGED_AFTER_S, estimate_error
 
 COURSE_POINTS = 24  # the course as printed: enough to see its shape, on four lines
@@ -63,6 +72,18 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="start from this checkout's PRIORS, not the ones the run used",
     )
     parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        metavar="K",
+        help="replay the run as if on a machine K times as slow (every duration times K)",
+    )
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="print the priors this run measured (per image, std, toolchain) and stop",
+    )
+    parser.add_argument(
         "--points",
         type=int,
         default=COURSE_POINTS,
@@ -79,6 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, RecursionError) as exc:
         print(f"replay_estimate: {args.trace}: not a readable trace: {exc}", file=sys.stderr)
         return 2
+    if args.fit:
+        print(measured_priors(trace))
+        return 0
+    if args.scale <= 0:
+        print(f"replay_estimate: --scale {args.scale}: a factor above 0", file=sys.stderr)
+        return 2
+    trace = scaled(trace, args.scale) if args.scale != 1.0 else trace
     try:
         priors = with_priors(PRIORS if args.code_priors else trace.priors, dict(args.prior))
     except ValueError as exc:

@@ -32,7 +32,7 @@ from orchestrator.estimate import (
     save_trace,
     trace_path,
 )
-from orchestrator.estimate_replay import replay, with_priors
+from orchestrator.estimate_replay import measured_priors, replay, scaled, with_priors
 from orchestrator.layout import Layout
 from orchestrator.serial import DataError
 from tests.unit.fake_engine import FakeEngine
@@ -184,14 +184,18 @@ def replay_tool() -> types.ModuleType:
 def two_cell_trace(path: Path, *, wall_s: float | None) -> None:
     """Two cells of 10 s priors, no image, no std: totals that can be worked out by hand.
 
-    At 130 s the first is done after 130 s: the second's estimate is this run's mean drawn
-    toward the prior as if seen 3 times, (130 + 3 × 10) / 4 = 40 s: total 170 s. At 200 s
-    none is left: total 200 s.
+    At 130 s the first is done after 130 s: the run's scale is (130 + 100) / (10 + 100) (100 s
+    of slack at 1), and the second's estimate this run's mean drawn toward the scaled prior as
+    if seen 3 times, (130 + 3 × 10 × 230 / 110) / 4 = 48.18 s: total 178.18 s. At 200 s none is
+    left: total 200 s.
     """
     cells = tuple(CellWork(id=f"t/x/s{i}", toolchain="t", std=None, cached=False) for i in (0, 1))
     group = GroupWork(image="img", release="1.96", cells=cells, after=0, skipped=False)
     estimator = Estimator(
-        Work(images=(), groups=(group,)), Durations(), started=0.0, priors=Priors(cell_s=10.0)
+        Work(images=(), groups=(group,)),
+        Durations(),
+        started=0.0,
+        priors=Priors(cell_s=10.0, cells_by_toolchain={}),
     )
     for name, seconds, at in (("t/x/s0", 130.0, 130.0), ("t/x/s1", 70.0, 200.0)):
         estimator.cell_finished(CellDone(id=name, seconds=seconds, cached=False, image_id="i"), at)
@@ -209,15 +213,16 @@ def test_the_tool_prints_the_course_and_the_worst_error_after_two_minutes(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{path}: 2 cells, 0 image events, 2 totals asked; the run took 3.3 min"
     assert lines[2] == "predicted total at elapsed (min), 2 of 2 asked:"
-    assert lines[3] == "  2.2:   2.8     3.3:   3.3"
-    # |170 - 200| / 200 at 130 s
+    assert lines[3] == "  2.2:   3.0     3.3:   3.3"
+    # |178.18 - 200| / 200 at 130 s
     assert lines[4] == (
-        "worst error after 120 s: 15.0% (2.8 min predicted at 2.2 min, for 3.3 min); "
-        "the run's own: 15.0%"
+        "worst error after 120 s: 10.9% (3.0 min predicted at 2.2 min, for 3.3 min); "
+        "the run's own: 10.9%"
     )
     assert lines[5] == "the replay gives the run's own totals (within 0.000 s)"
 
-    # another wall: |200 - 170| / 170 at 200 s; other priors: (130 + 3 * 130) / 4 = 130 s left
+    # another wall: |200 - 170| / 170 at 200 s; other priors: the scale is 1, and
+    # (130 + 3 * 130) / 4 = 130 s left
     assert tool.main([str(path), "--wall-s", "170", "--prior", "cell_s=130"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "cell 130 s (the run's: 10 s)" in lines[1]
@@ -318,3 +323,39 @@ def test_the_bench_keeps_the_first_runs_trace_and_names_it_in_the_estimate_line(
         .out.rstrip()
         .endswith(f"worst error 7%; replay: python tools/replay_estimate.py {kept}")
     )
+
+
+def test_the_priors_a_trace_measured_are_its_means_per_name(tmp_path: Path) -> None:
+    path = tmp_path / "estimate-trace.json"
+    two_cell_trace(path, wall_s=200.0)  # toolchain t: cells of 130 s and 70 s
+    fitted = measured_priors(load_trace(path))
+    assert dict(fitted.cells_by_toolchain) == {"t": 100.0}
+    assert fitted.cell_s == 100.0
+    assert dict(fitted.std_by_image) == {} and dict(fitted.images) == {}
+
+
+def test_a_scaled_trace_is_the_same_run_on_a_slower_machine(tmp_path: Path) -> None:
+    path = tmp_path / "estimate-trace.json"
+    two_cell_trace(path, wall_s=200.0)
+    trace = load_trace(path)
+    slower = scaled(trace, 2.0)
+    assert slower.wall_s == 400.0
+    assert [e.at_s for e in slower.events] == [2 * e.at_s for e in trace.events]
+    cells = [e.cell.seconds for e in slower.events if e.cell is not None]
+    assert cells == [260.0, 140.0]
+    # the same priors on a machine twice as slow: the scale learned from the first cell
+    # ((260 + 100) / (10 + 100)) makes the second's estimate (260 + 3 * 10 * 360 / 110) / 4
+    (first, _) = replay(slower)
+    assert first.total_s == pytest.approx(260 + (260 + 3 * 10 * 360 / 110) / 4)
+
+
+def test_the_tool_fits_priors_and_refuses_a_scale_of_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "estimate-trace.json"
+    two_cell_trace(path, wall_s=200.0)
+    tool = replay_tool()
+    assert tool.main([str(path), "--fit"]) == 0
+    assert "cells_by_toolchain={'t': 100.0}" in capsys.readouterr().out
+    assert tool.main([str(path), "--scale", "0"]) == 2
+    assert "--scale 0.0: a factor above 0" in capsys.readouterr().err

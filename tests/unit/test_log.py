@@ -37,7 +37,9 @@ def glibc_estimate(plan: Plan) -> Estimator:
     )
     group = GroupWork(image="glibc", release="1.96", cells=cells, after=0, skipped=False)
     work = Work(images=(), groups=(group,))
-    return Estimator(work, Durations(), started=0.0, priors=Priors(cell_s=30.0))
+    return Estimator(
+        work, Durations(), started=0.0, priors=Priors(cell_s=30.0, cells_by_toolchain={})
+    )
 
 
 def test_lines_carry_progress_and_bad_cells_their_block(
@@ -62,8 +64,9 @@ def test_lines_carry_progress_and_bad_cells_their_block(
         "0 not applicable (recorded, not listed one by one)"
     )
     assert "images to build: rust@1.96, glibc@1.96" in lines[2]
-    # the one left: the first one's 90 s drawn toward the prior's 30 s (weighed as 3 cells)
-    assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~45 s left (total ~2 min)")
+    # the one left: the first one's 90 s drawn toward the prior's 30 s, scaled by the run so
+    # far ((90 + 100) / (30 + 100)), weighed as 3 cells: (90 + 3 * 30 * 190 / 130) / 4 = 55 s
+    assert lines[3].endswith("(1.0 s) · 1m00s elapsed, ~55 s left (total ~2 min)")
     assert lines[4].endswith("(1.0 s) · 2m00s elapsed")
     assert "┌─ glibc/x86_64-unknown-linux-gnu/beta: symbol-missing" in lines[5]
     assert lines[-1] == "  └─ full log: logs/x.log"
