@@ -502,9 +502,11 @@ class Estimator:
                 return  # no work done: it says nothing about how long work takes
             cell = next(c for c in group.cells if c.id == done.id)
             std = 0.0
+            if not done.cached and cell.std is not None:
+                # built or found: either way the group's volume holds it now (a found one is not
+                # in the history: without this, every later cell of the group paid for it)
+                self._std_built.add(std_id(group.image, group.release, cell.std))
             if done.std is not None:
-                key = std_id(group.image, group.release, done.std.key)
-                self._std_built.add(key)
                 self._std.add(group.image, done.std.seconds, self.priors.std(group.image))
                 std = done.std.seconds
             if done.cached:

@@ -342,3 +342,11 @@ def test_phases_keep_about_a_hundred_estimates_and_the_worst_error() -> None:
     points = [(10.0, 1000.0), (130.0, 700.0), (400.0, 520.0)]
     assert estimate_error(points, 500.0, after_s=120.0) == pytest.approx(0.4)
     assert estimate_error([], 500.0, after_s=120.0) == 0.0
+
+
+def test_a_cell_that_found_std_in_the_volume_leaves_the_others_without_it() -> None:
+    # no history (a new cache folder), the engine's volume already holding the sysroot
+    estimator = Estimator(small_work(images=0), Durations(), started=0.0)
+    assert estimator.left(0.0) == pytest.approx(PRIORS.std_s + 3 * PRIORS.cell_s)
+    estimator.cell_finished(CellDone(id="t/x/s0", seconds=3.0, cached=False, image_id="i"), 3.0)
+    assert estimator.left(3.0) < PRIORS.std_s  # two cells left, and no std build
