@@ -557,16 +557,7 @@ def test_a_runner_that_failed_to_start_runs_the_program_once_more(
     runs: int,
     exit_code: int,
 ) -> None:
-    cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
-    target = next(t for tc in matrix.toolchains for t in tc.targets if t.triple == cell.target)
-    target = replace(target, runner=Runner(command=("wine", "{file}"), file_glob=None))
-    job = CellJob(
-        work=cell_work(cell, matrix.scenario(cell.scenario)),
-        target=target,
-        deadline=DEADLINE,
-        log=CellLog(),
-        files_dir=tmp_path,
-    )
+    job = run_job(matrix, tmp_path)
     build = exe_build("app.exe", ArtifactFormat.PE)
     sandbox = FakeSandbox()
     sandbox.queued = [
