@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
 from orchestrator.config.matrix import Matrix, load_matrix
 from orchestrator.estimate import (
     CellDone,
@@ -35,7 +34,6 @@ from orchestrator.estimate import (
 from orchestrator.estimate_replay import measured_priors, replay, scaled, with_priors
 from orchestrator.layout import Layout
 from orchestrator.serial import DataError
-from tests.unit.fake_engine import FakeEngine
 from tests.unit.test_estimate import (
     Event,
     measured_like,
@@ -43,6 +41,7 @@ from tests.unit.test_estimate import (
     timeline,
     whole_matrix,  # noqa: F401 - the fixture, shared
 )
+from tests.unit.test_faults import run_cli
 from tests.unit.test_pipeline import toolchain_engine, write_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -257,14 +256,6 @@ def test_the_tool_on_an_interrupted_run_and_on_bad_input(
 @pytest.fixture
 def matrix(tmp_path: Path) -> Matrix:
     return load_matrix(write_project(tmp_path / "project"))
-
-
-def run_cli(
-    monkeypatch: pytest.MonkeyPatch, engine: FakeEngine, matrix: Matrix, tmp_path: Path
-) -> int:
-    monkeypatch.setattr("orchestrator.engine.client.connect", lambda: engine)
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    return main(["run", "--matrix", str(matrix.path), "--out", str(out), "--cache-dir", str(cache)])
 
 
 def test_a_run_writes_its_trace_beside_the_history_judged_on_phases_wall_time(
