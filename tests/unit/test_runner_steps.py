@@ -672,6 +672,18 @@ def test_a_failed_runner_probe_is_recorded_and_the_cell_still_builds(
     assert any(c[0] == "cargo" for c in engine.commands())  # the builds went on
 
 
+@pytest.mark.parametrize("rust_json", ["rustc 1.96.0", "[]"])
+def test_a_rust_json_that_is_not_an_object_ends_the_cell_as_a_missing_toolchain(
+    matrix: Matrix, rust_json: str
+) -> None:
+    _, container = engine_container(lambda argv: prints(rust_json))
+    session = GroupSession(container=container, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        probe_tools(session, matrix.toolchains[0].targets[0], DEADLINE)
+    assert aborted.value.failure.reason is Reason.TOOLCHAIN_MISSING
+    assert aborted.value.failure.step == "toolchain probe"
+
+
 def run_job(matrix: Matrix, tmp_path: Path) -> CellJob:
     """A cell's job whose target runs programs with wine (each run a command in the cell)."""
     cell = next(c for c in all_cells(matrix) if c.not_applicable is None)
