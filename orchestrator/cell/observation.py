@@ -140,6 +140,9 @@ class ToolInfo:
     cargo: str
     llvm: str
     linker_version: str
+    # the first line the runner's version probe printed, or what a failed probe said; None: the
+    # target has no runner or no probe (and in a cell cache entry written before the field)
+    runner_version: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,6 +86,11 @@ KILLED_STATE_POLL_S = 0.1
 # of the group planted. No legitimate cell writes them: each cell removes them before it builds.
 PLANTED_CARGO_CONFIGS = (f"{WORK_ROOT}/.cargo", f"{posixpath.dirname(WORK_ROOT)}/.cargo")
 
+# what a failed runner probe's record keeps of its output: the error, not a flood
+RUNNER_PROBE_SAID = 300
+# a GroupSession's probe key: the target, its linker's version argv, its runner's (or None)
+ToolProbe = tuple[str, tuple[str, ...], tuple[str, ...] | None]
+
 PRIMARY_FORMATS = (
     ArtifactFormat.ELF,
     ArtifactFormat.PE,
@@ -158,8 +163,9 @@ class GroupSession:
     vendors: Callable[[Scenario], Path | None] | None = None
     sources: set[str] = field(default_factory=set)
     sources_in: str = ""
-    # per target and linker probe: two toolchains of one image may link one target differently
-    tools: dict[tuple[str, tuple[str, ...]], ToolInfo] = field(default_factory=dict)
+    # per target, linker probe and runner probe: two toolchains of one image may link (or run)
+    # one target differently
+    tools: dict[ToolProbe, ToolInfo] = field(default_factory=dict)
     vendored: dict[str, Path | None] = field(default_factory=dict)
     memory: MemoryEvents = field(default_factory=lambda: MemoryEvents(oom_kills=0, limit_hits=0))
     host: HostTimes = field(default_factory=HostTimes)
@@ -316,7 +322,7 @@ def exec_step(
     return result
 
 
-HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe", "copy")
+HOUSEKEEPING_STEPS = ("workdir", "toolchain probe", "linker probe", "runner probe", "copy")
 
 
 def _housekeeping(step: str) -> bool:
@@ -425,37 +431,67 @@ def engine_fault(session: GroupSession, step: str, exc: Exception) -> Failure:
 
 # -- steps -----------------------------------------------------------------------------------
 def probe_tools(session: GroupSession, target: TargetSpec, deadline: Deadline) -> ToolInfo:
-    """The toolchain and linker versions, probed once per target and container group."""
-    probe = (target.triple, target.linker_version)
+    """The toolchain, linker and runner versions, probed once per target and container group."""
+    runner = target.runner.version if target.runner else None
+    probe = (target.triple, target.linker_version, runner)
     if probe not in session.tools:
-        info = exec_step(session, "toolchain probe", ["cat", session.rust_info], deadline)
-        try:
-            versions = json.loads(info.stdout)
-        except json.JSONDecodeError as exc:
-            raise CellAborted(
-                Failure(
-                    reason=Reason.TOOLCHAIN_MISSING,
-                    step="toolchain probe",
-                    detail=f"{session.rust_info} is not JSON: {info.stderr}",
-                )
-            ) from exc
-        linker = exec_step(session, "linker probe", list(target.linker_version), deadline)
-        if linker.exit_code != 0:
-            raise CellAborted(
-                Failure(
-                    reason=Reason.TOOLCHAIN_MISSING,
-                    step="linker probe",
-                    detail=f"`{' '.join(target.linker_version)}` failed: "
-                    f"{(linker.stderr or linker.stdout).strip()[:500]}",
-                )
-            )
+        versions = _rust_versions(session, deadline)
         session.tools[probe] = ToolInfo(
             rustc=str(versions.get("rustc", "")),
             cargo=str(versions.get("cargo", "")),
             llvm=str(versions.get("llvm", "")),
-            linker_version=_first_line(linker.stdout + linker.stderr),
+            linker_version=_linker_version(session, target.linker_version, deadline),
+            runner_version=_runner_version(session, runner, deadline) if runner else None,
         )
     return session.tools[probe]
+
+
+def _rust_versions(session: GroupSession, deadline: Deadline) -> dict[str, object]:
+    """The release's rust.json: rustc, cargo and LLVM as the image recorded them."""
+    info = exec_step(session, "toolchain probe", ["cat", session.rust_info], deadline)
+    try:
+        versions = json.loads(info.stdout)
+    except json.JSONDecodeError:
+        versions = None
+    if not isinstance(versions, dict):  # JSON of another kind has no versions to read either
+        raise CellAborted(
+            Failure(
+                reason=Reason.TOOLCHAIN_MISSING,
+                step="toolchain probe",
+                detail=f"{session.rust_info} is not a JSON object: {info.stderr}",
+            )
+        )
+    return versions
+
+
+def _linker_version(session: GroupSession, argv: tuple[str, ...], deadline: Deadline) -> str:
+    """The linker's version line; a linker that cannot say it ends the cell (nothing links)."""
+    linker = exec_step(session, "linker probe", list(argv), deadline)
+    if linker.exit_code != 0:
+        raise CellAborted(
+            Failure(
+                reason=Reason.TOOLCHAIN_MISSING,
+                step="linker probe",
+                detail=f"`{' '.join(argv)}` failed: "
+                f"{(linker.stderr or linker.stdout).strip()[:500]}",
+            )
+        )
+    return _first_line(linker.stdout + linker.stderr)
+
+
+def _runner_version(session: GroupSession, argv: tuple[str, ...], deadline: Deadline) -> str:
+    """The runner's version line, or what its failed probe said: the cell goes on.
+
+    The builds need no runner, and a run finds a missing runner at its own step and reports it
+    there (in a cell that runs nothing, it is no problem at all). A failure's last line is kept:
+    tools print their error last (a Python traceback ends with the exception).
+    """
+    result = exec_step(session, "runner probe", list(argv), deadline)
+    output = result.stdout + result.stderr
+    if result.exit_code == 0:
+        return _first_line(output) or f"`{shlex.join(argv)}` printed nothing"
+    said = _last_line(output)[:RUNNER_PROBE_SAID] or "no output"
+    return f"`{shlex.join(argv)}` failed (exit {result.exit_code}): {said}"
 
 
 def ensure_std(session: GroupSession, job: CellJob) -> StdRecord | None:
@@ -919,6 +955,10 @@ def _left_by(crate_type: CrateType, file: BuiltFile) -> bool:
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _last_line(text: str) -> str:
+    return _first_line("\n".join(reversed(text.splitlines())))
 
 
 def _tail(text: str, lines: int = 30) -> str:

@@ -98,10 +98,15 @@ class Route:
 
 @dataclass(frozen=True, kw_only=True)
 class Runner:
-    """How an artifact of this target runs in its container: argv with `{file}` in it."""
+    """How an artifact of this target runs in its container: argv with `{file}` in it.
+
+    `version`: the argv that prints the runner program's version (probed like the linker's);
+    None where the file runs itself, or no probe is given.
+    """
 
     command: tuple[str, ...]
     file_glob: str | None
+    version: tuple[str, ...] | None = None
 
     def argv(self, file: str, args: tuple[str, ...]) -> tuple[str, ...]:
         return (*(part.replace("{file}", file) for part in self.command), *args)
@@ -404,13 +409,27 @@ def _by_release(node: Node, releases: tuple[str, ...]) -> tuple[tuple[str, Relea
     return tuple(overrides)
 
 
+RUNNER_KEYS = ("command", "file", "version")
+
+
 def _runner(node: Node) -> Runner:
-    keys = node.mapping(("command", "file"))
+    keys = node.mapping(RUNNER_KEYS)
     command = keys["command"].texts()
     if not any("{file}" in part for part in command):
         raise keys["command"].fail("the runner command must contain {file}.")
     file_glob = keys.get("file")
-    return Runner(command=command, file_glob=file_glob.text() if file_glob else None)
+    return Runner(
+        command=command,
+        file_glob=file_glob.text() if file_glob else None,
+        version=_runner_version(version) if (version := keys.get("version")) else None,
+    )
+
+
+def _runner_version(node: Node) -> tuple[str, ...]:
+    argv = node.texts()
+    if not argv:  # an empty argv would be an exec of nothing in every cell of the target
+        raise node.fail("give the command that prints the runner's version, or leave it out.")
+    return argv
 
 
 def _coordinates(toolchains: tuple[Toolchain, ...]) -> Coordinates:

@@ -38,7 +38,7 @@ from orchestrator.report.symbol_table import (
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
 from orchestrator.results.completeness import completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
-from orchestrator.results.model import CellRecord, ResultsDocument
+from orchestrator.results.model import CellRecord, ResultsDocument, records_runners
 from orchestrator.results.names import NameSummary, summarize_names
 from orchestrator.results.release_diff import PlaceDiff, ReleaseChange, release_diffs
 from orchestrator.status import Status
@@ -287,6 +287,7 @@ def render_index(
             scenarios=scenarios,
             scenario_cells={s: [views[r.id] for r in cells if r.scenario == s] for s in scenarios},
             route_cells=_route_cells(cells, columns),
+            runners=records_runners(cells),
             releases=_release_sections(document),
             diff=diff,
             removed=diff.of(Change.REMOVED) if diff else (),

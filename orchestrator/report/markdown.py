@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from orchestrator.report.grid import grid_columns, missing_places, scenario_names
 from orchestrator.report.symbols import MEANINGS, SYMBOLS, symbol
 from orchestrator.results.completeness import completeness
-from orchestrator.results.model import CellRecord, LinkErrorRecord, ResultsDocument
+from orchestrator.results.model import (
+    CellRecord,
+    LinkErrorRecord,
+    ResultsDocument,
+    RunnerRecord,
+    records_runners,
+)
 from orchestrator.results.release_diff import release_diffs, render_release_diff
 from orchestrator.status import CheckOutcome, Status
 
@@ -99,7 +105,9 @@ def _counts(document: ResultsDocument) -> str:
 
 
 def _toolchains(cells: Sequence[CellRecord]) -> str:
-    rows = ["| column | rustc | linker | libraries | stand-in |", "|---|---|---|---|---|"]
+    runners = records_runners(cells)
+    head = ["column", "rustc", "linker", *(["runner"] if runners else []), "libraries", "stand-in"]
+    rows = [_row(head), "|" + "---|" * len(head)]
     seen: set[str] = set()
     for record in cells:
         if record.column in seen or record.rustc is None:
@@ -107,11 +115,30 @@ def _toolchains(cells: Sequence[CellRecord]) -> str:
         seen.add(record.column)
         route = record.route
         rows.append(
-            f"| `{record.column}` | {record.rustc} | {record.linker.name}: "
-            f"{record.linker.version} | {route.libraries} | "
-            f"{'yes: not the vendor libraries' if route.stand_in else 'no'} |"
+            _row(
+                [
+                    f"`{record.column}`",
+                    record.rustc,
+                    f"{record.linker.name}: {record.linker.version}",
+                    *([_runner(record.runner)] if runners else []),
+                    route.libraries,
+                    "yes: not the vendor libraries" if route.stand_in else "no",
+                ]
+            )
         )
     return "\n".join(["## Toolchains", "", *rows, ""])
+
+
+def _row(items: Sequence[str]) -> str:
+    return "| " + " | ".join(items) + " |"
+
+
+def _runner(runner: RunnerRecord | None) -> str:
+    """The runner of a column that ran: its command and the version its probe printed."""
+    if runner is None:
+        return "none (not run in the cell)"
+    command = f"`{' '.join(runner.command)}`"
+    return f"{command}: {runner.version}" if runner.version else f"{command} (no version probe)"
 
 
 def _link_error(error: LinkErrorRecord) -> list[str]:

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import __version__
-from orchestrator.cell.observation import BuildRecord, Observation, RunRecord, StdRecord
+from orchestrator.cell.observation import (
+    BuildRecord,
+    Observation,
+    RunRecord,
+    StdRecord,
+    ToolInfo,
+)
 from orchestrator.config.matrix import Toolchain
 from orchestrator.judge import CheckResult, Verdict
 from orchestrator.plan import Cell
@@ -32,6 +38,7 @@ from orchestrator.results.model import (
     Provenance,
     ResultsDocument,
     RouteRecord,
+    RunnerRecord,
     RunResult,
     Selection,
     StdInfo,
@@ -92,6 +99,7 @@ def cell_record(run: CellRun) -> CellRecord:
         cargo=tools.cargo if tools else None,
         llvm=tools.llvm if tools else None,
         linker=LinkerRecord(name=route.linker, version=tools.linker_version if tools else None),
+        runner=_runner_record(run.toolchain, cell.target, tools),
         route=RouteRecord(linker=route.linker, libraries=route.libraries, stand_in=route.stand_in),
         image=run.image_id,
         duration_s=round(obs.duration_s, 3) if obs else 0.0,
@@ -116,6 +124,17 @@ def _link_error_record(verdict: Verdict) -> LinkErrorRecord | None:
     if error is None:
         return None
     return LinkErrorRecord(artifact=error.artifact, message=error.message, lines=error.lines)
+
+
+def _runner_record(
+    toolchain: Toolchain, triple: str, tools: ToolInfo | None
+) -> RunnerRecord | None:
+    """The target's runner as matrix.yaml gives it, with the version its probe printed."""
+    target = next((t for t in toolchain.targets if t.triple == triple), None)
+    if target is None or target.runner is None:
+        return None
+    version = tools.runner_version if tools else None
+    return RunnerRecord(command=target.runner.command, version=version)
 
 
 def _std_info(std: StdRecord) -> StdInfo:

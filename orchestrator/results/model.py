@@ -8,7 +8,7 @@ lack; schema/results.schema.json is checked against these classes by tests/unit/
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from orchestrator.inspect.model import ArtifactFormat
@@ -68,6 +68,16 @@ class Provenance:
 class LinkerRecord:
     name: str
     version: str | None  # None when nothing ran
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerRecord:
+    """How the target's files run: matrix.yaml's command (`{file}` stands for the file), and the
+    first line its version probe printed (or what the failed probe said).
+    """
+
+    command: tuple[str, ...]
+    version: str | None  # None: no version probe (the file runs itself), or nothing ran
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +248,9 @@ class CellRecord:
     cargo: str | None
     llvm: str | None
     linker: LinkerRecord
+    # the target's runner; absent when it has none (its files are not run in the cell) and in
+    # documents written before this key
+    runner: RunnerRecord | None = field(default=None, metadata=OMIT_WHEN_NONE)
     route: RouteRecord
     image: str | None  # the toolchain image id
     duration_s: float
@@ -288,3 +301,10 @@ class ResultsDocument:
     provenance: Provenance
     summary: Mapping[Status, int]  # cells per status, every status present
     cells: tuple[CellRecord, ...]  # ordered by id
+
+
+def records_runners(cells: Iterable[CellRecord]) -> bool:
+    """Whether the cells say what runs their files: documents before the `runner` key never do,
+    and a view says nothing of runners rather than "none" for every column of one.
+    """
+    return any(cell.runner is not None for cell in cells)

@@ -147,6 +147,28 @@ def test_artifacts_ran_where_a_runner_exists(cold_run: Run, cell: str) -> None:
     assert any("exported_from_exe() = 7" in detail for _, detail in outcomes)
 
 
+@pytest.mark.parametrize(
+    ("column", "version"),
+    [
+        (GLIBC, None),  # the file runs itself: no runner program, no version probe
+        (MUSL, None),
+        (WASM, "wasmtime-py 50.0.1"),  # the wheel images/wasm/fetch.yaml pins
+        ("emscripten/wasm32-unknown-emscripten", "v18."),  # Debian's node 18
+        ("windows-gnu/x86_64-pc-windows-gnu", "wine-8.0"),  # wine64, which wine-run calls
+        ("msvc/x86_64-pc-windows-msvc", "wine-8.0"),
+    ],
+)
+def test_each_runner_records_the_version_of_what_runs(
+    cold_run: Run, column: str, version: str | None
+) -> None:
+    runner = cold_run.cell(f"{column}/{EXPORTS}")["runner"]
+    if version is None:
+        assert runner["version"] is None, runner
+    else:
+        assert runner["version"].startswith(version), runner
+    assert "runner" not in cold_run.cell(f"macos/aarch64-apple-darwin/{EXPORTS}")
+
+
 def test_no_runner_is_reported_as_not_run(cold_run: Run) -> None:
     outcomes = run_outcomes(cold_run, f"macos/aarch64-apple-darwin/{EXPORTS}")
     assert outcomes == [("not-run", "not run: no runner for this target")]

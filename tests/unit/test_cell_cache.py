@@ -14,14 +14,15 @@ import pytest
 
 from orchestrator.cell.cache import OUTPUT_FILE, BuildDigests, CellCache, cell_key
 from orchestrator.cell.observation import BuildOutput, BuiltFile, CellOutput, Failure, ToolInfo
-from orchestrator.config.matrix import Matrix, load_matrix
+from orchestrator.config.matrix import Matrix, Runner, load_matrix
 from orchestrator.config.scenario import ArtifactSpec, Selector, TargetKind
 from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.status import Reason
 from tests.unit.conftest import SCENARIO, ProjectFactory
 
+TOOLS = ToolInfo(rustc="1.96.0", cargo="1.96.0", llvm="19.1", linker_version="LLD 19")
 OUTPUT = CellOutput(
-    tools=ToolInfo(rustc="1.96.0", cargo="1.96.0", llvm="19.1", linker_version="LLD 19"),
+    tools=TOOLS,
     builds=(),
     runs=(),
     failure=Failure(reason=Reason.PREPARE_ERROR, step="prepare `make`", detail="no make"),
@@ -47,6 +48,43 @@ def test_a_stored_output_loads_as_it_was(tmp_path: Path) -> None:
     assert cache.load("k1", ()) == OUTPUT
     cache.discard("k1")
     assert cache.load("k1", ()) is None
+
+
+def test_the_runners_version_is_kept_and_an_entry_written_before_it_reads_without_one(
+    tmp_path: Path,
+) -> None:
+    cache = CellCache(root=tmp_path)
+    probed = dataclasses.replace(
+        OUTPUT, tools=dataclasses.replace(TOOLS, runner_version="wine-8.0 (Debian)")
+    )
+    cache.store("k1", probed)
+    assert cache.load("k1", ()) == probed
+    stored = cache.folder("k1") / OUTPUT_FILE
+    older = json.loads(stored.read_text())
+    del older["tools"]["runner_version"]
+    stored.write_text(json.dumps(older))
+    loaded = cache.load("k1", ())
+    assert loaded is not None
+    assert loaded.tools == TOOLS  # no version recorded, not a miss
+
+
+def test_the_key_follows_the_runners_version_probe(make_project: ProjectFactory) -> None:
+    """The probe's output is in the cached output: a new probe must run the cell again."""
+    matrix = load_matrix(make_project())
+    glibc = next(t for t in matrix.toolchains if t.name == "glibc")
+    target = glibc.targets[0]
+    keys = set()
+    for version in (None, ("wine64", "--version"), ("wine", "--version")):
+        runner = Runner(command=("wine-run", "{file}"), file_glob=None, version=version)
+        keys.add(
+            cell_key(
+                cell_id="glibc/x86_64-unknown-linux-gnu/alpha",
+                image_id="sha256:abc",
+                target=dataclasses.replace(target, runner=runner),
+                scenario=matrix.scenario("alpha"),
+            )
+        )
+    assert len(keys) == 3
 
 
 def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:

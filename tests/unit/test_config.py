@@ -711,3 +711,37 @@ def test_by_release_names_a_release_of_the_toolchain_and_says_something(
     )
     typo = error_for(make_project, with_by_release(BY_RELEASE.replace("rustflags:", "rustflag:")))
     assert "Did you mean 'rustflags'?" in typo
+
+
+RUNNER = """\
+      x86_64-unknown-linux-gnu:
+        linker_version: [ld, --version]
+        runner: { command: [wine-run, "{file}"], file: "*.exe", version: [wine64, --version] }
+"""
+
+
+def with_runner(text: str = RUNNER) -> str:
+    return MATRIX.replace(
+        "      x86_64-unknown-linux-gnu: { linker_version: [ld, --version] }\n", text
+    )
+
+
+def test_a_runner_names_the_command_that_prints_its_version(
+    make_project: ProjectFactory,
+) -> None:
+    runner = load_matrix(make_project(with_runner())).toolchains[0].targets[0].runner
+    assert runner is not None
+    assert runner.command == ("wine-run", "{file}")
+    assert runner.version == ("wine64", "--version")
+    plain = with_runner(RUNNER.replace(", version: [wine64, --version]", ""))
+    bare = load_matrix(make_project(plain)).toolchains[0].targets[0].runner
+    assert bare is not None
+    assert bare.version is None  # no probe: nothing is recorded, nothing is made up
+
+
+def test_a_misspelled_or_empty_runner_version_is_refused(make_project: ProjectFactory) -> None:
+    typo = error_for(make_project, with_runner(RUNNER.replace(" version: [", " verison: [")))
+    assert "runner.verison: unknown key 'verison'. Did you mean 'version'?" in typo
+    assert "Valid keys: command, file, version." in typo
+    empty = error_for(make_project, with_runner(RUNNER.replace("[wine64, --version]", "[]")))
+    assert "runner.version: give the command that prints the runner's version" in empty

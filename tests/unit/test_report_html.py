@@ -22,7 +22,7 @@ from orchestrator.results.diff import diff_results
 from orchestrator.results.model import CellRecord, LinkErrorRecord, ResultsDocument
 from orchestrator.status import Reason, Status
 from tests.unit.conftest import replace_cell
-from tests.unit.test_schema import SAMPLE, load_sample
+from tests.unit.test_schema import DIRECT_CELL, SAMPLE, WINE_CELL, load_sample, with_runners
 
 FAILING = "musl/x86_64-unknown-linux-musl/reexport-staticlib"
 PASSING = "glibc/x86_64-unknown-linux-gnu/cdylib-exports"
@@ -379,3 +379,42 @@ def test_a_diagnostic_shows_under_the_artifact_whose_build_said_it(results_dir: 
         assert f"<h4>rustc diagnostics ({len(rest)})</h4>" in detail
     else:
         assert "<h4>rustc diagnostics" not in detail
+
+
+def routes_of(html: str) -> str:
+    return html[html.index('<h2 id="routes">') : html.index('<h2 id="cells">')]
+
+
+def test_the_runner_and_its_version_stand_beside_the_linkers(results_dir: Path) -> None:
+    html = render_index(with_runners(load_sample()), results_dir)
+    assert (
+        "runner <code>wine-run {file}</code>, version <code>wine-8.0 (Debian 8.0~repack-4)</code>"
+        in cell_detail(html, WINE_CELL)
+    )
+    direct = cell_detail(html, DIRECT_CELL)
+    assert "runner <code>{file}</code>, version <code>none: no version probe</code>" in direct
+    assert "runner <code>" not in cell_detail(html, "ptx/nvptx64-nvidia-cuda/ptx-kernel")
+    routes = routes_of(html)
+    assert "<th>runner and its version</th>" in routes
+    assert '<td class="mono">wine-run {file}: wine-8.0 (Debian 8.0~repack-4)</td>' in routes
+    assert '<td class="mono">{file}: no version probe</td>' in routes
+    # the other five columns' cells were given none (emscripten's and musl's too, here)
+    assert routes.count('<td class="mono">none (not run in the cell)</td>') == 5
+
+
+def test_a_document_written_before_runners_has_no_runner_column(results_dir: Path) -> None:
+    assert "runner" not in routes_of(render_index(load_sample(), results_dir))
+    assert "| column | rustc | linker | libraries | stand-in |" in render_markdown(load_sample())
+
+
+def test_matrix_md_lists_each_columns_runner(results_dir: Path) -> None:
+    text = render_markdown(with_runners(load_sample()))
+    table = text[text.index("## Toolchains") :].split("\n\n")[1].splitlines()
+    assert table[0] == "| column | rustc | linker | runner | libraries | stand-in |"
+    assert table[1] == "|---|---|---|---|---|---|"
+    rows = {row.split(" | ")[0].removeprefix("| "): row.split(" | ")[3] for row in table[2:]}
+    assert (
+        rows["`msvc/x86_64-pc-windows-msvc`"] == "`wine-run {file}`: wine-8.0 (Debian 8.0~repack-4)"
+    )
+    assert rows["`glibc/x86_64-unknown-linux-gnu`"] == "`{file}` (no version probe)"
+    assert rows["`ptx/nvptx64-nvidia-cuda`"] == "none (not run in the cell)"

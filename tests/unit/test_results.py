@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.config.matrix import Runner, TargetSpec, Toolchain
 from orchestrator.errors import ResultsError
 from orchestrator.images.tags import image_tag
 from orchestrator.report import write_views
@@ -24,13 +25,21 @@ from orchestrator.results.model import (
     ArtifactRecord,
     CellRecord,
     ResultsDocument,
+    RunnerRecord,
     Selection,
 )
 from orchestrator.serial import write_json_atomic
 from orchestrator.status import Reason, Status
 from tests.unit import results_inputs as inputs
 from tests.unit.conftest import make_cell
-from tests.unit.test_schema import GOLDEN, SAMPLE, load_sample
+from tests.unit.test_schema import (
+    DIRECT_CELL,
+    GOLDEN,
+    SAMPLE,
+    WINE_CELL,
+    load_sample,
+    with_runners,
+)
 
 NO_SELECTION = Selection(only=(), shard=None)
 
@@ -387,6 +396,76 @@ def test_an_older_document_without_the_newer_lists_reads_them_empty() -> None:
     assert "members" not in raw["cells"][0]["artifacts"][0]
     artifact = load_sample().cells[0].artifacts[0]
     assert (artifact.members, artifact.data, dict(artifact.demangled)) == ((), (), {})
+
+
+def running(runner: Runner | None) -> Toolchain:
+    """The golden inputs' glibc toolchain, its target's files run by `runner`."""
+    target = TargetSpec(
+        triple=inputs.BUILT.target,
+        build_std=(),
+        build_std_features=(),
+        rustflags=(),
+        env=(),
+        panic=None,
+        linker_version=("ld", "--version"),
+        runner=runner,
+    )
+    return dataclasses.replace(inputs.GLIBC, targets=(target,))
+
+
+def test_a_cells_runner_is_its_targets_with_the_version_its_probe_printed() -> None:
+    wine = Runner(
+        command=("wine-run", "{file}"),
+        file_glob="*.exe",
+        version=("/usr/lib/wine/wine64", "--version"),
+    )
+    observation = inputs.observation()
+    assert observation.tools is not None
+    probed = dataclasses.replace(
+        observation, tools=dataclasses.replace(observation.tools, runner_version="wine-8.0")
+    )
+    run = CellRun(
+        cell=inputs.BUILT,
+        toolchain=running(wine),
+        verdict=inputs.verdict(),
+        observation=probed,
+        image_id=None,
+        cached=False,
+        log_path=None,
+    )
+    assert cell_record(run).runner == RunnerRecord(
+        command=("wine-run", "{file}"), version="wine-8.0"
+    )
+    unbuilt = unbuilt_record(
+        inputs.INAPPLICABLE,
+        running(wine),
+        status=Status.NOT_APPLICABLE,
+        reason=Reason.NOT_APPLICABLE,
+        detail="",
+    )
+    assert unbuilt.runner == RunnerRecord(command=("wine-run", "{file}"), version=None)
+    assert cell_record(dataclasses.replace(run, toolchain=running(None))).runner is None
+
+
+def test_runners_are_written_and_read_back_and_an_older_document_has_none(
+    tmp_path: Path,
+) -> None:
+    raw = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    assert not any("runner" in cell for cell in raw["cells"])  # written before the key
+    sample = load_sample()
+    assert {cell.runner for cell in sample.cells} == {None}
+    document = with_runners(sample)
+    write_results(tmp_path / "results.json", document)
+    written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    stored = {cell["id"]: cell for cell in written["cells"]}
+    assert stored[WINE_CELL]["runner"] == {
+        "command": ["wine-run", "{file}"],
+        "version": "wine-8.0 (Debian 8.0~repack-4)",
+    }
+    assert stored[DIRECT_CELL]["runner"] == {"command": ["{file}"], "version": None}
+    assert "runner" not in stored["ptx/nvptx64-nvidia-cuda/ptx-kernel"]  # no runner
+    assert list(stored[WINE_CELL]).index("runner") == list(stored[WINE_CELL]).index("linker") + 1
+    assert load_results(tmp_path / "results.json") == document
 
 
 def sample_with(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

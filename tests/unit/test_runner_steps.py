@@ -33,10 +33,11 @@ from orchestrator.cell.runner import (
     run_one,
 )
 from orchestrator.cell.stdlib import std_key, sysroot_dir
-from orchestrator.config.matrix import Limits, Matrix, Runner
+from orchestrator.config.matrix import Limits, Matrix, Runner, TargetSpec
 from orchestrator.config.scenario import ANYWHERE, RunPlace, RunSpec
 from orchestrator.engine.container import (
     CELL_USER,
+    CellContainer,
     ContainerState,
     Deadline,
     ExecResult,
@@ -47,7 +48,7 @@ from orchestrator.engine.scratch import ScratchRunner
 from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.plan import all_cells, cell_work
 from orchestrator.status import Reason
-from tests.unit.fake_engine import FakeEngine, Reply
+from tests.unit.fake_engine import FakeEngine, Reply, Script, prints
 
 LIMITS = Limits(memory="1g", pids=64, cell_timeout_s=60, idle_timeout_s=30)
 DEADLINE = Deadline(ends_at=float("inf"), idle_s=30)
@@ -582,6 +583,105 @@ def test_two_toolchains_linking_one_target_differently_each_get_their_own_linker
         probe_tools(session, target, DEADLINE)
     probes = [c for c in sandbox.commands if c[0] != "cat"]
     assert probes == [list(gnu.linker_version), list(lld.linker_version)]
+
+
+WINE_PROBE = ("/usr/lib/wine/wine64", "--version")
+NODE_PROBE = ("node", "--version")
+
+
+def toolchain_answers(runner: Reply) -> Script:
+    """A toolchain image's answers to the probes: rust.json, GNU ld, and `runner` for wine64."""
+
+    def script(argv: Sequence[str]) -> Reply:
+        if argv[0] == "cat":
+            return prints('{"rustc": "rustc 1.96.0", "cargo": "cargo 1.96.0", "llvm": "22.1"}')
+        if argv[0] == "ld":
+            return prints("GNU ld (GNU Binutils for Debian) 2.40\nCopyright (C) 2023\n")
+        if tuple(argv) == WINE_PROBE:
+            return runner
+        if tuple(argv) == NODE_PROBE:
+            return prints("v18.19.0\n")
+        return Reply()
+
+    return script
+
+
+def engine_container(script: Script) -> tuple[FakeEngine, CellContainer]:
+    engine = FakeEngine(script=script)
+    engine.add_image("img:tag")
+    return engine, CellContainer(engine, "img:tag", limits=LIMITS, volumes={}, run_id="r1")
+
+
+def with_runner(matrix: Matrix, command: str, version: tuple[str, ...] | None) -> TargetSpec:
+    """The glibc target of the test matrix, its files run by `command` (wine-run, node)."""
+    runner = Runner(command=(command, "{file}"), file_glob=None, version=version)
+    return replace(matrix.toolchains[0].targets[0], runner=runner)
+
+
+def test_the_runners_version_is_probed_once_per_target_and_runner(matrix: Matrix) -> None:
+    wine = with_runner(matrix, "wine-run", WINE_PROBE)
+    node = with_runner(matrix, "node", NODE_PROBE)
+    unprobed = with_runner(matrix, "qemu-run", None)
+    engine, container = engine_container(
+        toolchain_answers(prints("wine-8.0 (Debian 8.0~repack-4)\n"))
+    )
+    session = GroupSession(container=container, limits=LIMITS)
+    tools = [probe_tools(session, t, DEADLINE) for t in (wine, node, wine, unprobed, node)]
+    assert [t.runner_version for t in tools] == [
+        "wine-8.0 (Debian 8.0~repack-4)",
+        "v18.19.0",
+        "wine-8.0 (Debian 8.0~repack-4)",
+        None,  # a runner without a version probe: nothing recorded, nothing made up
+        "v18.19.0",
+    ]
+    assert {t.linker_version for t in tools} == {"GNU ld (GNU Binutils for Debian) 2.40"}
+    runner_probes = [c for c in engine.commands() if c[0] not in ("cat", "ld")]
+    assert runner_probes == [WINE_PROBE, NODE_PROBE]
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (
+            Reply(stderr=b"exec: /usr/lib/wine/wine64: not found\n", exit_code=127),
+            "(exit 127): exec: /usr/lib/wine/wine64: not found",
+        ),
+        (  # a traceback's last line is the error
+            Reply(
+                stderr=b"Traceback (most recent call last):\n  File ...\n"
+                b"PackageNotFoundError: No package metadata was found for wasmtime\n",
+                exit_code=1,
+            ),
+            "(exit 1): PackageNotFoundError: No package metadata was found for wasmtime",
+        ),
+        (Reply(exit_code=2), "(exit 2): no output"),
+    ],
+)
+def test_a_failed_runner_probe_is_recorded_and_the_cell_still_builds(
+    matrix: Matrix, tmp_path: Path, reply: Reply, said: str
+) -> None:
+    engine, container = engine_container(toolchain_answers(reply))
+    cell = next(c for c in all_cells(matrix) if c.toolchain == "glibc")
+    work = cell_work(cell, matrix.scenario(cell.scenario))
+    output = CellRunner(container, LIMITS).run(
+        work, with_runner(matrix, "wine-run", WINE_PROBE), tmp_path
+    )
+    assert output.failure is None
+    assert output.tools is not None
+    assert output.tools.runner_version == f"`/usr/lib/wine/wine64 --version` failed {said}"
+    assert any(c[0] == "cargo" for c in engine.commands())  # the builds went on
+
+
+@pytest.mark.parametrize("rust_json", ["rustc 1.96.0", "[]"])
+def test_a_rust_json_that_is_not_an_object_ends_the_cell_as_a_missing_toolchain(
+    matrix: Matrix, rust_json: str
+) -> None:
+    _, container = engine_container(lambda argv: prints(rust_json))
+    session = GroupSession(container=container, limits=LIMITS)
+    with pytest.raises(CellAborted) as aborted:
+        probe_tools(session, matrix.toolchains[0].targets[0], DEADLINE)
+    assert aborted.value.failure.reason is Reason.TOOLCHAIN_MISSING
+    assert aborted.value.failure.step == "toolchain probe"
 
 
 def run_job(matrix: Matrix, tmp_path: Path) -> CellJob:

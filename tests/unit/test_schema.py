@@ -36,7 +36,13 @@ from orchestrator.linker_output import LinkError
 from orchestrator.plan import make_plan
 from orchestrator.results.codec import DEMANGLED, NAME_LISTS, SYMBOLS, encode, load_results
 from orchestrator.results.document import CellRun, ResultsFile, cell_record, unbuilt_record
-from orchestrator.results.model import SCHEMA_VERSION, ArtifactRecord, ResultsDocument, Selection
+from orchestrator.results.model import (
+    SCHEMA_VERSION,
+    ArtifactRecord,
+    ResultsDocument,
+    RunnerRecord,
+    Selection,
+)
 from orchestrator.status import BootstrapCause, CheckOutcome, Reason, Status
 
 REPO = Path(__file__).resolve().parents[2]
@@ -351,6 +357,41 @@ def test_unknown_keys_and_statuses_are_refused() -> None:
     document["cells"][1]["colour"] = "green"
     errors = list(results_validator().iter_errors(document))
     assert {e.json_path for e in errors} == {"$.cells[0].status", "$.cells[1]"}
+
+
+WINE_CELL = "msvc/x86_64-pc-windows-msvc/cdylib-exports"
+DIRECT_CELL = "glibc/x86_64-unknown-linux-gnu/cdylib-exports"
+WINE = RunnerRecord(command=("wine-run", "{file}"), version="wine-8.0 (Debian 8.0~repack-4)")
+DIRECT = RunnerRecord(command=("{file}",), version=None)  # the file runs itself: no probe
+
+
+def with_runners(document: ResultsDocument) -> ResultsDocument:
+    """The sample as a run that records runners would have it: wine's with its version, glibc's
+    running the file itself; the other cells' targets have none.
+    """
+    cells = tuple(
+        dataclasses.replace(cell, runner={WINE_CELL: WINE, DIRECT_CELL: DIRECT}.get(cell.id))
+        for cell in document.cells
+    )
+    return dataclasses.replace(document, cells=cells)
+
+
+def test_a_runner_validates_and_one_of_another_shape_is_refused() -> None:
+    document = json.loads(encode(with_runners(load_sample())))
+    assert_valid_results(document)
+    wine, direct = (
+        next(i for i, c in enumerate(document["cells"]) if c["id"] == cell_id)
+        for cell_id in (WINE_CELL, DIRECT_CELL)
+    )
+    document["cells"][wine]["runner"]["verison"] = "8.0"
+    document["cells"][direct]["runner"]["version"] = 8
+    document["cells"][0]["runner"] = None  # no runner: the key is left out, never null
+    errors = list(results_validator().iter_errors(document))
+    assert {e.json_path for e in errors} == {
+        f"$.cells[{wine}].runner",
+        f"$.cells[{direct}].runner.version",
+        "$.cells[0].runner",
+    }
 
 
 def _verdict() -> Verdict:
