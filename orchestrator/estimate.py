@@ -13,7 +13,8 @@ cell will build std. Each duration comes, first found first, from:
 
 Simplifications, on purpose: a cell counts as cached when its image is present and it last
 finished with that very image (an edited scenario's cells are then under-estimated until they
-run); a std build counts as needed unless history says it was built in this image's volume.
+run); a std build counts as needed unless the engine holds this image's volume for the release
+(or, where the engine was not asked, history says it was built in that volume).
 
 Every input the estimator takes, and every total the pipeline asks of it, is kept in order
 (`Estimator.trace`, written as `estimate-trace.json` beside the history at a run's end): a
@@ -38,6 +39,7 @@ from orchestrator.cell.stdlib import std_key
 from orchestrator.config.matrix import Matrix, TargetSpec
 from orchestrator.images.build import ImageNeeds
 from orchestrator.images.lineage import lineage
+from orchestrator.images.volumes import cache_volume
 from orchestrator.layout import Layout
 from orchestrator.plan import ImageKey, Plan
 from orchestrator.serial import OMIT_WHEN_NONE, decode, to_data, write_json_atomic
@@ -224,9 +226,14 @@ def plan_work(
     history: Durations,
     *,
     fresh: bool,
+    volumes: frozenset[str] | None = None,
 ) -> Work:
     """The plan's remaining work: images in the order the image thread builds them, groups in
     the order they run, each cell's std key and whether it is likely cached.
+
+    `volumes`: the cache volumes the engine holds (None: not asked). A group whose volume is
+    there counts its std as built, whatever this cache folder's history says: an engine kept
+    between runs (a CI cache restoring images and volumes into a new checkout) keeps its std.
     """
     builds, ready_after = _image_builds(plan, matrix, needs)
     targets = {
@@ -253,7 +260,7 @@ def plan_work(
                 cells=cells,
                 after=ready_after[group.key.image],
                 skipped=group.key.image in needs.sdk_missing,
-                std_present=_std_present(history, group.key, cells, image_id),
+                std_present=_std_present(history, group.key, cells, image_id, volumes),
             )
         )
     return Work(images=tuple(builds), groups=tuple(groups))
@@ -280,12 +287,22 @@ def _image_builds(
 
 
 def _std_present(
-    history: Durations, key: ImageKey, cells: Iterable[CellWork], image_id: str | None
+    history: Durations,
+    key: ImageKey,
+    cells: Iterable[CellWork],
+    image_id: str | None,
+    volumes: frozenset[str] | None,
 ) -> tuple[str, ...]:
-    """The std keys history says went into this very image's volume (for this release)."""
+    """The std keys this very image's volume (for this release) likely holds. Where the engine
+    was asked: every one if it has the volume (std is built at a group's first cell, so a volume
+    without it is one whose run stopped at once), none if not (pruned, or never made). Else
+    those history says went into it.
+    """
     if image_id is None:
         return ()  # to be built: a new image, a new volume
     keys = {cell.std for cell in cells if cell.std is not None}
+    if volumes is not None:
+        return tuple(sorted(keys)) if cache_volume(image_id, key.release) in volumes else ()
     return tuple(
         sorted(
             k

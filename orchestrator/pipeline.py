@@ -41,11 +41,11 @@ from orchestrator.estimate import (
     trace_path,
 )
 from orchestrator.finisher import Finisher
-from orchestrator.images.build import Images
+from orchestrator.images.build import ImageNeeds, Images
 from orchestrator.images.fetch import SdkMissing
 from orchestrator.images.prefetch import ImagePrefetch
 from orchestrator.images.releases import release_environment, rust_info_path
-from orchestrator.images.volumes import cache_volume
+from orchestrator.images.volumes import cache_volume, present_volumes
 from orchestrator.inspect import inspect_file
 from orchestrator.inspect.cache import InspectionCache, inspector_version
 from orchestrator.judge import Verdict, judge
@@ -123,7 +123,9 @@ def run_plan(
     needs = images.needs(list(plan.images))
     history = load_durations(layout.durations)
     estimator = Estimator(
-        plan_work(plan, matrix, needs, history, fresh=options.fresh),
+        plan_work(
+            plan, matrix, needs, history, fresh=options.fresh, volumes=_volumes(client, plan, needs)
+        ),
         history,
         started=reporter.started,
         on_learn=lambda durations: _save_durations(layout.durations, durations),
@@ -188,6 +190,19 @@ def write_estimate_trace(options: RunOptions, wall_s: float | None) -> None:
     layout = Layout(out_dir=options.out_dir, cache_dir=options.cache_dir)
     with contextlib.suppress(OSError):
         save_trace(trace_path(layout), estimator.trace(wall_s))
+
+
+def _volumes(client: EngineClient, plan: Plan, needs: ImageNeeds) -> frozenset[str] | None:
+    """The cache volumes of the plan's present images, for the estimate (None: the engine
+    would not say; the estimate then goes by history alone).
+    """
+    releases = {group.key.release for group in plan.groups}
+    if not needs.ids:
+        return frozenset()  # a cold engine: nothing to ask
+    try:
+        return frozenset(present_volumes(client, needs.ids.values(), releases))
+    except ENGINE_ERRORS:
+        return None
 
 
 def _save_durations(path: Path, durations: Durations) -> None:

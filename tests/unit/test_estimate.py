@@ -38,6 +38,7 @@ from orchestrator.estimate import (
 )
 from orchestrator.images.build import ImageNeeds
 from orchestrator.images.lineage import lineage
+from orchestrator.images.volumes import cache_volume
 from orchestrator.phases import Phases, estimate_error
 from orchestrator.plan import make_plan
 
@@ -350,3 +351,24 @@ def test_a_cell_that_found_std_in_the_volume_leaves_the_others_without_it() -> N
     assert estimator.left(0.0) == pytest.approx(PRIORS.std_s + 3 * PRIORS.cell_s)
     estimator.cell_finished(CellDone(id="t/x/s0", seconds=3.0, cached=False, image_id="i"), 3.0)
     assert estimator.left(3.0) < PRIORS.std_s  # two cells left, and no std build
+
+
+def test_the_engines_volumes_say_where_std_is_whatever_the_history(matrix: Matrix) -> None:
+    """A kept engine with a new cache folder (no history): its volumes hold std; a pruned
+    volume holds none, whatever an old history says.
+    """
+    plan = make_plan(matrix, only=["wasm/*"])
+    needs = ImageNeeds(present={"tag": "sha256:w"}, ids={"wasm": "sha256:w"})
+    kept = frozenset({cache_volume("sha256:w", "1.96")})
+    work = plan_work(plan, matrix, needs, Durations(), fresh=False, volumes=kept)
+    assert work.groups[0].std_present  # no history, but the volume is there
+    assert plan_work(plan, matrix, needs, Durations(), fresh=False).groups[0].std_present == ()
+    keys = {cell.std for cell in work.groups[0].cells if cell.std}
+    history = Durations(
+        std={std_id("wasm", "1.96", k): StdSeconds(seconds=80.0, image_id="sha256:w") for k in keys}
+    )
+    pruned = plan_work(plan, matrix, needs, history, fresh=False, volumes=frozenset())
+    assert pruned.groups[0].std_present == ()
+    with_std = Estimator(work, Durations(), started=0.0).total(0.0)
+    without = Estimator(pruned, history, started=0.0).total(0.0)
+    assert with_std < without  # the std build is charged only where the volume is gone
