@@ -531,7 +531,12 @@ def _run_locked(
     views_from = time.monotonic()
     try:  # results.json is written while the views render (two processes on a large run)
         views = write_views(
-            document, results.path.parent, baseline, args.report_url, results.write_final
+            document,
+            results.path.parent,
+            baseline,
+            args.report_url,
+            results.write_final,
+            memo_dir=Layout(out_dir=args.out, cache_dir=args.cache_dir).views,
         )
     finally:
         results.write_final()  # had the views failed first

@@ -74,6 +74,11 @@ class Layout:
         return self.cache_dir / "inspections"
 
     @property
+    def views(self) -> Path:
+        """The HTML views' memo: what they rendered last run (orchestrator/report/memo.py)."""
+        return self.cache_dir / "views"
+
+    @property
     def durations(self) -> Path:
         """What earlier runs took, for the console's estimate (`durations.json`)."""
         return self.cache_dir / "durations.json"

@@ -39,26 +39,41 @@ def write_views(
     baseline: ResultsDocument | None = None,
     report_url: str | None = None,
     alongside: Callable[[], None] | None = None,
+    *,
+    memo_dir: Path | None = None,
 ) -> list[Path]:
     """Write every view of `document` into `out_dir` (where its results.json is); their paths.
 
     Build logs are read from `out_dir` (each cell's `log` is relative to it). `report_url`:
     where `out_dir` will be published, for summary.md's links (a CI step summary is read
     elsewhere than the report). `alongside`: the parent's own work while the views render
-    (the run's results.json: a second of encoding that need not wait for them).
+    (the run's results.json: a second of encoding that need not wait for them). `memo_dir`:
+    where the HTML pages keep what they rendered for the next run (orchestrator.report.memo;
+    None: render everything).
     """
+    memo = functools.partial(_memo_file, memo_dir)
     diff = diff_results(baseline, document) if baseline is not None else None
     pages: list[Page] = [  # the biggest first: two processes then finish together
-        (out_dir / INDEX_HTML, functools.partial(render_index, document, out_dir, diff)),
+        (
+            out_dir / INDEX_HTML,
+            functools.partial(render_index, document, out_dir, diff, memo("index")),
+        ),
         (out_dir / MATRIX_MD, functools.partial(render_markdown, document)),
         (out_dir / SUMMARY_MD, functools.partial(render_step_summary, document, diff, report_url)),
     ]
     for scenario in scenario_names(document.cells):
         path = out_dir / SYMBOL_PAGES / f"{page_name(scenario)}.html"
-        pages.append((path, functools.partial(render_symbol_page, document, scenario)))
+        render = functools.partial(
+            render_symbol_page, document, scenario, memo(f"symbols-{page_name(scenario)}")
+        )
+        pages.append((path, render))
     parallel = len(document.cells) >= PARALLEL_FROM_CELLS and (os.cpu_count() or 1) > 1
     write_pages(pages, processes=2 if parallel else 1, alongside=alongside)
     return [path for path, _ in pages]
+
+
+def _memo_file(memo_dir: Path | None, page: str) -> Path | None:
+    return memo_dir / f"{page}.json" if memo_dir is not None else None
 
 
 _PAGES: list[Page] = []  # what forked workers render: inherited, never pickled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
@@ -28,6 +29,7 @@ from orchestrator.report.grid import (
     toolchain_rank,
 )
 from orchestrator.report.logs import LogTail, read_log_tail
+from orchestrator.report.memo import RUN_ID, Memo, as_shown, digest
 from orchestrator.report.symbol_table import (
     COMMON_LISTED,
     ListedName,
@@ -36,7 +38,7 @@ from orchestrator.report.symbol_table import (
     symbol_table,
 )
 from orchestrator.report.symbols import MEANINGS, check_symbol, colour, symbol
-from orchestrator.results.completeness import completeness
+from orchestrator.results.completeness import Completeness, completeness
 from orchestrator.results.diff import CHANGE_MEANINGS, CellChange, Change, ResultsDiff
 from orchestrator.results.model import CellRecord, ResultsDocument, records_runners
 from orchestrator.results.names import NameSummary, summarize_names
@@ -257,20 +259,27 @@ def links(text: str) -> markupsafe.Markup:
 
 
 def render_index(
-    document: ResultsDocument, results_dir: Path, diff: ResultsDiff | None = None
+    document: ResultsDocument,
+    results_dir: Path,
+    diff: ResultsDiff | None = None,
+    memo: Path | None = None,
 ) -> str:
-    """The whole report: grid, legend, routes, changes since baseline, every cell's detail."""
+    """The whole report: grid, legend, routes, changes since baseline, every cell's detail.
+
+    `memo`: where the cell details of the last run are kept (see orchestrator.report.memo).
+    """
     cells = document.cells
     changes = diff.by_id() if diff else {}
     views = {
         record.id: CellView(
-            record=record,
+            record=as_shown(record),
             anchor=cell_anchor(record.id),
             log=read_log_tail(results_dir, record.log),
             change=changes.get(record.id),
         )
         for record in cells
     }
+    details = _cell_details(views.values(), Memo.load(memo))
     done = completeness(document)
     columns = grid_columns(cells, done.missing)
     scenarios = scenario_names(cells, done.missing)
@@ -292,8 +301,52 @@ def render_index(
             diff=diff,
             removed=diff.of(Change.REMOVED) if diff else (),
             missing=done.missing,
+            details=details,
+            replayed=Replayed.of(cells),
         )
     )
+
+
+def _cell_details(views: Iterable[CellView], memo: Memo) -> dict[str, markupsafe.Markup]:
+    """Each cell's detail, from the memo where the cell shows what it showed last run."""
+    macro = environment().get_template("cell.html.j2").module.cell_detail  # type: ignore[attr-defined]
+    # Markup: the macro's own escaped output, or that output as the last run kept it
+    details = {
+        view.record.id: markupsafe.Markup(  # noqa: S704 - rendered by the template, escaped there
+            memo.get(digest("cell", view), functools.partial(lambda v: str(macro(v)), view))
+        )
+        for view in views
+    }
+    memo.save()
+    return details
+
+
+# A page's header lists the cells of the smaller side (built or replayed) up to this many.
+REPLAYED_LISTED = 40
+
+
+@dataclass(frozen=True, kw_only=True)
+class Replayed:
+    """Which cells this run built and which it replayed from the cell cache: a fact of the run,
+    said once per page, not in each cell's detail (which stays the same from run to run).
+    """
+
+    built: tuple[str, ...]
+    cached: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cells: Iterable[CellRecord]) -> Replayed:
+        ran = [record for record in cells if record.rustc is not None]
+        return cls(
+            built=tuple(r.id for r in ran if not r.cached),
+            cached=tuple(r.id for r in ran if r.cached),
+        )
+
+    @property
+    def listed(self) -> tuple[str, tuple[str, ...]]:
+        """The smaller side, by name (`built` or `replayed`), when short enough to list."""
+        side, ids = min((("built", self.built), ("replayed", self.cached)), key=lambda s: len(s[1]))
+        return (side, ids) if 0 < len(ids) <= REPLAYED_LISTED else ("", ())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -458,16 +511,28 @@ def _route_cells(
     return ran
 
 
-def render_symbol_page(document: ResultsDocument, scenario: str) -> str:
-    """One scenario's exported names, side by side across toolchains."""
+def render_symbol_page(document: ResultsDocument, scenario: str, memo: Path | None = None) -> str:
+    """One scenario's exported names, side by side across toolchains.
+
+    `memo`: where this page is kept from the last run, with a placeholder for the run's id
+    (see orchestrator.report.memo): rendered again only when its cells show something new.
+    """
+    done = completeness(document)
+    cells = tuple(as_shown(r) for r in document.cells if r.scenario == scenario)
+    shown = dataclasses.replace(
+        document, cells=cells, provenance=dataclasses.replace(document.provenance, run_id=RUN_ID)
+    )
+    key = digest("symbols", scenario, cells, document.provenance.orchestrator, done.headline)
+    kept = Memo.load(memo)
+    page = kept.get(key, functools.partial(_symbol_page, shown, scenario, done))
+    kept.save()
+    return page.replace(RUN_ID, str(markupsafe.escape(document.provenance.run_id)))
+
+
+def _symbol_page(document: ResultsDocument, scenario: str, done: Completeness) -> str:
     table = symbol_table(document, scenario)
     return (
         environment()
         .get_template("symbols.html.j2")
-        .render(
-            provenance=document.provenance,
-            table=table,
-            body=symbol_rows(table),
-            done=completeness(document),
-        )
+        .render(provenance=document.provenance, table=table, body=symbol_rows(table), done=done)
     )
