@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,7 +36,7 @@ from orchestrator.serial import DataError, decode, to_data
 from orchestrator.status import Status
 
 RESULTS_FILE = "results.json"
-READABLE_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
+READABLE_VERSIONS = (1, 2, 3, 4, SCHEMA_VERSION)
 # statuses a document of an older version cannot hold, hence never counted in its summary
 ADDED_STATUSES = {4: (Status.FLAKY,)}
 SHORTEST_RUN = 3  # consecutive references stored as [first, count]; shorter ones are no smaller
@@ -45,6 +46,12 @@ NAME_LISTS = ("exports", "imports", "needed", "members", "data")
 # The artifact key that holds mangled → readable names, stored as indices into symbols.demangled.
 DEMANGLED = "demangled"
 SYMBOLS = "symbols"
+# A legacy-mangled name ends in its hash (`…17h<16 hex digits>E`), and its readable form repeats
+# it (`std::io::stdio::_print::h0123456789abcdef`): per column, std's thousands of names differ
+# in that hash alone. Version 5 stores such a readable name as its stem, shared by every column,
+# referred to by a negative index (-1 - the stem's index); the reader adds the hash back.
+LEGACY_HASH = re.compile(r"17h([0-9a-f]{16})E$")
+HASH_SUFFIX_LENGTH = len("::h") + 16
 
 T = TypeVar("T")
 JsonObject = dict[str, object]
@@ -149,11 +156,24 @@ class _Interner:
         index, names = self.pairs, self.names
         return [
             index.setdefault(
-                (names.setdefault(mangled, len(names)), names.setdefault(readable, len(names))),
+                (names.setdefault(mangled, len(names)), self._readable_ref(mangled, readable)),
                 len(index),
             )
             for mangled, readable in demangled
         ]
+
+    def _readable_ref(self, mangled: str, readable: str) -> int:
+        """A readable name's reference: its stem's, negative, where it is the stem and the
+        legacy-mangled name's own hash (see LEGACY_HASH), else its own index.
+        """
+        names = self.names
+        if (
+            readable[-HASH_SUFFIX_LENGTH:-16] == "::h"
+            and (hashed := LEGACY_HASH.search(mangled))
+            and readable.endswith(hashed.group(1))
+        ):
+            return -1 - names.setdefault(readable[:-HASH_SUFFIX_LENGTH], len(names))
+        return names.setdefault(readable, len(names))
 
 
 def stored_data(document: ResultsDocument) -> JsonObject:
@@ -298,9 +318,24 @@ def _symbol_tables(symbols: object) -> tuple[list[str], list[tuple[str, str]]]:
         where = f"{SYMBOLS}.{DEMANGLED}[{index}]"
         if not isinstance(pair, list) or len(pair) != 2:
             raise DataError(where, "expected a [mangled, readable] pair of name indices")
-        mangled, readable = _resolve(pair, names, where, f"{SYMBOLS}.names")
-        pairs.append((mangled, readable))
+        pairs.append(_pair(pair, names, where))
     return names, pairs
+
+
+def _pair(pair: list[object], names: list[str], where: str) -> tuple[str, str]:
+    """A stored [mangled, readable] pair's names; a negative readable reference (version 5) is
+    a stem, to which the legacy-mangled name's own hash is added back.
+    """
+    stored_mangled, stored_readable = pair
+    if type(stored_readable) is not int or stored_readable >= 0:
+        mangled, readable = _resolve(pair, names, where, f"{SYMBOLS}.names")
+        return mangled, readable
+    [mangled] = _resolve([stored_mangled], names, where, f"{SYMBOLS}.names")
+    [stem] = _resolve([-1 - stored_readable], names, where, f"{SYMBOLS}.names")
+    hashed = LEGACY_HASH.search(mangled)
+    if hashed is None:
+        raise DataError(where, f"a stem's reference, but {mangled!r} has no legacy hash")
+    return mangled, f"{stem}::h{hashed.group(1)}"
 
 
 def _expand_artifact(

@@ -15,7 +15,7 @@ from orchestrator.inspect.model import ArtifactFormat
 from orchestrator.serial import OMIT_WHEN_NONE
 from orchestrator.status import BootstrapCause, CheckOutcome, Reason, Status
 
-SCHEMA_VERSION = 4  # 4: the flaky status and check outcome; a check's flaky and suggestion
+SCHEMA_VERSION = 5  # 4: the flaky status and check outcome; 5: readable names stored as stems
 
 
 @dataclass(frozen=True, kw_only=True)

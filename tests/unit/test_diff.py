@@ -150,10 +150,10 @@ def test_cli_diff_refuses_unreadable_or_foreign_files(
     assert main(["diff", str(tmp_path / "missing.json"), str(new)]) == 7
     assert "missing.json: cannot read results" in capsys.readouterr().err
     future = load_sample_data()
-    future["schema_version"] = 5
+    future["schema_version"] = 6
     old = write(tmp_path / "old.json", future)
     assert main(["diff", str(old), str(new)]) == 7
-    assert "schema_version 5; this linkmatrix reads 1, 2, 3 and 4" in capsys.readouterr().err
+    assert "schema_version 6; this linkmatrix reads 1, 2, 3, 4 and 5" in capsys.readouterr().err
 
 
 def test_a_move_between_ok_statuses_is_unchanged_but_listed() -> None:

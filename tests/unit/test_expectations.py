@@ -363,7 +363,7 @@ def test_a_version_3_file_reads_with_no_flaky_cells(tmp_path: Path) -> None:
 
     document = load_results(GOLDEN / "run.v3.json")
     assert document.summary[Status.FLAKY] == 0
-    assert document.schema_version == 4
+    assert document.schema_version == 5  # read as the current version
 
 
 def test_the_cell_detail_shows_the_suggestion_and_the_flaky_reason(tmp_path: Path) -> None:

@@ -161,11 +161,11 @@ def test_merge_refuses_another_schema_version_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = split_sample(tmp_path)
-    second["schema_version"] = 5
+    second["schema_version"] = 6
     a, b = write(tmp_path / "a.json", first), write(tmp_path / "b.json", second)
     assert main(["merge", str(a), str(b), "--out", str(tmp_path / "out")]) == 7
     error = capsys.readouterr().err
-    assert f"{b}: schema_version 5; this linkmatrix reads 1, 2, 3 and 4." in error
+    assert f"{b}: schema_version 6; this linkmatrix reads 1, 2, 3, 4 and 5." in error
     assert not (tmp_path / "out").exists()
 
 

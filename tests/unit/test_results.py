@@ -37,6 +37,7 @@ from tests.unit.test_schema import (
     GOLDEN,
     SAMPLE,
     WINE_CELL,
+    assert_valid_results,
     load_sample,
     with_runners,
 )
@@ -212,14 +213,16 @@ def test_a_run_writes_what_it_wrote_before_the_model_was_typed(tmp_path: Path) -
 
 
 @pytest.mark.usefixtures("golden_host")
-def test_a_run_writes_the_golden_version_4_document(tmp_path: Path) -> None:
-    """run.v4.json: what write_results writes now; it reads back as the same document, and so
-    do run.v3.json (the same, written before the flaky status: no count of it) and run.v2.json,
-    the same document as version 2 wrote it (no runs of references).
+def test_a_run_writes_the_golden_version_5_document(tmp_path: Path) -> None:
+    """run.v5.json: what write_results writes now; it reads back as the same document, and so
+    do run.v4.json (the same, as version 4 wrote it), run.v3.json (written before the flaky
+    status: no count of it) and run.v2.json, the same document as version 2 wrote it (no runs of
+    references).
     """
     document = golden_run_document(tmp_path)
     write_results(tmp_path / "written.json", document)
-    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v4.json")
+    assert (tmp_path / "written.json").read_text(encoding="utf-8") == golden_text("run.v5.json")
+    assert load_results(GOLDEN / "run.v5.json") == document
     assert load_results(GOLDEN / "run.v4.json") == document
     assert load_results(GOLDEN / "run.v3.json") == as_written_before_diagnostic_artifacts(document)
     # version 2 could no more record the plan or null lists than version 1
@@ -608,3 +611,52 @@ def test_image_tag_covers_context_parent_and_args(tmp_path: Path) -> None:
     (tmp_path / "fetched").mkdir()
     (tmp_path / "fetched" / "wheel.whl").write_text("downloaded from fetch.yaml pins")
     assert tag() == with_helper
+
+
+def legacy(path: str, hash_: str) -> tuple[str, str]:
+    """A legacy-mangled name and its readable form, which repeats its hash."""
+    parts = path.split("::")
+    mangled = "_ZN" + "".join(f"{len(p)}{p}" for p in parts) + f"17h{hash_}E"
+    return mangled, f"{path}::h{hash_}"
+
+
+def test_version_5_stores_a_legacy_names_readable_stem_once_for_every_hash(
+    tmp_path: Path,
+) -> None:
+    """std's names in two columns differ by their hash alone: the readable stem is stored once,
+    each pair refers to it by a negative index, and the document reads back the same.
+    """
+    sample = load_sample()
+    columns = ("0123456789abcdef", "fedcba9876543210")
+    cells = []
+    for cell, hash_ in zip(sample.cells, columns, strict=False):
+        pairs = dict(legacy(path, hash_) for path in ("std::io::stdio::_print", "core::fmt::write"))
+        pairs["_RNvCs1234_3foo3bar"] = "foo::bar"  # v0: no hash in the readable form
+        artifact = (
+            dataclasses.replace(cell.artifacts[0], exports=tuple(pairs), demangled=pairs)
+            if cell.artifacts
+            else None
+        )
+        if artifact is not None:
+            cells.append(dataclasses.replace(cell, artifacts=(artifact,)))
+    assert len(cells) == 2
+    document = dataclasses.replace(sample, cells=tuple(cells))
+    write_results(tmp_path / "results.json", document)
+    stored = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    names = stored["symbols"]["names"]
+    assert names.count("std::io::stdio::_print") == 1
+    assert not any(name.startswith("std::io::stdio::_print::h") for name in names)
+    assert sum(readable < 0 for _, readable in stored["symbols"]["demangled"]) == 4
+    assert_valid_results(stored)
+    assert load_results(tmp_path / "results.json") == document
+
+
+def test_a_stem_reference_needs_a_legacy_mangled_name(tmp_path: Path) -> None:
+    write_results(tmp_path / "results.json", load_sample())
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    data["symbols"]["names"] += ["_RNvCs1234_3foo3bar", "foo::bar"]
+    v0 = len(data["symbols"]["names"]) - 2
+    data["symbols"]["demangled"].append([v0, -1 - (v0 + 1)])
+    (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ResultsError, match="has no legacy hash"):
+        load_results(tmp_path / "results.json")

@@ -50,6 +50,7 @@ SCHEMA_PATH = REPO / "schema" / "results.schema.json"
 V1_SCHEMA_PATH = REPO / "schema" / "results-v1.schema.json"  # what older files were written in
 V2_SCHEMA_PATH = REPO / "schema" / "results-v2.schema.json"
 V3_SCHEMA_PATH = REPO / "schema" / "results-v3.schema.json"
+V4_SCHEMA_PATH = REPO / "schema" / "results-v4.schema.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SAMPLE = FIXTURES / "sample" / "results.json"
 GOLDEN = FIXTURES / "golden"
@@ -57,7 +58,8 @@ GOLDEN = FIXTURES / "golden"
 
 @functools.cache
 def results_validator(version: int = SCHEMA_VERSION) -> jsonschema.protocols.Validator:
-    path = {1: V1_SCHEMA_PATH, 2: V2_SCHEMA_PATH, 3: V3_SCHEMA_PATH}.get(version, SCHEMA_PATH)
+    paths = {1: V1_SCHEMA_PATH, 2: V2_SCHEMA_PATH, 3: V3_SCHEMA_PATH, 4: V4_SCHEMA_PATH}
+    path = paths.get(version, SCHEMA_PATH)
     schema = json.loads(path.read_text(encoding="utf-8"))
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
