@@ -147,20 +147,26 @@ class _Interner:
 
     names: dict[str, int] = dataclasses.field(default_factory=dict)
     pairs: dict[tuple[int, int], int] = dataclasses.field(default_factory=dict)
+    known: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)  # by names
 
     def name_refs(self, names: Iterable[str]) -> list[int]:
         index = self.names
         return [index.setdefault(name, len(index)) for name in names]
 
     def pair_refs(self, demangled: Iterable[tuple[str, str]]) -> list[int]:
-        index, names = self.pairs, self.names
-        return [
-            index.setdefault(
-                (names.setdefault(mangled, len(names)), self._readable_ref(mangled, readable)),
-                len(index),
-            )
-            for mangled, readable in demangled
-        ]
+        # by the pair of names first: every staticlib of a column lists std's pairs again, and
+        # a stem is worked out once per pair, not once per listing
+        known = self.known
+        return [known[pair] if pair in known else self._pair_ref(pair) for pair in demangled]
+
+    def _pair_ref(self, pair: tuple[str, str]) -> int:
+        mangled, readable = pair
+        key = (
+            self.names.setdefault(mangled, len(self.names)),
+            self._readable_ref(mangled, readable),
+        )
+        ref = self.known[pair] = self.pairs.setdefault(key, len(self.pairs))
+        return ref
 
     def _readable_ref(self, mangled: str, readable: str) -> int:
         """A readable name's reference: its stem's, negative, where it is the stem and the
