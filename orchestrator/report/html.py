@@ -7,7 +7,7 @@ import functools
 import itertools
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -313,12 +313,16 @@ def _cell_details(views: Iterable[CellView], memo: Memo) -> dict[str, markupsafe
     # Markup: the macro's own escaped output, or that output as the last run kept it
     details = {
         view.record.id: markupsafe.Markup(  # noqa: S704 - rendered by the template, escaped there
-            memo.get(digest("cell", view), functools.partial(lambda v: str(macro(v)), view))
+            memo.get(digest("cell", view), functools.partial(_rendered, macro, view))
         )
         for view in views
     }
     memo.save()
     return details
+
+
+def _rendered(macro: Callable[[CellView], object], view: CellView) -> str:
+    return str(macro(view))
 
 
 # A page's header lists the cells of the smaller side (built or replayed) up to this many.

@@ -679,10 +679,15 @@ BY_RELEASE = """\
 """
 
 
-def with_by_release(text: str = BY_RELEASE) -> str:
+def with_target(text: str) -> str:
+    """MATRIX with its glibc target's one-line spec replaced by `text`."""
     return MATRIX.replace(
         "      x86_64-unknown-linux-gnu: { linker_version: [ld, --version] }\n", text
     )
+
+
+def with_by_release(text: str = BY_RELEASE) -> str:
+    return with_target(text)
 
 
 def test_a_release_can_link_a_target_differently_and_each_cell_gets_its_releases_spec(
@@ -721,9 +726,7 @@ RUNNER = """\
 
 
 def with_runner(text: str = RUNNER) -> str:
-    return MATRIX.replace(
-        "      x86_64-unknown-linux-gnu: { linker_version: [ld, --version] }\n", text
-    )
+    return with_target(text)
 
 
 def test_a_runner_names_the_command_that_prints_its_version(
